@@ -1,0 +1,69 @@
+"""Checks made before a request is sent: ids of the right kind, endpoint URLs, event types."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_BARE = re.compile(rf"^{_UUID}$")
+_PREFIXED = re.compile(rf"^([a-z]+)_({_UUID})$")
+
+KINDS = {
+    "load": "a load id",
+    "ep": "a webhook endpoint id",
+    "msg": "a message id",
+    "call": "a call id",
+    "car": "a carrier id",
+    "org": "an organization id",
+}
+
+MAX_URL_LENGTH = 2083
+
+
+def check_id(value: str, prefix: str) -> str:
+    """Return ``value`` as ``{prefix}_{uuid}`` (lower-case); raise ``ValueError`` otherwise.
+
+    Bare uuids are accepted and given the prefix; an id of another kind is refused.
+    """
+    what = KINDS.get(prefix, f"a {prefix}_ id")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"Expected {what} like '{prefix}_<uuid>', got an empty value.")
+    text = value.strip()
+    if _BARE.match(text):
+        return f"{prefix}_{text.lower()}"
+    match = _PREFIXED.match(text)
+    if match is None:
+        raise ValueError(f"Expected {what} like '{prefix}_<uuid>', got {text[:60]!r}.")
+    if match.group(1) != prefix:
+        raise ValueError(
+            f"Expected {what} ('{prefix}_…'), got a '{match.group(1)}_…' id: {text[:60]!r}."
+        )
+    return f"{prefix}_{match.group(2).lower()}"
+
+
+def check_url(url: str) -> str:
+    """An endpoint URL must be absolute http(s) with a host and at most 2083 characters."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("The endpoint URL is empty.")
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"The endpoint URL is longer than {MAX_URL_LENGTH} characters.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("The endpoint URL must start with http:// or https://.")
+    if not parts.hostname:
+        raise ValueError("The endpoint URL has no host.")
+    if any(ch.isspace() for ch in url):
+        raise ValueError("The endpoint URL must not contain spaces.")
+    return url
+
+
+def check_event_types(event_types: list[str]) -> list[str]:
+    """At least one event type, each a non-empty string."""
+    if isinstance(event_types, str):
+        raise ValueError("event_types must be a list of event type names, not one string.")
+    cleaned = [str(t).strip() for t in event_types or [] if str(t).strip()]
+    if not cleaned:
+        raise ValueError("Choose at least one event type.")
+    return cleaned

@@ -1,0 +1,508 @@
+"""``EnvoyClient``: a thin, typed, synchronous client for Envoy's REST API.
+
+Resource groups hang off the client (``client.loads``, ``client.webhooks``). Requests go through
+one ``_request`` method that adds auth headers, retries idempotent requests with backoff and maps
+errors to the tree in ``envoy_api.errors``. The client is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from . import _ids
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    EnvoyError,
+    RateLimitError,
+    make_status_error,
+)
+from .models import (
+    Call,
+    CarrierVerification,
+    DeliveryAttempt,
+    Escalation,
+    EventType,
+    Load,
+    MessageSummary,
+    Page,
+    TabCounts,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "ClientSettings", "EnvoyClient", "NotGiven"]
+
+DEFAULT_BASE_URL: Final = "https://tryenvoy.ai/api/v1"
+USER_AGENT: Final = "envoy-support-console/0.1"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class NotGiven:
+    """Sentinel for "argument not passed", distinct from ``None`` (which clears a field)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Final = NotGiven()
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Connection settings; ``repr()`` never shows the API key or bearer token."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    organization_id: str | None = None
+    timeout: float = 10.0
+    max_retries: int = 2
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, non-reversible digest of where and as whom we connect (for cache keys)."""
+        material = "\0".join(
+            [self.base_url.rstrip("/"), self.api_key or "", self.bearer_token or ""]
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+    @property
+    def auth_kind(self) -> str:
+        if self.api_key:
+            return "api_key"
+        if self.bearer_token:
+            return "bearer"
+        return "none"
+
+
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+_RETRY_STATUSES: Final = frozenset({408, 429})
+BACKOFF_INITIAL: Final = 0.5
+BACKOFF_MAX: Final = 8.0
+RETRY_AFTER_CAP: Final = 30.0
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class EnvoyClient:
+    """Typed client for Envoy's REST API.
+
+    ``transport`` lets tests inject ``httpx.MockTransport``. Use as a context manager, or call
+    ``close()``, to release the connection pool.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        api_key: str | None = None,
+        bearer_token: str | None = None,
+        organization_id: str | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if organization_id:
+            organization_id = _ids.check_id(organization_id, "org")
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self.settings = ClientSettings(
+            base_url=base_url.rstrip("/"),
+            api_key=api_key or None,
+            bearer_token=bearer_token or None,
+            organization_id=organization_id or None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._http = httpx.Client(
+            base_url=self.settings.base_url + "/",
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+        # Patched by tests so retries need not really wait.
+        self._sleep: Callable[[float], None] = time.sleep
+        self.loads = LoadsResource(self)
+        self.webhooks = WebhooksResource(self)
+
+    # -- lifecycle --
+
+    def __enter__(self) -> EnvoyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"EnvoyClient(base_url={s.base_url!r}, auth={s.auth_kind!r}, "
+            f"organization_id={s.organization_id!r})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def organization_id(self) -> str | None:
+        return self.settings.organization_id
+
+    # -- transport --
+
+    def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.settings.api_key:
+            headers["X-API-Key"] = self.settings.api_key
+        elif self.settings.bearer_token:
+            headers["Authorization"] = f"Bearer {self.settings.bearer_token}"
+        if self.settings.organization_id:
+            headers["X-Organization-ID"] = self.settings.organization_id
+        return headers
+
+    def _retry_delay(self, retry: int, error: EnvoyError) -> float:
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return min(error.retry_after, RETRY_AFTER_CAP)
+        base = min(BACKOFF_INITIAL * (2.0**retry), BACKOFF_MAX)
+        return base * (0.5 + random.random() / 2)  # jitter: half to full delay
+
+    @staticmethod
+    def _retryable(error: EnvoyError) -> bool:
+        if isinstance(error, APIConnectionError):
+            return True
+        if isinstance(error, APIStatusError):
+            return error.status_code in _RETRY_STATUSES or error.status_code >= 500
+        return False
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Send one request (retrying if it is idempotent) and return the decoded JSON body."""
+        method = method.upper()
+        retries_left = self.settings.max_retries if method in _IDEMPOTENT else 0
+        retry = 0
+        while True:
+            error: EnvoyError
+            try:
+                response = self._http.request(
+                    method,
+                    path.lstrip("/"),
+                    params=params,
+                    json=json_body,
+                    headers=self._headers(),
+                )
+            except httpx.TimeoutException:
+                error = APITimeoutError(
+                    f"The Envoy API at {self.settings.base_url} did not answer within "
+                    f"{self.settings.timeout:g} s ({method} /{path.lstrip('/')})."
+                )
+            except httpx.TransportError as exc:
+                error = APIConnectionError(
+                    f"Could not connect to the Envoy API at {self.settings.base_url}: "
+                    f"{type(exc).__name__}."
+                )
+            else:
+                if response.is_success:
+                    return self._decode(response)
+                error = make_status_error(response)
+            if retries_left > 0 and self._retryable(error):
+                self._sleep(self._retry_delay(retry, error))
+                retries_left -= 1
+                retry += 1
+                continue
+            raise error
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+            raise APIResponseValidationError(
+                f"The Envoy API answered {response.status_code} with a body that is not JSON.",
+                status_code=response.status_code,
+            ) from exc
+
+    def _parse(self, model: type[M], body: Any) -> M:
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise APIResponseValidationError(
+                f"The Envoy API sent a {model.__name__} this console cannot read: "
+                f"{exc.error_count()} problem(s), first at "
+                f"{'.'.join(map(str, exc.errors()[0]['loc'])) or 'the top level'}."
+            ) from exc
+
+    def _parse_list(self, model: type[M], body: Any) -> list[M]:
+        # Bare arrays per the contract; tolerate a paginated envelope too.
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            body = body["data"]
+        try:
+            return TypeAdapter(list[model]).validate_python(body)  # type: ignore[valid-type]
+        except ValidationError as exc:
+            raise APIResponseValidationError(
+                f"The Envoy API sent a list of {model.__name__} this console cannot read: "
+                f"{exc.error_count()} problem(s)."
+            ) from exc
+
+    def _page(
+        self,
+        model: type[M],
+        path: str,
+        params: dict[str, Any],
+        page: int,
+        page_size: int,
+    ) -> Page[M]:
+        if page < 1:
+            raise ValueError("page starts at 1")
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be between 1 and 100")
+
+        def fetch(number: int) -> Page[M]:
+            query = [(k, v) for k, v in params.items() if v is not None and not isinstance(v, list)]
+            for k, v in params.items():
+                if isinstance(v, list):
+                    query.extend((k, item) for item in v)
+            query += [("page", number), ("page_size", page_size)]
+            body = self._request("GET", path, params=query)
+            if isinstance(body, list):  # a bare array: one page holding everything
+                body = {
+                    "data": body,
+                    "pagination": {
+                        "page": 1,
+                        "page_size": max(len(body), 1),
+                        "total_count": len(body),
+                        "total_pages": 1,
+                        "has_next": False,
+                        "has_prev": False,
+                    },
+                }
+            result = self._parse(Page[model], body)  # type: ignore[valid-type]
+            result._fetch_page = fetch
+            return result
+
+        return fetch(page)
+
+
+class LoadsResource:
+    """``client.loads``: the loads list, one load, and its calls, verifications, escalations."""
+
+    def __init__(self, client: EnvoyClient) -> None:
+        self._client = client
+
+    def tab_counts(self) -> TabCounts:
+        """Tab key → count in display order (``GET /loads/tab-counts``)."""
+        body = self._client._request("GET", "loads/tab-counts")
+        try:
+            return TabCounts.from_wire(body)
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise APIResponseValidationError(
+                "The Envoy API sent tab counts this console cannot read."
+            ) from exc
+
+    def list(
+        self,
+        *,
+        tab: str | None = None,
+        search: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Load]:
+        """One page of loads, newest update first, optionally in a tab and matching ``search``."""
+        params = {"tab": tab or None, "search": (search or "").strip() or None}
+        return self._client._page(Load, "loads", params, page, page_size)
+
+    def retrieve(self, load_id: str) -> Load:
+        """One load by id."""
+        load_id = _ids.check_id(load_id, "load")
+        return self._client._parse(Load, self._client._request("GET", f"loads/{load_id}"))
+
+    def calls(self, load_id: str) -> builtins.list[Call]:
+        """Every call on the load, newest first."""
+        load_id = _ids.check_id(load_id, "load")
+        body = self._client._request("GET", f"loads/{load_id}/calls")
+        return self._client._parse_list(Call, body)
+
+    def failed_verifications(self, load_id: str) -> builtins.list[CarrierVerification]:
+        """The load's failed carrier verifications, newest first."""
+        load_id = _ids.check_id(load_id, "load")
+        body = self._client._request("GET", f"loads/{load_id}/verifications")
+        return self._client._parse_list(CarrierVerification, body)
+
+    def active_escalations(self, load_id: str) -> builtins.list[Escalation]:
+        """The load's ACTIVE escalations, newest first."""
+        load_id = _ids.check_id(load_id, "load")
+        body = self._client._request("GET", f"loads/{load_id}/escalations")
+        return self._client._parse_list(Escalation, body)
+
+
+class WebhooksResource:
+    """``client.webhooks``: endpoints, secrets, delivery attempts, replay and event types."""
+
+    def __init__(self, client: EnvoyClient) -> None:
+        self._client = client
+
+    def list_endpoints(self) -> list[WebhookEndpoint]:
+        """Every endpoint of the organization (walks all pages of the envelope)."""
+        body = self._client._request(
+            "GET", "webhooks/endpoints", params={"page": 1, "page_size": 100}
+        )
+        if isinstance(body, list):
+            return self._client._parse_list(WebhookEndpoint, body)
+        first = self._client._page(WebhookEndpoint, "webhooks/endpoints", {}, 1, 100)
+        return list(first.iter_all())
+
+    def create_endpoint(
+        self,
+        *,
+        url: str,
+        event_types: list[str],
+        description: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> WebhookEndpointWithSecret:
+        """Register an endpoint; the response carries the signing secret, this once only."""
+        payload: dict[str, Any] = {
+            "url": _ids.check_url(url),
+            "event_types": _ids.check_event_types(event_types),
+        }
+        if description is not None:
+            payload["description"] = description
+        if headers is not None:
+            payload["headers"] = dict(headers)
+        body = self._client._request("POST", "webhooks/endpoints", json_body=payload)
+        return self._client._parse(WebhookEndpointWithSecret, body)
+
+    def retrieve_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
+        """One endpoint (never with its secret)."""
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        body = self._client._request("GET", f"webhooks/endpoints/{endpoint_id}")
+        return self._client._parse(WebhookEndpoint, body)
+
+    def update_endpoint(
+        self,
+        endpoint_id: str,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        event_types: list[str] | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        headers: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+    ) -> WebhookEndpoint:
+        """Change only the fields passed: ``description=None`` clears it, omitting it leaves it."""
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        payload: dict[str, Any] = {}
+        if not isinstance(url, NotGiven):
+            payload["url"] = _ids.check_url(url)
+        if not isinstance(event_types, NotGiven):
+            payload["event_types"] = _ids.check_event_types(event_types)
+        if not isinstance(description, NotGiven):
+            payload["description"] = description
+        if not isinstance(headers, NotGiven):
+            payload["headers"] = dict(headers) if headers is not None else None
+        if not isinstance(status, NotGiven):
+            if status not in ("ACTIVE", "PAUSED"):
+                raise ValueError("status can be set to ACTIVE or PAUSED only")
+            payload["status"] = status
+        body = self._client._request(
+            "PATCH", f"webhooks/endpoints/{endpoint_id}", json_body=payload
+        )
+        return self._client._parse(WebhookEndpoint, body)
+
+    def delete_endpoint(self, endpoint_id: str) -> None:
+        """Delete an endpoint; its pending retries are cancelled."""
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        self._client._request("DELETE", f"webhooks/endpoints/{endpoint_id}")
+
+    def rotate_secret(self, endpoint_id: str) -> WebhookEndpointWithSecret:
+        """A new signing secret; the old one keeps signing for 24 hours."""
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        body = self._client._request(
+            "POST", f"webhooks/endpoints/{endpoint_id}/rotate-secret", json_body={}
+        )
+        return self._client._parse(WebhookEndpointWithSecret, body)
+
+    def list_endpoint_attempts(
+        self,
+        endpoint_id: str,
+        *,
+        status: str | list[str] | None = None,
+        event_type: str | None = None,
+        load_id: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[DeliveryAttempt]:
+        """Delivery attempts for one endpoint, newest first, with the contract's filters."""
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        params: dict[str, Any] = {
+            "status": statuses or None,
+            "event_type": event_type or None,
+            "load_id": _ids.check_id(load_id, "load") if load_id else None,
+            "since": _iso(since),
+            "until": _iso(until),
+        }
+        path = f"webhooks/endpoints/{endpoint_id}/messages"
+        return self._client._page(DeliveryAttempt, path, params, page, page_size)
+
+    def list_message_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        """Every attempt of one message, oldest first."""
+        message_id = _ids.check_id(message_id, "msg")
+        body = self._client._request("GET", f"webhooks/messages/{message_id}/attempts")
+        return self._client._parse_list(DeliveryAttempt, body)
+
+    def replay(self, message_id: str, *, endpoint_id: str) -> MessageSummary:
+        """Queue the message again (same ``webhook-id``); a replay already pending queues none."""
+        message_id = _ids.check_id(message_id, "msg")
+        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        body = self._client._request(
+            "POST",
+            f"webhooks/messages/{message_id}/replay",
+            json_body={"endpoint_id": endpoint_id},
+        )
+        return self._client._parse(MessageSummary, body)
+
+    def list_event_types(self) -> list[EventType]:
+        """The catalogue of subscribable event types."""
+        body = self._client._request("GET", "webhooks/event-types")
+        return self._client._parse_list(EventType, body)
