@@ -1,0 +1,103 @@
+"""The contract's error envelope for every failure, FastAPI's own included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "insufficient_permissions",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "already_exists",
+    422: "validation_error",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class APIError(Exception):
+    """Raise anywhere in a route to answer with the envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "internal_error")
+        self.message = message
+        self.param = param
+        self.headers = headers
+
+
+def envelope(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code or CODES.get(status, "internal_error"),
+            "message": message,
+            "param": param,
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def not_found(what: str, param: str | None = None) -> APIError:
+    return APIError(404, f"No such {what}.", param=param)
+
+
+def _param(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return envelope(
+            exc.status, exc.message, code=exc.code, param=exc.param, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "Invalid request"}
+        param = _param(tuple(first.get("loc", ())))
+        msg = str(first.get("msg", "Invalid request"))
+        if first.get("type") == "json_invalid":
+            return envelope(400, "The request body is not valid JSON.", param="body")
+        text = f"{param}: {msg}" if param else msg
+        return envelope(422, text, param=param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            message = f"No route {request.method} {request.url.path}."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}."
+        else:
+            message = str(exc.detail)
+        return envelope(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        return envelope(500, "The sandbox hit an internal error.")

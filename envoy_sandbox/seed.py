@@ -1,0 +1,788 @@
+"""Deterministic, realistic demo data: two organizations, loads, calls, verifications,
+escalations, webhook endpoints and their delivery history.
+
+The same seed and anchor time give the same rows. ``loads`` sizes the first organization; the
+second gets a tenth of it. 100,000 loads seed well inside a minute.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from envoy_api.signing import SECRET_PREFIX
+
+from .config import DEMO_EMAIL, DEMO_PASSWORD, SECOND_ORG_API_KEY, SandboxSettings
+from .db import Database, dumps, iso, now
+from .events import EVENT_TYPE_NAMES
+
+ORG_A = "org_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+ORG_B = "org_5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+ORG_NAMES = {ORG_A: "Lakeshore Logistics", ORG_B: "Pinecrest Freight"}
+USER_ID = "usr_1f2e3d4c-5b6a-4978-8877-665544332211"
+SOLO_USER_ID = "usr_2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+SOLO_EMAIL = "solo@envoy.example"
+
+CITIES = [
+    ("Chicago", "IL", 41.88, -87.63),
+    ("Dallas", "TX", 32.78, -96.80),
+    ("Atlanta", "GA", 33.75, -84.39),
+    ("Los Angeles", "CA", 34.05, -118.24),
+    ("Houston", "TX", 29.76, -95.37),
+    ("Memphis", "TN", 35.15, -90.05),
+    ("Columbus", "OH", 39.96, -82.99),
+    ("Indianapolis", "IN", 39.77, -86.16),
+    ("Kansas City", "MO", 39.10, -94.58),
+    ("Denver", "CO", 39.74, -104.99),
+    ("Phoenix", "AZ", 33.45, -112.07),
+    ("Nashville", "TN", 36.16, -86.78),
+    ("Charlotte", "NC", 35.23, -80.84),
+    ("Jacksonville", "FL", 30.33, -81.66),
+    ("Louisville", "KY", 38.25, -85.76),
+    ("Salt Lake City", "UT", 40.76, -111.89),
+    ("Seattle", "WA", 47.61, -122.33),
+    ("Portland", "OR", 45.52, -122.68),
+    ("Newark", "NJ", 40.74, -74.17),
+    ("Harrisburg", "PA", 40.27, -76.88),
+    ("Laredo", "TX", 27.51, -99.51),
+    ("Fresno", "CA", 36.74, -119.79),
+    ("Omaha", "NE", 41.26, -95.93),
+    ("St. Louis", "MO", 38.63, -90.20),
+    ("Minneapolis", "MN", 44.98, -93.27),
+    ("Detroit", "MI", 42.33, -83.05),
+    ("Savannah", "GA", 32.08, -81.09),
+    ("Reno", "NV", 39.53, -119.81),
+    ("Albuquerque", "NM", 35.08, -106.65),
+    ("Oklahoma City", "OK", 35.47, -97.52),
+    ("Little Rock", "AR", 34.75, -92.29),
+    ("Birmingham", "AL", 33.52, -86.80),
+    ("Boise", "ID", 43.62, -116.20),
+    ("Allentown", "PA", 40.60, -75.49),
+    ("Stockton", "CA", 37.96, -121.29),
+    ("Green Bay", "WI", 44.51, -88.01),
+]
+CUSTOMERS = [
+    "Acme Foods",
+    "Northwind Grocers",
+    "Summit Building Supply",
+    "Great Plains Grain Co.",
+    "Redwood Paper Products",
+    "Bluewater Beverages",
+    "Ironclad Steel",
+    "Harvest Valley Produce",
+    "Evergreen Home Goods",
+    "Pioneer Auto Parts",
+    "Coastal Seafood Traders",
+    "Keystone Plastics",
+    "Silverline Electronics",
+    "Prairie Dairy Cooperative",
+    "Granite State Furniture",
+    "Sunbelt Chemicals",
+    "Heartland Pet Supply",
+    "Lone Star Packaging",
+    "Cascade Lumber",
+    "Magnolia Textiles",
+]
+CARRIER_WORDS = (
+    [
+        "Blue Ridge",
+        "Red River",
+        "Iron Horse",
+        "Eagle",
+        "Patriot",
+        "Midwest",
+        "Coastal",
+        "Summit",
+        "Prairie",
+        "Lone Star",
+        "Great Lakes",
+        "Silver State",
+        "Big Sky",
+        "Cardinal",
+        "Keystone",
+        "Gulf Coast",
+        "Rocky Mountain",
+        "Heartland",
+        "Liberty",
+        "Frontier",
+    ],
+    ["Transport", "Freight Lines", "Logistics", "Trucking", "Carriers", "Express", "Haulers"],
+)
+FIRST = [
+    "Dana",
+    "Luis",
+    "Maria",
+    "James",
+    "Priya",
+    "Kevin",
+    "Tasha",
+    "Omar",
+    "Linda",
+    "Chen",
+    "Rosa",
+    "Derek",
+    "Aisha",
+    "Tom",
+    "Grace",
+    "Victor",
+]
+LAST = [
+    "Lee",
+    "Garcia",
+    "Johnson",
+    "Patel",
+    "Nguyen",
+    "Smith",
+    "Brown",
+    "Okafor",
+    "Kim",
+    "Martinez",
+    "Davis",
+    "Wilson",
+    "Lopez",
+    "Clark",
+]
+EQUIPMENT = ["VAN"] * 6 + ["REEFER"] * 3 + ["FLATBED"] * 2 + ["STEP_DECK", "POWER_ONLY"]
+COMMODITIES = {
+    "VAN": ["Dry groceries", "Paper goods", "Consumer electronics", "Auto parts", "Furniture"],
+    "REEFER": ["Frozen poultry", "Fresh produce", "Dairy", "Ice cream", "Seafood"],
+    "FLATBED": ["Steel coils", "Lumber", "Building materials", "Pipe"],
+    "STEP_DECK": ["Machinery", "Tractors", "Transformers"],
+    "POWER_ONLY": ["Preloaded trailer", "Drop trailer"],
+}
+TAB_STATUS = [
+    ("available", ["Available", "Posted"], 25),
+    ("covered", ["Covered", "Dispatched"], 30),
+    ("in_transit", ["In Transit", "At Pickup", "At Delivery"], 25),
+    ("delivered", ["Delivered"], 20),
+]
+VERIFICATION_REASONS = [
+    "Insurance expired",
+    "Missing W9 form",
+    "Authority not active with FMCSA",
+    "Cargo insurance below $100,000 minimum",
+    "MC number under 6 months old",
+    "Out-of-service order on file",
+    "Unsatisfactory safety rating",
+    "Double brokering suspected",
+    "Phone number does not match FMCSA record",
+    "Carrier not authorized for hire",
+]
+VERIFICATION_STAGES = ["Verification", "Insurance check", "Authority check", "Onboarding"]
+ESCALATION_MESSAGES = [
+    ("RATE_NEGOTIATION", "Carrier asks for ${amt} over max buy; needs approval."),
+    ("APPOINTMENT", "Receiver cannot take the load at the booked appointment; reschedule needed."),
+    ("DETENTION", "Driver held at shipper for over 3 hours; carrier requests detention pay."),
+    ("TRACKING", "Driver not answering and tracking went dark near {city}."),
+    ("COMPLIANCE", "Carrier's insurance certificate does not list the shipper as holder."),
+    ("CUSTOMER_REQUEST", "Customer asks to add a stop; carrier wants a new rate."),
+]
+AGENT_TYPES = ["CARRIER_SALES", "TRACKING", "CUSTOMER_SUPPORT", "APPOINTMENT_SCHEDULING"]
+CALL_TYPES = [
+    "Carrier Sales",
+    "Check Call",
+    "Customer Support",
+    "Appointment Scheduling",
+    "Driver Check-in",
+]
+CALL_STATUSES = ["COMPLETED"] * 10 + [
+    "SCHEDULED",
+    "IN_PROGRESS",
+    "FAILED",
+    "NO_ANSWER",
+    "VOICEMAIL",
+    "TRANSFERRED",
+]
+RECEIVERS = ("ok", "flaky", "down")
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def password_hash(password: str) -> str:
+    return hashlib.sha256(("envoy-sandbox:" + password).encode()).hexdigest()
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+1{rng.randint(201, 989)}555{rng.randint(1000, 9999)}"
+
+
+class _Carriers:
+    def __init__(self, rng: random.Random, count: int, anchor: datetime) -> None:
+        self.rows: list[dict[str, Any]] = []
+        for i in range(count):
+            name = f"{rng.choice(CARRIER_WORDS[0])} {rng.choice(CARRIER_WORDS[1])}"
+            if i >= len(CARRIER_WORDS[0]):
+                name += f" {rng.choice(['LLC', 'Inc.', 'Co.'])}"
+            expired = rng.random() < 0.15
+            expires = anchor + timedelta(
+                days=rng.randint(-120, -1) if expired else rng.randint(30, 500)
+            )
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            slug = name.lower().replace(" ", "").replace(".", "")[:18]
+            created = anchor - timedelta(days=rng.randint(60, 1500))
+            self.rows.append(
+                {
+                    "id": "car_" + _uuid(rng),
+                    "name": name,
+                    "mc_number": f"MC{rng.randint(100000, 1499999)}",
+                    "dot_number": str(rng.randint(1000000, 3999999)),
+                    "email": f"dispatch@{slug}.example",
+                    "phone": _phone(rng),
+                    "dispatcher_name": f"{first} {last}",
+                    "dispatcher_phone": _phone(rng),
+                    "dispatcher_email": f"{first.lower()}@{slug}.example",
+                    "is_active": True,
+                    "provider": rng.choice(["Highway", "RMIS", "Carrier Assure"]),
+                    "ingestion_method": rng.choice(["api", "csv_import", "manual"]),
+                    "equipment_types": sorted(set(rng.sample(EQUIPMENT, 2))),
+                    "insurance_expiration": expires.date().isoformat(),
+                    "w9_on_file": rng.random() > 0.1,
+                    "authorized_for_hire": rng.random() > 0.05,
+                    "on_time_pickup_pct": round(rng.uniform(78, 99.5), 1),
+                    "on_time_delivery_pct": round(rng.uniform(80, 99.5), 1),
+                    "tracking_compliance_pct": round(rng.uniform(60, 99), 1),
+                    "avg_response_time_min": round(rng.uniform(2, 45), 1),
+                    "total_loads_hauled": rng.randint(3, 900),
+                    "is_onboarded": True,
+                    "carrier_rep_user_id": USER_ID,
+                    "carrier_rep_name": "Avery Quinn",
+                    "carrier_rep_email": DEMO_EMAIL,
+                    "is_verified": not expired,
+                    "verified_date": (created + timedelta(days=3)).date().isoformat(),
+                    "created_at": iso(created),
+                    "updated_at": iso(created + timedelta(days=30)),
+                }
+            )
+
+
+def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = None) -> None:
+    """Fill an empty database; does nothing when it already holds data."""
+    conn = db.connect()
+    if conn.execute("SELECT 1 FROM organizations LIMIT 1").fetchone():
+        return
+    anchor = (anchor or now()).replace(microsecond=0)
+    rng = random.Random(settings.seed)
+    with db.write() as w:
+        w.execute(
+            "INSERT INTO meta VALUES ('anchor', ?), ('seed', ?)", (iso(anchor), str(settings.seed))
+        )
+        for org, name in ORG_NAMES.items():
+            w.execute("INSERT INTO organizations VALUES (?, ?)", (org, name))
+        w.execute(
+            "INSERT INTO users VALUES (?, ?, ?, ?)",
+            (USER_ID, DEMO_EMAIL, password_hash(DEMO_PASSWORD), "Avery Quinn"),
+        )
+        w.execute(
+            "INSERT INTO users VALUES (?, ?, ?, ?)",
+            (SOLO_USER_ID, SOLO_EMAIL, password_hash(DEMO_PASSWORD), "Sam Solo"),
+        )
+        w.executemany(
+            "INSERT INTO memberships VALUES (?, ?, ?)",
+            [(USER_ID, ORG_A, 0), (USER_ID, ORG_B, 1), (SOLO_USER_ID, ORG_B, 0)],
+        )
+        w.executemany(
+            "INSERT INTO api_keys VALUES (?, ?, ?)",
+            [
+                (api_key_hash(settings.api_key), ORG_A, "demo"),
+                (api_key_hash(SECOND_ORG_API_KEY), ORG_B, "demo second org"),
+            ],
+        )
+    carriers = _Carriers(rng, 80, anchor)
+    for org, count, prefix in (
+        (ORG_A, settings.loads, "LD"),
+        (ORG_B, max(10, settings.loads // 10), "PF"),
+    ):
+        loads = _seed_loads(db, rng, org, count, prefix, carriers, anchor)
+        if settings.seed_history:
+            _seed_webhooks(db, rng, org, loads, anchor, settings)
+    refresh_tab_counts(db)
+
+
+def refresh_tab_counts(db: Database, org_id: str | None = None) -> None:
+    """Recompute the per-organization tab counters the tab-counts endpoint reads."""
+    with db.write() as w:
+        orgs = [org_id] if org_id else [r[0] for r in w.execute("SELECT id FROM organizations")]
+        for org in orgs:
+            row = w.execute(
+                "SELECT count(*), sum(tab='available'), sum(tab='covered'), sum(tab='in_transit'),"
+                " sum(tab='delivered'), sum(active_escalations > 0),"
+                " sum(failed_verifications > 0) FROM loads WHERE org_id = ?",
+                (org,),
+            ).fetchone()
+            keys = [
+                "all",
+                "available",
+                "covered",
+                "in_transit",
+                "delivered",
+                "active_escalations",
+                "failed_verifications",
+            ]
+            w.execute("DELETE FROM tab_counts WHERE org_id = ?", (org,))
+            w.executemany(
+                "INSERT INTO tab_counts VALUES (?, ?, ?)",
+                [(org, k, int(v or 0)) for k, v in zip(keys, row, strict=True)],
+            )
+
+
+def load_search_text(body: dict[str, Any]) -> str:
+    stops = body.get("stops") or []
+    parts = [body.get("load_number"), body.get("customer_name"), body.get("carrier_name")]
+    parts += [(s.get("location") or {}).get("city") for s in stops]
+    return " ".join(p for p in parts if p).lower()
+
+
+def _seed_loads(
+    db: Database,
+    rng: random.Random,
+    org: str,
+    count: int,
+    prefix: str,
+    carriers: _Carriers,
+    anchor: datetime,
+) -> list[dict[str, Any]]:
+    weights = [w for _, _, w in TAB_STATUS]
+    load_rows, call_rows, ver_rows, esc_rows = [], [], [], []
+    loads: list[dict[str, Any]] = []
+    base_number = 100_000 + rng.randint(0, 800_000)
+    span_minutes = max(60 * 24 * 30, count * 3)
+    for i in range(count):
+        tab, statuses, _ = rng.choices(TAB_STATUS, weights)[0]
+        equipment = rng.choice(EQUIPMENT)
+        o, d = rng.sample(CITIES, 2)
+        created = anchor - timedelta(minutes=rng.randint(30, span_minutes))
+        updated = min(anchor, created + timedelta(minutes=rng.randint(5, 60 * 24 * 3)))
+        pickup = created + timedelta(days=rng.randint(1, 6), hours=rng.choice([6, 8, 10, 13]))
+        transit_h = rng.randint(10, 60)
+        n_stops = 2 if rng.random() < 0.85 else 3
+        stops = []
+        cities = [o] + ([rng.choice(CITIES)] if n_stops == 3 else []) + [d]
+        t = pickup
+        for seq, city in enumerate(cities, start=1):
+            stops.append(
+                {
+                    "location": {"city": city[0], "state": city[1]},
+                    "type": "pickup" if seq == 1 else "dropoff",
+                    "sequence": seq,
+                    "appointment_start": iso(t),
+                    "appointment_end": iso(t + timedelta(hours=2)),
+                }
+            )
+            t += timedelta(hours=transit_h // (n_stops - 1))
+        carrier = rng.choice(carriers.rows) if tab != "available" else None
+        rate = rng.randint(9, 60) * 50
+        load_id = "load_" + _uuid(rng)
+        number = f"{prefix}{base_number + i}"
+        reefer = equipment == "REEFER"
+        last = rng.choice(CITIES) if tab == "in_transit" else None
+        rep_first, rep_last = rng.choice(FIRST), rng.choice(LAST)
+        body: dict[str, Any] = {
+            "id": load_id,
+            "load_number": number,
+            "organization_id": org,
+            "equipment_type": equipment,
+            "mode": "FTL" if rng.random() < 0.92 else "LTL",
+            "load_status": rng.choice(statuses),
+            "tms_status": tab.upper(),
+            "tms_load_id": f"TMS-{rng.randint(1_000_000, 9_999_999)}",
+            "external_id": f"EXT-{rng.randint(10000, 99999)}",
+            "weight": rng.randint(8, 44) * 1000,
+            "distance": rng.randint(120, 2400),
+            "commodity": rng.choice(COMMODITIES[equipment]),
+            "po_numbers": [f"PO{rng.randint(100000, 999999)}" for _ in range(rng.randint(1, 2))],
+            "posted_rate": rate,
+            "max_buy_rate": rate + rng.randint(2, 8) * 50,
+            "suggested_market_rate": rate + rng.randint(-4, 6) * 25,
+            "length_feet": 53 if equipment in ("VAN", "REEFER") else 48,
+            "special_instructions": rng.sample(
+                [
+                    "Driver assist unload",
+                    "TWIC required",
+                    "No touch freight",
+                    "Call 1 hr ahead",
+                    "Tarps required",
+                    "Seal must stay intact",
+                ],
+                rng.randint(0, 2),
+            ),
+            "is_posted": tab == "available",
+            "temperature_setting_minimum": 33 if reefer else None,
+            "temperature_setting_maximum": 38 if reefer else None,
+            "temperature_run_type": "CONTINUOUS" if reefer else None,
+            "last_reported_city": last[0] if last else None,
+            "last_reported_state": last[1] if last else None,
+            "last_reported_lat": last[2] if last else None,
+            "last_reported_long": last[3] if last else None,
+            "tms_carrier_id": carrier["id"] if carrier else None,
+            "carrier_name": carrier["name"] if carrier else None,
+            "customer_name": rng.choice(CUSTOMERS),
+            "carrier_rep": {
+                "type": "CarrierSalesRep",
+                "first_name": rep_first,
+                "last_name": rep_last,
+                "phone": _phone(rng),
+                "email": f"{rep_first.lower()}.{rep_last.lower()}@envoy.example",
+            },
+            "driver": (
+                {
+                    "type": "Driver",
+                    "first_name": rng.choice(FIRST),
+                    "last_name": rng.choice(LAST),
+                    "phone": _phone(rng),
+                    "email": None,
+                }
+                if tab in ("in_transit", "delivered")
+                else None
+            ),
+            "stops": stops,
+            "offer_count": rng.randint(0, 9) if tab == "available" else rng.randint(1, 6),
+            "max_offer_amount": None,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+        }
+        if body["offer_count"]:
+            body["max_offer_amount"] = rate + rng.randint(-3, 10) * 25
+        # calls
+        n_calls = rng.randint(0, 8)
+        for _ in range(n_calls):
+            ct = created + timedelta(
+                minutes=rng.randint(1, max(2, int((updated - created).total_seconds() // 60)))
+            )
+            direction = rng.choice(["INBOUND", "OUTBOUND"])
+            status = rng.choice(CALL_STATUSES)
+            ours, theirs = "+14155550001", _phone(rng)
+            ended = status in ("COMPLETED", "FAILED", "TRANSFERRED", "VOICEMAIL", "NO_ANSWER")
+            dur = (
+                rng.randint(20, 900)
+                if status in ("COMPLETED", "TRANSFERRED")
+                else rng.randint(5, 40)
+            )
+            call_id = "call_" + _uuid(rng)
+            start = ct + timedelta(seconds=rng.randint(1, 9)) if status != "SCHEDULED" else None
+            call = {
+                "id": call_id,
+                "status": status,
+                "call_time": iso(ct),
+                "created_at": iso(ct),
+                "updated_at": iso(ct + timedelta(seconds=dur + 30)),
+                "call_direction": direction,
+                "phone_number": theirs,
+                "to_number": ours if direction == "INBOUND" else theirs,
+                "from_number": theirs if direction == "INBOUND" else ours,
+                "call_start_time": iso(start) if start else None,
+                "call_end_time": iso(start + timedelta(seconds=dur)) if start and ended else None,
+                "call_type": rng.choice(CALL_TYPES),
+                "load_id": load_id,
+                "organization_id": org,
+                "created_by_id": USER_ID,
+                "recording_status": (
+                    "AVAILABLE"
+                    if status == "COMPLETED"
+                    else rng.choice([None, "PROCESSING", "NOT_RECORDED"])
+                ),
+                "load_number": number,
+            }
+            call_rows.append((call_id, org, load_id, call["call_time"], dumps(call)))
+        n_failed = 0
+        if rng.random() < 0.04:
+            n_failed = rng.randint(1, 2)
+            for _ in range(n_failed):
+                c = rng.choice(carriers.rows)
+                vt = created + timedelta(minutes=rng.randint(5, 600))
+                v = {
+                    "id": _uuid(rng),
+                    "source": rng.choice(["email_outreach", "inbound_call", "load_board", "api"]),
+                    "created_at": iso(vt),
+                    "carrier_id": c["id"],
+                    "status": rng.choice(["BLOCKED", "BLOCKED", "FAILED"]),
+                    "reasons": rng.sample(VERIFICATION_REASONS, rng.randint(1, 3)),
+                    "error_stage": rng.choice(VERIFICATION_STAGES),
+                    "error_message": "Carrier did not pass compliance checks for this load",
+                    "carrier": c,
+                }
+                ver_rows.append((v["id"], org, load_id, v["status"], v["created_at"], dumps(v)))
+        n_active = 0
+        if rng.random() < 0.08:
+            for _ in range(rng.randint(1, 3)):
+                kind, text = rng.choice(ESCALATION_MESSAGES)
+                status = rng.choice(["ACTIVE", "ACTIVE", "RESPONDED", "TIMED_OUT", "CANCELLED"])
+                et = created + timedelta(minutes=rng.randint(5, 900))
+                responded = status == "RESPONDED"
+                calls_here = call_rows[-n_calls:] if n_calls else []
+                e = {
+                    "id": "esc_" + _uuid(rng),
+                    "load_id": load_id,
+                    "agent_type": rng.choice(AGENT_TYPES),
+                    "message": text.format(amt=rng.randint(2, 8) * 50, city=o[0]),
+                    "status": status,
+                    "created_at": iso(et),
+                    "call_id": rng.choice(calls_here)[0] if calls_here else None,
+                    "escalation_type": kind,
+                    "response_message": "Approved, go ahead." if responded else None,
+                    "response_user_id": USER_ID if responded else None,
+                    "responded_at": iso(et + timedelta(minutes=12)) if responded else None,
+                    "resolved_at": (
+                        iso(et + timedelta(minutes=30)) if status != "ACTIVE" else None
+                    ),
+                }
+                n_active += status == "ACTIVE"
+                esc_rows.append((e["id"], org, load_id, status, e["created_at"], dumps(e)))
+        load_rows.append(
+            (
+                load_id,
+                org,
+                number,
+                tab,
+                body["updated_at"],
+                load_search_text(body),
+                n_active,
+                n_failed,
+                dumps(body),
+            )
+        )
+        loads.append(
+            {
+                "id": load_id,
+                "number": number,
+                "tab": tab,
+                "carrier": carrier,
+                "created": created,
+                "customer": body["customer_name"],
+                "origin": o[0],
+                "destination": d[0],
+                "rate": rate,
+            }
+        )
+        if len(load_rows) >= 5000:
+            _flush(db, load_rows, call_rows, ver_rows, esc_rows)
+    _flush(db, load_rows, call_rows, ver_rows, esc_rows)
+    return loads
+
+
+def _flush(db: Database, loads: list, calls: list, vers: list, escs: list) -> None:
+    with db.write() as w:
+        w.executemany("INSERT INTO loads VALUES (?,?,?,?,?,?,?,?,?)", loads)
+        w.executemany("INSERT INTO calls VALUES (?,?,?,?,?)", calls)
+        w.executemany("INSERT INTO verifications VALUES (?,?,?,?,?,?)", vers)
+        w.executemany("INSERT INTO escalations VALUES (?,?,?,?,?,?)", escs)
+    for rows in (loads, calls, vers, escs):
+        rows.clear()
+
+
+def receiver_url(base: str, name: str) -> str:
+    return f"{base.rstrip('/')}/_sandbox/receivers/{name}"
+
+
+RECEIVER_BASE_PLACEHOLDER = "http://127.0.0.1:8787"
+
+
+def _event_data(rng: random.Random, kind: str, load: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"load_id": load["id"], "load_number": load["number"]}
+    carrier = load["carrier"] or {"id": "car_" + _uuid(rng), "name": "Unbooked"}
+    if kind == "load.created":
+        data |= {
+            "customer_name": load["customer"],
+            "origin": load["origin"],
+            "destination": load["destination"],
+        }
+    elif kind == "load.updated":
+        data["changed_fields"] = rng.sample(["posted_rate", "stops", "special_instructions"], 1)
+    elif kind == "load.status_changed":
+        data |= {"from_status": "Covered", "to_status": "In Transit"}
+    elif kind == "load.covered":
+        data |= {"carrier_id": carrier["id"], "carrier_name": carrier["name"], "rate": load["rate"]}
+    elif kind.startswith("call."):
+        data |= {
+            "call_id": "call_" + _uuid(rng),
+            "call_direction": "OUTBOUND",
+            "status": "COMPLETED",
+            "duration_seconds": rng.randint(30, 600),
+            "recording_status": "AVAILABLE",
+        }
+    elif kind == "carrier.verification_failed":
+        data |= {"carrier_id": carrier["id"], "reasons": rng.sample(VERIFICATION_REASONS, 2)}
+    elif kind.startswith("escalation."):
+        data |= {
+            "escalation_id": "esc_" + _uuid(rng),
+            "message": "Carrier needs approval",
+            "status": "RESPONDED",
+        }
+    elif kind.startswith("offer."):
+        data |= {
+            "offer_id": "ofr_" + _uuid(rng),
+            "carrier_id": carrier["id"],
+            "amount": load["rate"] + 100,
+        }
+    return data
+
+
+def _seed_webhooks(
+    db: Database,
+    rng: random.Random,
+    org: str,
+    loads: list[dict[str, Any]],
+    anchor: datetime,
+    settings: SandboxSettings,
+) -> None:
+    names = EVENT_TYPE_NAMES
+    specs = [
+        ("ok", "TMS sync (healthy receiver)", names),
+        (
+            "flaky",
+            "Broker portal (flaky receiver)",
+            ["load.status_changed", "load.covered", "call.completed", "escalation.created"],
+        ),
+        (
+            "down",
+            "Legacy EDI bridge (receiver down)",
+            ["load.created", "load.status_changed", "carrier.verification_failed"],
+        ),
+    ]
+    endpoints = []
+    with db.write() as w:
+        for i, (name, desc, types) in enumerate(specs):
+            ep_id = "ep_" + _uuid(rng)
+            created = anchor - timedelta(days=30 - i)
+            secret = SECRET_PREFIX + _b64(rng.getrandbits(192).to_bytes(24, "big"))
+            headers = {"X-Envoy-Env": "sandbox"} if name == "ok" else None
+            w.execute(
+                "INSERT INTO endpoints (id, org_id, url, description, event_types, headers, status,"
+                " disabled_reason, secret, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    ep_id,
+                    org,
+                    receiver_url(RECEIVER_BASE_PLACEHOLDER, name),
+                    desc,
+                    dumps(types),
+                    dumps(headers) if headers else None,
+                    "ACTIVE",
+                    None,
+                    secret,
+                    iso(created),
+                    iso(created),
+                ),
+            )
+            endpoints.append((ep_id, name, set(types)))
+    n_events = min(max(30, len(loads) // 2), 4000)
+    msg_rows, att_rows = [], []
+    window = timedelta(days=3)
+    for k in range(n_events):
+        load = rng.choice(loads)
+        kind = rng.choice(names)
+        frac = k / n_events
+        if frac < 0.9:  # most of the history over three days, the last tenth in 15 minutes
+            at = anchor - window + (window - timedelta(minutes=15)) * (frac / 0.9)
+        else:
+            at = anchor - timedelta(minutes=15) * (1 - frac) / 0.1
+        evt = {
+            "id": "evt_" + _uuid(rng),
+            "type": kind,
+            "timestamp": iso(at),
+            "data": _event_data(rng, kind, load),
+        }
+        payload = dumps(evt)
+        recent = anchor - at < timedelta(minutes=20)
+        for ep_id, name, types in endpoints:
+            if kind not in types:
+                continue
+            msg_id = "msg_" + _uuid(rng)
+            msg_rows.append((msg_id, org, ep_id, kind, load["id"], payload, iso(at)))
+            outcome = _outcome(rng, name, recent)
+            t = at
+            for n, result in enumerate(outcome, start=1):
+                created = t
+                row: dict[str, Any] = {
+                    "status": result,
+                    "next": None,
+                    "code": None,
+                    "excerpt": None,
+                    "error": None,
+                    "dur": None,
+                    "deliv": None,
+                }
+                if result == "SUCCEEDED":
+                    row |= {
+                        "code": 200,
+                        "excerpt": '{"received":true}',
+                        "dur": rng.randint(40, 400),
+                        "deliv": iso(t),
+                    }
+                elif result in ("FAILED", "DEAD"):
+                    if name == "down" or rng.random() < 0.3:
+                        if rng.random() < 0.2:
+                            row |= {"error": "Connection refused", "dur": rng.randint(1, 5)}
+                        else:
+                            row |= {
+                                "code": 503,
+                                "excerpt": "Service Unavailable",
+                                "dur": rng.randint(20, 200),
+                            }
+                    else:
+                        row |= {
+                            "code": 500,
+                            "excerpt": '{"error":"internal"}',
+                            "dur": rng.randint(50, 900),
+                        }
+                    if result == "FAILED":
+                        t = t + timedelta(seconds=settings.retry_delay(n) or 1)
+                        row["next"] = iso(t)
+                due = iso(t) if result == "PENDING" else None
+                if result == "PENDING" and t < anchor:
+                    due = iso(anchor + timedelta(seconds=rng.randint(30, 300)))
+                att_rows.append(
+                    (
+                        "atmp_" + _uuid(rng),
+                        msg_id,
+                        ep_id,
+                        org,
+                        n,
+                        settings.max_attempts,
+                        result,
+                        row["next"],
+                        row["code"],
+                        row["excerpt"],
+                        row["error"],
+                        row["dur"],
+                        row["deliv"],
+                        iso(created),
+                        due,
+                        kind,
+                        load["id"],
+                        None,
+                    )
+                )
+    with db.write() as w:
+        w.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
+        w.executemany("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", att_rows)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _outcome(rng: random.Random, receiver: str, recent: bool) -> list[str]:
+    """The attempt statuses of one seeded message, oldest first."""
+    if receiver == "ok":
+        return ["SUCCEEDED"] if rng.random() < 0.97 else ["FAILED", "SUCCEEDED"]
+    if receiver == "flaky":
+        r = rng.random()
+        if recent and r < 0.3:
+            return ["FAILED", "PENDING"]
+        if r < 0.55:
+            return ["SUCCEEDED"]
+        if r < 0.85:
+            return ["FAILED"] * rng.randint(1, 3) + ["SUCCEEDED"]
+        return ["FAILED"] * 4 + ["DEAD"]
+    if recent:
+        return ["FAILED"] * rng.randint(1, 3) + ["PENDING"]
+    return ["FAILED"] * 4 + ["DEAD"]

@@ -1,0 +1,350 @@
+"""The webhook sender: fans events out to endpoints and delivers attempts over real HTTP.
+
+Attempts move PENDING → SENDING (claimed by compare-and-set, so no two workers send one row) →
+SUCCEEDED, FAILED (a retry row is queued at ``next_attempt_at``) or DEAD. PAUSED endpoints keep
+their attempts PENDING until resumed. On start, rows a crash left in SENDING go back to PENDING.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from envoy_api.signing import sign
+
+from .config import SandboxSettings
+from .db import Database, dumps, iso, now, now_iso, parse_iso
+
+log = logging.getLogger("envoy_sandbox.sender")
+
+EXCERPT_CHARS = 500
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4()}"
+
+
+def active_secrets(row: Any, at: str | None = None) -> list[str]:
+    """The endpoint's current secret, plus the previous one during its 24-hour grace window."""
+    secrets = [row["secret"]]
+    expires = row["old_secret_expires_at"]
+    if row["old_secret"] and expires and expires > (at or now_iso()):
+        secrets.append(row["old_secret"])
+    return secrets
+
+
+def emit_event(
+    db: Database,
+    org_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    wake: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Create one event and a message (with a first PENDING attempt) per subscribed endpoint.
+
+    ACTIVE and PAUSED endpoints get the message (PAUSED ones hold it until resumed); DISABLED
+    and deleted ones do not.
+    """
+    at = now_iso()
+    event = {"id": new_id("evt"), "type": event_type, "timestamp": at, "data": data}
+    payload = dumps(event)
+    load_id = data.get("load_id") if isinstance(data.get("load_id"), str) else None
+    messages = []
+    with db.write() as w:
+        rows = w.execute(
+            "SELECT id, event_types, status FROM endpoints WHERE org_id = ? AND deleted = 0"
+            " AND status IN ('ACTIVE', 'PAUSED')",
+            (org_id,),
+        ).fetchall()
+        for row in rows:
+            if event_type not in json.loads(row["event_types"]):
+                continue
+            msg_id = new_id("msg")
+            w.execute(
+                "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+                (msg_id, org_id, row["id"], event_type, load_id, payload, at),
+            )
+            w.execute(
+                "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt, max_attempts,"
+                " status, created_at, due_at, event_type, load_id)"
+                " VALUES (?,?,?,?,1,?,'PENDING',?,?,?,?)",
+                (
+                    new_id("atmp"),
+                    msg_id,
+                    row["id"],
+                    org_id,
+                    _max_attempts(w),
+                    at,
+                    at,
+                    event_type,
+                    load_id,
+                ),
+            )
+            messages.append({"id": msg_id, "endpoint_id": row["id"]})
+    if wake is not None and messages:
+        wake.set()
+    return {"event": event, "messages": messages}
+
+
+def _max_attempts(conn: Any) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'max_attempts'").fetchone()
+    return int(row[0]) if row else 5
+
+
+class Sender:
+    """A dispatcher thread that claims due attempts and a pool that POSTs them."""
+
+    def __init__(self, db: Database, settings: SandboxSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._inflight: set[str] = set()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(settings.sender_workers, thread_name_prefix="sender")
+        self._http = httpx.Client(timeout=settings.attempt_timeout, follow_redirects=False)
+        self._thread = threading.Thread(target=self._run, name="sandbox-sender", daemon=True)
+
+    def start(self) -> None:
+        self.recover()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._http.close()
+
+    def recover(self) -> int:
+        """Put attempts a crash left in SENDING back in the queue: no delivery is lost."""
+        with self.db.write() as w:
+            w.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('max_attempts', ?)",
+                (str(self.settings.max_attempts),),
+            )
+            cur = w.execute(
+                "UPDATE attempts SET status = 'PENDING', due_at = ?, claimed_at = NULL"
+                " WHERE status = 'SENDING'",
+                (now_iso(),),
+            )
+            return cur.rowcount
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self._claim()
+            except Exception:  # keep the sender alive whatever one pass hits
+                log.exception("sender pass failed")
+                claimed = 0
+            if not claimed:
+                self.wake.wait(self.settings.sender_poll_interval)
+                self.wake.clear()
+
+    def _claim(self) -> int:
+        with self._lock:
+            room = self.settings.sender_workers * 2 - len(self._inflight)
+        if room <= 0:
+            return 0
+        conn = self.db.connect()
+        rows = conn.execute(
+            "SELECT a.id FROM attempts a JOIN endpoints e ON e.id = a.endpoint_id"
+            " WHERE a.status = 'PENDING' AND a.due_at <= ? AND e.status = 'ACTIVE'"
+            " AND e.deleted = 0 ORDER BY a.due_at LIMIT ?",
+            (now_iso(), room),
+        ).fetchall()
+        claimed = 0
+        for row in rows:
+            cur = conn.execute(
+                "UPDATE attempts SET status = 'SENDING', claimed_at = ? WHERE id = ?"
+                " AND status = 'PENDING'",
+                (now_iso(), row["id"]),
+            )
+            if cur.rowcount == 1:
+                claimed += 1
+                with self._lock:
+                    self._inflight.add(row["id"])
+                self._pool.submit(self._deliver_safely, row["id"])
+        return claimed
+
+    def _deliver_safely(self, attempt_id: str) -> None:
+        try:
+            self.deliver(attempt_id)
+        except Exception:
+            log.exception("delivery of %s failed unexpectedly", attempt_id)
+            with self.db.write() as w:
+                w.execute(
+                    "UPDATE attempts SET status = 'PENDING', due_at = ? WHERE id = ?"
+                    " AND status = 'SENDING'",
+                    (iso(now() + timedelta(seconds=1)), attempt_id),
+                )
+        finally:
+            with self._lock:
+                self._inflight.discard(attempt_id)
+
+    def deliver(self, attempt_id: str) -> str:
+        """Send one claimed attempt and record its outcome; return the new status."""
+        conn = self.db.connect()
+        row = conn.execute(
+            "SELECT a.*, m.payload, e.url, e.headers, e.status AS ep_status, e.deleted,"
+            " e.secret, e.old_secret, e.old_secret_expires_at"
+            " FROM attempts a JOIN messages m ON m.id = a.message_id"
+            " JOIN endpoints e ON e.id = a.endpoint_id WHERE a.id = ?",
+            (attempt_id,),
+        ).fetchone()
+        if row is None or row["status"] != "SENDING":
+            return row["status"] if row else "MISSING"
+        if row["deleted"]:
+            return self._finish(row, "DEAD", error="Endpoint deleted; delivery cancelled")
+        if row["ep_status"] != "ACTIVE":  # paused (or disabled) after the claim: hold it
+            with self.db.write() as w:
+                w.execute(
+                    "UPDATE attempts SET status = 'PENDING', claimed_at = NULL WHERE id = ?"
+                    " AND status = 'SENDING'",
+                    (attempt_id,),
+                )
+            return "PENDING"
+        body = row["payload"].encode()
+        ts = int(time.time())
+        signatures = " ".join(sign(s, row["message_id"], ts, body) for s in active_secrets(row))
+        headers = dict(json.loads(row["headers"])) if row["headers"] else {}
+        headers.update(
+            {
+                "content-type": "application/json",
+                "user-agent": "Envoy-Webhooks/1.0 (sandbox)",
+                "webhook-id": row["message_id"],
+                "webhook-timestamp": str(ts),
+                "webhook-signature": signatures,
+            }
+        )
+        started = time.perf_counter()
+        try:
+            response = self._http.post(row["url"], content=body, headers=headers)
+        except httpx.TimeoutException:
+            ms = (time.perf_counter() - started) * 1000
+            return self._finish(
+                row,
+                "FAILED",
+                error=(
+                    f"Timed out after {self.settings.attempt_timeout:g} s waiting for the receiver"
+                ),
+                duration=ms,
+            )
+        except httpx.HTTPError as exc:
+            ms = (time.perf_counter() - started) * 1000
+            return self._finish(row, "FAILED", error=_transport_error(exc), duration=ms)
+        ms = (time.perf_counter() - started) * 1000
+        excerpt = response.text[:EXCERPT_CHARS]
+        if response.is_success:
+            return self._finish(
+                row, "SUCCEEDED", code=response.status_code, excerpt=excerpt, duration=ms
+            )
+        return self._finish(row, "FAILED", code=response.status_code, excerpt=excerpt, duration=ms)
+
+    def _finish(
+        self,
+        row: Any,
+        outcome: str,
+        *,
+        code: int | None = None,
+        excerpt: str | None = None,
+        error: str | None = None,
+        duration: float | None = None,
+    ) -> str:
+        at = now()
+        status = outcome
+        next_at: str | None = None
+        if outcome == "FAILED" and row["attempt"] >= row["max_attempts"]:
+            status = "DEAD"
+        if status == "FAILED":
+            next_at = iso(at + timedelta(seconds=self.settings.retry_delay(row["attempt"])))
+        dur = round(duration, 1) if duration is not None else None
+        with self.db.write() as w:
+            cur = w.execute(
+                "UPDATE attempts SET status = ?, next_attempt_at = ?, response_status_code = ?,"
+                " response_body_excerpt = ?, error_message = ?, duration_ms = ?,"
+                " delivered_at = ? WHERE id = ? AND status = 'SENDING'",
+                (
+                    status,
+                    next_at,
+                    code,
+                    excerpt,
+                    error,
+                    dur,
+                    iso(at) if status == "SUCCEEDED" else None,
+                    row["id"],
+                ),
+            )
+            if cur.rowcount != 1:
+                return status
+            if status == "FAILED":
+                w.execute(
+                    "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt,"
+                    " max_attempts, status, created_at, due_at, event_type, load_id)"
+                    " VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?)",
+                    (
+                        new_id("atmp"),
+                        row["message_id"],
+                        row["endpoint_id"],
+                        row["org_id"],
+                        row["attempt"] + 1,
+                        row["max_attempts"],
+                        iso(at),
+                        next_at,
+                        row["event_type"],
+                        row["load_id"],
+                    ),
+                )
+            elif status == "SUCCEEDED":
+                w.execute(
+                    "UPDATE endpoints SET dead_streak = 0 WHERE id = ?", (row["endpoint_id"],)
+                )
+            elif status == "DEAD" and not row["deleted"]:
+                self._count_dead(w, row["endpoint_id"], code, error)
+        return status
+
+    def _count_dead(self, w: Any, endpoint_id: str, code: int | None, error: str | None) -> None:
+        w.execute("UPDATE endpoints SET dead_streak = dead_streak + 1 WHERE id = ?", (endpoint_id,))
+        ep = w.execute(
+            "SELECT dead_streak, status FROM endpoints WHERE id = ?", (endpoint_id,)
+        ).fetchone()
+        limit = self.settings.disable_after_dead
+        if ep and ep["status"] == "ACTIVE" and limit and ep["dead_streak"] >= limit:
+            last = f"HTTP {code}" if code else (error or "no response")
+            reason = (
+                f"Disabled automatically: {ep['dead_streak']} messages in a row failed "
+                f"every attempt (last: {last})."
+            )
+            w.execute(
+                "UPDATE endpoints SET status = 'DISABLED', disabled_reason = ?, updated_at = ?"
+                " WHERE id = ?",
+                (reason, now_iso(), endpoint_id),
+            )
+
+    def due_soon(self) -> float | None:
+        """Seconds until the next PENDING attempt is due (for tests and the demo)."""
+        row = (
+            self.db.connect()
+            .execute("SELECT min(due_at) FROM attempts WHERE status = 'PENDING'")
+            .fetchone()
+        )
+        if not row or not row[0]:
+            return None
+        return (parse_iso(row[0]) - now()).total_seconds()
+
+
+def _transport_error(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "Connection refused or host unreachable"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "The receiver closed the connection without a valid HTTP response"
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,100 @@
+"""Running the sandbox: in a background thread (dashboard, tests) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import uvicorn
+
+from .app import create_app
+from .config import SandboxSettings
+from .ticker import Ticker
+
+StopFn = Callable[[], None]
+
+
+def free_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # signals belong to the main thread's owner
+        pass
+
+
+def start_in_thread(
+    settings: SandboxSettings | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    startup_timeout: float = 60.0,
+    **overrides: object,
+) -> tuple[str, str, StopFn]:
+    """Start the sandbox on ``host`` (a free port by default) in a daemon thread.
+
+    Returns ``(base_url, api_key, stop)``; ``base_url`` ends in ``/api/v1``.
+    """
+    settings = replace(settings or SandboxSettings(), **overrides)  # type: ignore[arg-type]
+    sock = free_socket(host, port)
+    actual_port = sock.getsockname()[1]
+    root = f"http://{host}:{actual_port}"
+    app = create_app(settings, public_base=root)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+    )
+    server = _Server(config)
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        name=f"envoy-sandbox-{actual_port}",
+        daemon=True,
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the sandbox server stopped while starting")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the sandbox did not start within {startup_timeout:g} s")
+        time.sleep(0.02)
+    ticker = Ticker(app.state.db, settings, app.state.sender.wake)
+    if settings.ticker_seconds:
+        ticker.start()
+
+    def stop() -> None:
+        ticker.stop()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        app.state.db.close()
+
+    return root + "/api/v1", settings.api_key, stop
+
+
+def serve(settings: SandboxSettings, host: str, port: int) -> None:
+    """Run in the foreground until interrupted (the CLI)."""
+    logging.basicConfig(level=logging.INFO)
+    sock = free_socket(host, port)
+    actual = sock.getsockname()[1]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    app = create_app(settings, public_base=f"http://{shown}:{actual}")
+    ticker = Ticker(app.state.db, settings, app.state.sender.wake)
+    if settings.ticker_seconds:
+        ticker.start()
+    print(f"Envoy sandbox: http://{shown}:{actual}/api/v1", flush=True)
+    # A demo credential for local data only (ENVOY_SANDBOX_API_KEY overrides it).
+    print(f"Demo API key: {settings.api_key}", flush=True)
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
+    finally:
+        ticker.stop()

@@ -1,0 +1,129 @@
+"""The optional activity ticker: new calls and escalations (and their webhooks) every few
+seconds, so the demo looks alive. Off unless ``ticker_seconds`` is set."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from datetime import timedelta
+
+from .config import SandboxSettings
+from .db import Database, dumps, iso, now
+from .seed import ORG_A, USER_ID, refresh_tab_counts
+from .sender import emit_event
+
+
+class Ticker:
+    def __init__(self, db: Database, settings: SandboxSettings, wake: threading.Event) -> None:
+        self.db, self.settings, self.wake = db, settings, wake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-ticker", daemon=True)
+        self._rng = random.Random()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        interval = self.settings.ticker_seconds or 5.0
+        while not self._stop.wait(interval):
+            try:
+                self.tick()
+            except Exception:  # the demo must not die with one bad tick
+                continue
+
+    def tick(self, org_id: str = ORG_A) -> None:
+        """One piece of activity on a recently updated load."""
+        conn = self.db.connect()
+        row = conn.execute(
+            "SELECT id, load_number FROM loads WHERE org_id = ? AND tab != 'delivered'"
+            " ORDER BY updated_at DESC LIMIT 1 OFFSET ?",
+            (org_id, self._rng.randint(0, 40)),
+        ).fetchone()
+        if row is None:
+            return
+        at = now()
+        load_id, number = row["id"], row["load_number"]
+        call_id = f"call_{uuid.uuid4()}"
+        dur = self._rng.randint(30, 420)
+        call = {
+            "id": call_id,
+            "status": "COMPLETED",
+            "call_time": iso(at - timedelta(seconds=dur)),
+            "created_at": iso(at - timedelta(seconds=dur)),
+            "updated_at": iso(at),
+            "call_direction": "OUTBOUND",
+            "phone_number": "+13125550142",
+            "to_number": "+13125550142",
+            "from_number": "+14155550001",
+            "call_start_time": iso(at - timedelta(seconds=dur)),
+            "call_end_time": iso(at),
+            "call_type": "Check Call",
+            "load_id": load_id,
+            "organization_id": org_id,
+            "created_by_id": USER_ID,
+            "recording_status": "AVAILABLE",
+            "load_number": number,
+        }
+        escalate = self._rng.random() < 0.25
+        with self.db.write() as w:
+            w.execute(
+                "INSERT INTO calls VALUES (?,?,?,?,?)",
+                (call_id, org_id, load_id, call["call_time"], dumps(call)),
+            )
+            if escalate:
+                esc = {
+                    "id": f"esc_{uuid.uuid4()}",
+                    "load_id": load_id,
+                    "agent_type": "TRACKING",
+                    "status": "ACTIVE",
+                    "created_at": iso(at),
+                    "message": "Driver reports a delay of 2 hours; receiver must be told.",
+                    "call_id": call_id,
+                    "escalation_type": "TRACKING",
+                    "response_message": None,
+                    "response_user_id": None,
+                    "responded_at": None,
+                    "resolved_at": None,
+                }
+                w.execute(
+                    "INSERT INTO escalations VALUES (?,?,?,?,?,?)",
+                    (esc["id"], org_id, load_id, "ACTIVE", esc["created_at"], dumps(esc)),
+                )
+                w.execute(
+                    "UPDATE loads SET active_escalations = active_escalations + 1 WHERE id = ?",
+                    (load_id,),
+                )
+            w.execute(
+                "UPDATE loads SET updated_at = ?, body = json_set(body, '$.updated_at', ?)"
+                " WHERE id = ?",
+                (iso(at), iso(at), load_id),
+            )
+        base = {"load_id": load_id, "load_number": number}
+        emit_event(
+            self.db,
+            org_id,
+            "call.completed",
+            base
+            | {
+                "call_id": call_id,
+                "call_direction": "OUTBOUND",
+                "status": "COMPLETED",
+                "duration_seconds": dur,
+            },
+            wake=self.wake,
+        )
+        if escalate:
+            emit_event(
+                self.db,
+                org_id,
+                "escalation.created",
+                base | {"escalation_id": esc["id"], "message": esc["message"]},
+                wake=self.wake,
+            )
+            refresh_tab_counts(self.db, org_id)
