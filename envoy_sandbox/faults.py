@@ -115,7 +115,7 @@ class FaultMiddleware:
                 (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(p)) + "$"), p)
                 for p in sorted(paths, key=lambda p: (p.count("{"), -len(p)))
             ]
-        path = scope["path"]
+        path = str(scope["path"])
         for pattern, template in self._templates:
             if pattern.match(path):
                 return template

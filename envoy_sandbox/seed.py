@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import random
 import uuid
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from multiprocessing import get_context
+from typing import Any, TypeVar
 
 from envoy_api.signing import SECRET_PREFIX
 
 from .config import DEMO_EMAIL, DEMO_PASSWORD, SECOND_ORG_API_KEY, SandboxSettings
-from .db import Database, dumps, iso, now
+from .db import SCHEMA, Database, dumps, now
 from .events import EVENT_TYPE_NAMES
+
+T = TypeVar("T")
 
 ORG_A = "org_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 ORG_B = "org_5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
@@ -200,7 +206,22 @@ CALL_STATUSES = ["COMPLETED"] * 10 + [
 RECEIVERS = ("ok", "flaky", "down")
 
 
-def _uuid(rng: random.Random) -> str:
+class _Rng(random.Random):
+    """``random.Random`` with cheaper integer and choice helpers (seeding makes millions)."""
+
+    def ri(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def pick(self, seq: Sequence[T]) -> T:
+        return seq[int(self.random() * len(seq))]
+
+
+def iso(value: datetime) -> str:
+    """``db.iso`` for the UTC datetimes made here, without strftime's cost."""
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+
+
+def _uuid(rng: _Rng) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
@@ -212,38 +233,36 @@ def password_hash(password: str) -> str:
     return hashlib.sha256(("envoy-sandbox:" + password).encode()).hexdigest()
 
 
-def _phone(rng: random.Random) -> str:
-    return f"+1{rng.randint(201, 989)}555{rng.randint(1000, 9999)}"
+def _phone(rng: _Rng) -> str:
+    return f"+1{rng.ri(201, 989)}555{rng.ri(1000, 9999)}"
 
 
 class _Carriers:
-    def __init__(self, rng: random.Random, count: int, anchor: datetime) -> None:
+    def __init__(self, rng: _Rng, count: int, anchor: datetime) -> None:
         self.rows: list[dict[str, Any]] = []
         for i in range(count):
-            name = f"{rng.choice(CARRIER_WORDS[0])} {rng.choice(CARRIER_WORDS[1])}"
+            name = f"{rng.pick(CARRIER_WORDS[0])} {rng.pick(CARRIER_WORDS[1])}"
             if i >= len(CARRIER_WORDS[0]):
-                name += f" {rng.choice(['LLC', 'Inc.', 'Co.'])}"
+                name += f" {rng.pick(['LLC', 'Inc.', 'Co.'])}"
             expired = rng.random() < 0.15
-            expires = anchor + timedelta(
-                days=rng.randint(-120, -1) if expired else rng.randint(30, 500)
-            )
-            first, last = rng.choice(FIRST), rng.choice(LAST)
+            expires = anchor + timedelta(days=rng.ri(-120, -1) if expired else rng.ri(30, 500))
+            first, last = rng.pick(FIRST), rng.pick(LAST)
             slug = name.lower().replace(" ", "").replace(".", "")[:18]
-            created = anchor - timedelta(days=rng.randint(60, 1500))
+            created = anchor - timedelta(days=rng.ri(60, 1500))
             self.rows.append(
                 {
                     "id": "car_" + _uuid(rng),
                     "name": name,
-                    "mc_number": f"MC{rng.randint(100000, 1499999)}",
-                    "dot_number": str(rng.randint(1000000, 3999999)),
+                    "mc_number": f"MC{rng.ri(100000, 1499999)}",
+                    "dot_number": str(rng.ri(1000000, 3999999)),
                     "email": f"dispatch@{slug}.example",
                     "phone": _phone(rng),
                     "dispatcher_name": f"{first} {last}",
                     "dispatcher_phone": _phone(rng),
                     "dispatcher_email": f"{first.lower()}@{slug}.example",
                     "is_active": True,
-                    "provider": rng.choice(["Highway", "RMIS", "Carrier Assure"]),
-                    "ingestion_method": rng.choice(["api", "csv_import", "manual"]),
+                    "provider": rng.pick(["Highway", "RMIS", "Carrier Assure"]),
+                    "ingestion_method": rng.pick(["api", "csv_import", "manual"]),
                     "equipment_types": sorted(set(rng.sample(EQUIPMENT, 2))),
                     "insurance_expiration": expires.date().isoformat(),
                     "w9_on_file": rng.random() > 0.1,
@@ -252,7 +271,7 @@ class _Carriers:
                     "on_time_delivery_pct": round(rng.uniform(80, 99.5), 1),
                     "tracking_compliance_pct": round(rng.uniform(60, 99), 1),
                     "avg_response_time_min": round(rng.uniform(2, 45), 1),
-                    "total_loads_hauled": rng.randint(3, 900),
+                    "total_loads_hauled": rng.ri(3, 900),
                     "is_onboarded": True,
                     "carrier_rep_user_id": USER_ID,
                     "carrier_rep_name": "Avery Quinn",
@@ -271,7 +290,7 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
     if conn.execute("SELECT 1 FROM organizations LIMIT 1").fetchone():
         return
     anchor = (anchor or now()).replace(microsecond=0)
-    rng = random.Random(settings.seed)
+    rng = _Rng(settings.seed)
     with db.write() as w:
         w.execute(
             "INSERT INTO meta VALUES ('anchor', ?), ('seed', ?)", (iso(anchor), str(settings.seed))
@@ -297,6 +316,18 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
                 (api_key_hash(SECOND_ORG_API_KEY), ORG_B, "demo second org"),
             ],
         )
+    # Bulk inserts are much faster with the secondary indexes built once, afterwards.
+    conn = db.connect()
+    deferred = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN ('loads', 'calls', 'verifications', 'escalations', 'messages',"
+            " 'attempts')"
+        )
+    ]
+    for name in deferred:
+        conn.execute(f"DROP INDEX {name}")
     carriers = _Carriers(rng, 80, anchor)
     for org, count, prefix in (
         (ORG_A, settings.loads, "LD"),
@@ -305,6 +336,7 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
         loads = _seed_loads(db, rng, org, count, prefix, carriers, anchor)
         if settings.seed_history:
             _seed_webhooks(db, rng, org, loads, anchor, settings)
+    conn.executescript(SCHEMA)  # recreates the deferred indexes
     refresh_tab_counts(db)
 
 
@@ -342,31 +374,85 @@ def load_search_text(body: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
+CHUNK = 10_000
+
+
 def _seed_loads(
     db: Database,
-    rng: random.Random,
+    rng: _Rng,
     org: str,
     count: int,
     prefix: str,
     carriers: _Carriers,
     anchor: datetime,
 ) -> list[dict[str, Any]]:
-    weights = [w for _, _, w in TAB_STATUS]
-    load_rows, call_rows, ver_rows, esc_rows = [], [], [], []
+    """Generate ``count`` loads in chunks (in parallel processes when there are several), each
+    chunk from its own seeded generator so the result does not depend on the scheduling."""
+    base_number = 100_000 + rng.ri(0, 800_000)
+    chunk_seed = rng.getrandbits(64)
+    jobs = [
+        (f"{chunk_seed}:{start}", org, start, min(CHUNK, count - start), count, prefix,
+         base_number, carriers.rows, anchor)
+        for start in range(0, count, CHUNK)
+    ]  # fmt: skip
     loads: list[dict[str, Any]] = []
-    base_number = 100_000 + rng.randint(0, 800_000)
+    if len(jobs) == 1:
+        results: Iterable[_Chunk] = [_gen_chunk(*jobs[0])]
+        return _store(db, results, loads)
+    workers = min(len(jobs), max(1, os.cpu_count() or 1))
+    # spawn, not fork: the caller may be a threaded server (Streamlit, uvicorn).
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return _store(db, pool.map(_gen_chunk, *zip(*jobs, strict=True)), loads)
+
+
+_Chunk = tuple[
+    list[tuple[Any, ...]],
+    list[tuple[Any, ...]],
+    list[tuple[Any, ...]],
+    list[tuple[Any, ...]],
+    list[dict[str, Any]],
+]
+
+
+def _store(
+    db: Database, results: Iterable[_Chunk], loads: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    for load_rows, call_rows, ver_rows, esc_rows, summaries in results:
+        _flush(db, load_rows, call_rows, ver_rows, esc_rows)
+        loads += summaries
+    return loads
+
+
+def _gen_chunk(
+    seed_key: str,
+    org: str,
+    start: int,
+    size: int,
+    count: int,
+    prefix: str,
+    base_number: int,
+    carrier_rows: list[dict[str, Any]],
+    anchor: datetime,
+) -> _Chunk:
+    rng = _Rng(seed_key)
+    weights = [w for _, _, w in TAB_STATUS]
+    load_rows: list[tuple[Any, ...]] = []
+    call_rows: list[tuple[Any, ...]] = []
+    ver_rows: list[tuple[Any, ...]] = []
+    esc_rows: list[tuple[Any, ...]] = []
+    loads: list[dict[str, Any]] = []
     span_minutes = max(60 * 24 * 30, count * 3)
-    for i in range(count):
+    for i in range(start, start + size):
         tab, statuses, _ = rng.choices(TAB_STATUS, weights)[0]
-        equipment = rng.choice(EQUIPMENT)
+        equipment = rng.pick(EQUIPMENT)
         o, d = rng.sample(CITIES, 2)
-        created = anchor - timedelta(minutes=rng.randint(30, span_minutes))
-        updated = min(anchor, created + timedelta(minutes=rng.randint(5, 60 * 24 * 3)))
-        pickup = created + timedelta(days=rng.randint(1, 6), hours=rng.choice([6, 8, 10, 13]))
-        transit_h = rng.randint(10, 60)
+        created = anchor - timedelta(minutes=rng.ri(30, span_minutes))
+        updated = min(anchor, created + timedelta(minutes=rng.ri(5, 60 * 24 * 3)))
+        pickup = created + timedelta(days=rng.ri(1, 6), hours=rng.pick([6, 8, 10, 13]))
+        transit_h = rng.ri(10, 60)
         n_stops = 2 if rng.random() < 0.85 else 3
         stops = []
-        cities = [o] + ([rng.choice(CITIES)] if n_stops == 3 else []) + [d]
+        cities = [o] + ([rng.pick(CITIES)] if n_stops == 3 else []) + [d]
         t = pickup
         for seq, city in enumerate(cities, start=1):
             stops.append(
@@ -379,30 +465,30 @@ def _seed_loads(
                 }
             )
             t += timedelta(hours=transit_h // (n_stops - 1))
-        carrier = rng.choice(carriers.rows) if tab != "available" else None
-        rate = rng.randint(9, 60) * 50
+        carrier = rng.pick(carrier_rows) if tab != "available" else None
+        rate = rng.ri(9, 60) * 50
         load_id = "load_" + _uuid(rng)
         number = f"{prefix}{base_number + i}"
         reefer = equipment == "REEFER"
-        last = rng.choice(CITIES) if tab == "in_transit" else None
-        rep_first, rep_last = rng.choice(FIRST), rng.choice(LAST)
+        last = rng.pick(CITIES) if tab == "in_transit" else None
+        rep_first, rep_last = rng.pick(FIRST), rng.pick(LAST)
         body: dict[str, Any] = {
             "id": load_id,
             "load_number": number,
             "organization_id": org,
             "equipment_type": equipment,
             "mode": "FTL" if rng.random() < 0.92 else "LTL",
-            "load_status": rng.choice(statuses),
+            "load_status": rng.pick(statuses),
             "tms_status": tab.upper(),
-            "tms_load_id": f"TMS-{rng.randint(1_000_000, 9_999_999)}",
-            "external_id": f"EXT-{rng.randint(10000, 99999)}",
-            "weight": rng.randint(8, 44) * 1000,
-            "distance": rng.randint(120, 2400),
-            "commodity": rng.choice(COMMODITIES[equipment]),
-            "po_numbers": [f"PO{rng.randint(100000, 999999)}" for _ in range(rng.randint(1, 2))],
+            "tms_load_id": f"TMS-{rng.ri(1_000_000, 9_999_999)}",
+            "external_id": f"EXT-{rng.ri(10000, 99999)}",
+            "weight": rng.ri(8, 44) * 1000,
+            "distance": rng.ri(120, 2400),
+            "commodity": rng.pick(COMMODITIES[equipment]),
+            "po_numbers": [f"PO{rng.ri(100000, 999999)}" for _ in range(rng.ri(1, 2))],
             "posted_rate": rate,
-            "max_buy_rate": rate + rng.randint(2, 8) * 50,
-            "suggested_market_rate": rate + rng.randint(-4, 6) * 25,
+            "max_buy_rate": rate + rng.ri(2, 8) * 50,
+            "suggested_market_rate": rate + rng.ri(-4, 6) * 25,
             "length_feet": 53 if equipment in ("VAN", "REEFER") else 48,
             "special_instructions": rng.sample(
                 [
@@ -413,7 +499,7 @@ def _seed_loads(
                     "Tarps required",
                     "Seal must stay intact",
                 ],
-                rng.randint(0, 2),
+                rng.ri(0, 2),
             ),
             "is_posted": tab == "available",
             "temperature_setting_minimum": 33 if reefer else None,
@@ -425,7 +511,7 @@ def _seed_loads(
             "last_reported_long": last[3] if last else None,
             "tms_carrier_id": carrier["id"] if carrier else None,
             "carrier_name": carrier["name"] if carrier else None,
-            "customer_name": rng.choice(CUSTOMERS),
+            "customer_name": rng.pick(CUSTOMERS),
             "carrier_rep": {
                 "type": "CarrierSalesRep",
                 "first_name": rep_first,
@@ -436,8 +522,8 @@ def _seed_loads(
             "driver": (
                 {
                     "type": "Driver",
-                    "first_name": rng.choice(FIRST),
-                    "last_name": rng.choice(LAST),
+                    "first_name": rng.pick(FIRST),
+                    "last_name": rng.pick(LAST),
                     "phone": _phone(rng),
                     "email": None,
                 }
@@ -445,30 +531,26 @@ def _seed_loads(
                 else None
             ),
             "stops": stops,
-            "offer_count": rng.randint(0, 9) if tab == "available" else rng.randint(1, 6),
+            "offer_count": rng.ri(0, 9) if tab == "available" else rng.ri(1, 6),
             "max_offer_amount": None,
             "created_at": iso(created),
             "updated_at": iso(updated),
         }
         if body["offer_count"]:
-            body["max_offer_amount"] = rate + rng.randint(-3, 10) * 25
+            body["max_offer_amount"] = rate + rng.ri(-3, 10) * 25
         # calls
-        n_calls = rng.randint(0, 8)
+        n_calls = rng.ri(0, 8)
         for _ in range(n_calls):
             ct = created + timedelta(
-                minutes=rng.randint(1, max(2, int((updated - created).total_seconds() // 60)))
+                minutes=rng.ri(1, max(2, int((updated - created).total_seconds() // 60)))
             )
-            direction = rng.choice(["INBOUND", "OUTBOUND"])
-            status = rng.choice(CALL_STATUSES)
+            direction = rng.pick(["INBOUND", "OUTBOUND"])
+            status = rng.pick(CALL_STATUSES)
             ours, theirs = "+14155550001", _phone(rng)
             ended = status in ("COMPLETED", "FAILED", "TRANSFERRED", "VOICEMAIL", "NO_ANSWER")
-            dur = (
-                rng.randint(20, 900)
-                if status in ("COMPLETED", "TRANSFERRED")
-                else rng.randint(5, 40)
-            )
+            dur = rng.ri(20, 900) if status in ("COMPLETED", "TRANSFERRED") else rng.ri(5, 40)
             call_id = "call_" + _uuid(rng)
-            start = ct + timedelta(seconds=rng.randint(1, 9)) if status != "SCHEDULED" else None
+            started = ct + timedelta(seconds=rng.ri(1, 9)) if status != "SCHEDULED" else None
             call = {
                 "id": call_id,
                 "status": status,
@@ -479,54 +561,56 @@ def _seed_loads(
                 "phone_number": theirs,
                 "to_number": ours if direction == "INBOUND" else theirs,
                 "from_number": theirs if direction == "INBOUND" else ours,
-                "call_start_time": iso(start) if start else None,
-                "call_end_time": iso(start + timedelta(seconds=dur)) if start and ended else None,
-                "call_type": rng.choice(CALL_TYPES),
+                "call_start_time": iso(started) if started else None,
+                "call_end_time": (
+                    iso(started + timedelta(seconds=dur)) if started and ended else None
+                ),
+                "call_type": rng.pick(CALL_TYPES),
                 "load_id": load_id,
                 "organization_id": org,
                 "created_by_id": USER_ID,
                 "recording_status": (
                     "AVAILABLE"
                     if status == "COMPLETED"
-                    else rng.choice([None, "PROCESSING", "NOT_RECORDED"])
+                    else rng.pick([None, "PROCESSING", "NOT_RECORDED"])
                 ),
                 "load_number": number,
             }
             call_rows.append((call_id, org, load_id, call["call_time"], dumps(call)))
         n_failed = 0
         if rng.random() < 0.04:
-            n_failed = rng.randint(1, 2)
+            n_failed = rng.ri(1, 2)
             for _ in range(n_failed):
-                c = rng.choice(carriers.rows)
-                vt = created + timedelta(minutes=rng.randint(5, 600))
+                c = rng.pick(carrier_rows)
+                vt = created + timedelta(minutes=rng.ri(5, 600))
                 v = {
                     "id": _uuid(rng),
-                    "source": rng.choice(["email_outreach", "inbound_call", "load_board", "api"]),
+                    "source": rng.pick(["email_outreach", "inbound_call", "load_board", "api"]),
                     "created_at": iso(vt),
                     "carrier_id": c["id"],
-                    "status": rng.choice(["BLOCKED", "BLOCKED", "FAILED"]),
-                    "reasons": rng.sample(VERIFICATION_REASONS, rng.randint(1, 3)),
-                    "error_stage": rng.choice(VERIFICATION_STAGES),
+                    "status": rng.pick(["BLOCKED", "BLOCKED", "FAILED"]),
+                    "reasons": rng.sample(VERIFICATION_REASONS, rng.ri(1, 3)),
+                    "error_stage": rng.pick(VERIFICATION_STAGES),
                     "error_message": "Carrier did not pass compliance checks for this load",
                     "carrier": c,
                 }
                 ver_rows.append((v["id"], org, load_id, v["status"], v["created_at"], dumps(v)))
         n_active = 0
         if rng.random() < 0.08:
-            for _ in range(rng.randint(1, 3)):
-                kind, text = rng.choice(ESCALATION_MESSAGES)
-                status = rng.choice(["ACTIVE", "ACTIVE", "RESPONDED", "TIMED_OUT", "CANCELLED"])
-                et = created + timedelta(minutes=rng.randint(5, 900))
+            for _ in range(rng.ri(1, 3)):
+                kind, text = rng.pick(ESCALATION_MESSAGES)
+                status = rng.pick(["ACTIVE", "ACTIVE", "RESPONDED", "TIMED_OUT", "CANCELLED"])
+                et = created + timedelta(minutes=rng.ri(5, 900))
                 responded = status == "RESPONDED"
                 calls_here = call_rows[-n_calls:] if n_calls else []
                 e = {
                     "id": "esc_" + _uuid(rng),
                     "load_id": load_id,
-                    "agent_type": rng.choice(AGENT_TYPES),
-                    "message": text.format(amt=rng.randint(2, 8) * 50, city=o[0]),
+                    "agent_type": rng.pick(AGENT_TYPES),
+                    "message": text.format(amt=rng.ri(2, 8) * 50, city=o[0]),
                     "status": status,
                     "created_at": iso(et),
-                    "call_id": rng.choice(calls_here)[0] if calls_here else None,
+                    "call_id": rng.pick(calls_here)[0] if calls_here else None,
                     "escalation_type": kind,
                     "response_message": "Approved, go ahead." if responded else None,
                     "response_user_id": USER_ID if responded else None,
@@ -563,13 +647,16 @@ def _seed_loads(
                 "rate": rate,
             }
         )
-        if len(load_rows) >= 5000:
-            _flush(db, load_rows, call_rows, ver_rows, esc_rows)
-    _flush(db, load_rows, call_rows, ver_rows, esc_rows)
-    return loads
+    return load_rows, call_rows, ver_rows, esc_rows, loads
 
 
-def _flush(db: Database, loads: list, calls: list, vers: list, escs: list) -> None:
+def _flush(
+    db: Database,
+    loads: list[tuple[Any, ...]],
+    calls: list[tuple[Any, ...]],
+    vers: list[tuple[Any, ...]],
+    escs: list[tuple[Any, ...]],
+) -> None:
     with db.write() as w:
         w.executemany("INSERT INTO loads VALUES (?,?,?,?,?,?,?,?,?)", loads)
         w.executemany("INSERT INTO calls VALUES (?,?,?,?,?)", calls)
@@ -586,7 +673,7 @@ def receiver_url(base: str, name: str) -> str:
 RECEIVER_BASE_PLACEHOLDER = "http://127.0.0.1:8787"
 
 
-def _event_data(rng: random.Random, kind: str, load: dict[str, Any]) -> dict[str, Any]:
+def _event_data(rng: _Rng, kind: str, load: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"load_id": load["id"], "load_number": load["number"]}
     carrier = load["carrier"] or {"id": "car_" + _uuid(rng), "name": "Unbooked"}
     if kind == "load.created":
@@ -606,7 +693,7 @@ def _event_data(rng: random.Random, kind: str, load: dict[str, Any]) -> dict[str
             "call_id": "call_" + _uuid(rng),
             "call_direction": "OUTBOUND",
             "status": "COMPLETED",
-            "duration_seconds": rng.randint(30, 600),
+            "duration_seconds": rng.ri(30, 600),
             "recording_status": "AVAILABLE",
         }
     elif kind == "carrier.verification_failed":
@@ -628,7 +715,7 @@ def _event_data(rng: random.Random, kind: str, load: dict[str, Any]) -> dict[str
 
 def _seed_webhooks(
     db: Database,
-    rng: random.Random,
+    rng: _Rng,
     org: str,
     loads: list[dict[str, Any]],
     anchor: datetime,
@@ -648,7 +735,7 @@ def _seed_webhooks(
             ["load.created", "load.status_changed", "carrier.verification_failed"],
         ),
     ]
-    endpoints = []
+    endpoints: list[tuple[str, str, set[str]]] = []
     with db.write() as w:
         for i, (name, desc, types) in enumerate(specs):
             ep_id = "ep_" + _uuid(rng)
@@ -677,8 +764,8 @@ def _seed_webhooks(
     msg_rows, att_rows = [], []
     window = timedelta(days=3)
     for k in range(n_events):
-        load = rng.choice(loads)
-        kind = rng.choice(names)
+        load = rng.pick(loads)
+        kind = rng.pick(names)
         frac = k / n_events
         if frac < 0.9:  # most of the history over three days, the last tenth in 15 minutes
             at = anchor - window + (window - timedelta(minutes=15)) * (frac / 0.9)
@@ -692,8 +779,8 @@ def _seed_webhooks(
         }
         payload = dumps(evt)
         recent = anchor - at < timedelta(minutes=20)
-        for ep_id, name, types in endpoints:
-            if kind not in types:
+        for ep_id, name, subscribed in endpoints:
+            if kind not in subscribed:
                 continue
             msg_id = "msg_" + _uuid(rng)
             msg_rows.append((msg_id, org, ep_id, kind, load["id"], payload, iso(at)))
@@ -714,31 +801,31 @@ def _seed_webhooks(
                     row |= {
                         "code": 200,
                         "excerpt": '{"received":true}',
-                        "dur": rng.randint(40, 400),
+                        "dur": rng.ri(40, 400),
                         "deliv": iso(t),
                     }
                 elif result in ("FAILED", "DEAD"):
                     if name == "down" or rng.random() < 0.3:
                         if rng.random() < 0.2:
-                            row |= {"error": "Connection refused", "dur": rng.randint(1, 5)}
+                            row |= {"error": "Connection refused", "dur": rng.ri(1, 5)}
                         else:
                             row |= {
                                 "code": 503,
                                 "excerpt": "Service Unavailable",
-                                "dur": rng.randint(20, 200),
+                                "dur": rng.ri(20, 200),
                             }
                     else:
                         row |= {
                             "code": 500,
                             "excerpt": '{"error":"internal"}',
-                            "dur": rng.randint(50, 900),
+                            "dur": rng.ri(50, 900),
                         }
                     if result == "FAILED":
                         t = t + timedelta(seconds=settings.retry_delay(n) or 1)
                         row["next"] = iso(t)
                 due = iso(t) if result == "PENDING" else None
                 if result == "PENDING" and t < anchor:
-                    due = iso(anchor + timedelta(seconds=rng.randint(30, 300)))
+                    due = iso(anchor + timedelta(seconds=rng.ri(30, 300)))
                 att_rows.append(
                     (
                         "atmp_" + _uuid(rng),
@@ -770,7 +857,7 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _outcome(rng: random.Random, receiver: str, recent: bool) -> list[str]:
+def _outcome(rng: _Rng, receiver: str, recent: bool) -> list[str]:
     """The attempt statuses of one seeded message, oldest first."""
     if receiver == "ok":
         return ["SUCCEEDED"] if rng.random() < 0.97 else ["FAILED", "SUCCEEDED"]
@@ -781,8 +868,8 @@ def _outcome(rng: random.Random, receiver: str, recent: bool) -> list[str]:
         if r < 0.55:
             return ["SUCCEEDED"]
         if r < 0.85:
-            return ["FAILED"] * rng.randint(1, 3) + ["SUCCEEDED"]
+            return ["FAILED"] * rng.ri(1, 3) + ["SUCCEEDED"]
         return ["FAILED"] * 4 + ["DEAD"]
     if recent:
-        return ["FAILED"] * rng.randint(1, 3) + ["PENDING"]
+        return ["FAILED"] * rng.ri(1, 3) + ["PENDING"]
     return ["FAILED"] * 4 + ["DEAD"]

@@ -1,0 +1,54 @@
+"""Property-based fuzzing of the sandbox's OpenAPI: no input makes it answer 5xx.
+
+Runs against its own sandbox (fuzzing creates endpoints) and leaves out ``/_sandbox`` (faults
+there are 5xx on purpose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from .conftest import Sandbox, make_sandbox
+
+
+@pytest.fixture(scope="module")
+def fuzz_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    sb, stop = make_sandbox(tmp_path_factory.mktemp("fuzz"), loads=30, send_webhooks=False)
+    yield sb
+    stop()  # type: ignore[operator]
+
+
+def test_no_server_errors(fuzz_sandbox: Sandbox) -> None:
+    schema = schemathesis.openapi.from_url(f"{fuzz_sandbox.root}/openapi.json")
+    schema = schema.exclude(path_regex="^/_sandbox")
+    checked: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=40, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck),
+        )  # fmt: skip
+        def fuzz(case: Any) -> None:
+            headers = dict(case.headers or {})
+            if not {"x-api-key", "authorization"} & {h.lower() for h in headers}:
+                headers["X-API-Key"] = fuzz_sandbox.api_key
+            case.headers = headers
+            response = case.call(base_url=fuzz_sandbox.root)
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                f"{response.text[:300]}"
+            )
+            assert "detail" not in response.text[:20]
+
+        fuzz()
+        checked.append(operation.label)
+    assert len(checked) == 17, checked  # 14 contract operations + loads list/detail + login
+    served = fuzz_sandbox.http.get("/_sandbox/stats").json()["total"]
+    assert served >= 17 * 10, served  # every operation really got many requests

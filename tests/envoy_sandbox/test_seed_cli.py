@@ -1,0 +1,90 @@
+"""Seed determinism and scale, and the ``envoy-sandbox`` command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from envoy_sandbox import SandboxSettings
+from envoy_sandbox.db import Database
+from envoy_sandbox.seed import seed
+
+from ..helpers import wait_for
+
+ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def dump(path: Path) -> list[tuple]:
+    db = Database(str(path))
+    conn = db.connect()
+    rows = []
+    for table in ("loads", "calls", "verifications", "escalations", "attempts"):
+        rows += [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY id")]
+    rows += [tuple(r)[:8] for r in conn.execute("SELECT * FROM endpoints ORDER BY id")]
+    db.close()
+    return rows
+
+
+def test_seed_is_deterministic(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        db = Database(str(tmp_path / f"{name}.db"))
+        seed(db, SandboxSettings(db_path="unused", loads=200, seed=7), anchor=ANCHOR)
+        db.close()
+    a, b = dump(tmp_path / "a.db"), dump(tmp_path / "b.db")
+    assert a == b and len(a) > 500
+    db = Database(str(tmp_path / "c.db"))
+    seed(db, SandboxSettings(db_path="unused", loads=200, seed=8), anchor=ANCHOR)
+    db.close()
+    assert dump(tmp_path / "c.db") != a
+
+
+def test_hundred_thousand_loads_seed_under_a_minute(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "big.db"))
+    started = time.perf_counter()
+    seed(db, SandboxSettings(db_path="unused", loads=100_000), anchor=ANCHOR)
+    elapsed = time.perf_counter() - started
+    count = db.connect().execute("SELECT count(*) FROM loads").fetchone()[0]
+    db.close()
+    assert count == 110_000  # 100,000 in the first organization, 10,000 in the second
+    assert elapsed < 60, f"seeding took {elapsed:.1f} s"
+
+
+def test_cli_serves_the_seeded_demo(tmp_path: Path) -> None:
+    env = {**os.environ, "ENVOY_SANDBOX_API_KEY": "envai_live_cli_test_key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "envoy_sandbox", "--port", "0", "--db", str(tmp_path / "c.db"),
+         "--loads", "50", "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        wait_for(lambda: lines.append(proc.stdout.readline()) or "API key" in lines[-1],  # type: ignore[union-attr]
+                 timeout=60, what="the CLI banner")  # fmt: skip
+        text = "".join(lines)
+        match = re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", text)
+        assert match, text
+        assert "envai_live_cli_test_key" in text
+        base = match.group(1)
+        r = wait_for(
+            lambda: _get(f"{base}/loads/tab-counts", "envai_live_cli_test_key"), timeout=30
+        )
+        assert r.json()["all"] == 50
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _get(url: str, key: str) -> httpx.Response | None:
+    try:
+        r = httpx.get(url, headers={"X-API-Key": key}, timeout=2)
+    except httpx.HTTPError:
+        return None
+    return r if r.status_code == 200 else None
