@@ -179,7 +179,7 @@ ATTEMPT_SQL = (
 
 
 def attempt_json(row: Any) -> str:
-    fields = {k: row[k] for k in row.keys() if k != "payload"}  # noqa: SIM118 (sqlite3.Row)
+    fields = {k: row[k] for k in row.keys() if k != "payload"}
     text = dumps(fields)
     return text[:-1] + ',"payload":' + str(row["payload"]) + "}"
 

@@ -539,7 +539,9 @@ def _gen_chunk(
         if body["offer_count"]:
             body["max_offer_amount"] = rate + rng.ri(-3, 10) * 25
         # calls
-        n_calls = rng.ri(0, 8)
+        # The newest-numbered load of each organization shows every section (a demo favourite).
+        showcase = i == 0
+        n_calls = rng.ri(3, 8) if showcase else rng.ri(0, 8)
         for _ in range(n_calls):
             ct = created + timedelta(
                 minutes=rng.ri(1, max(2, int((updated - created).total_seconds() // 60)))
@@ -578,7 +580,7 @@ def _gen_chunk(
             }
             call_rows.append((call_id, org, load_id, call["call_time"], dumps(call)))
         n_failed = 0
-        if rng.random() < 0.04:
+        if showcase or rng.random() < 0.04:
             n_failed = rng.ri(1, 2)
             for _ in range(n_failed):
                 c = rng.pick(carrier_rows)
@@ -596,10 +598,12 @@ def _gen_chunk(
                 }
                 ver_rows.append((v["id"], org, load_id, v["status"], v["created_at"], dumps(v)))
         n_active = 0
-        if rng.random() < 0.08:
-            for _ in range(rng.ri(1, 3)):
+        if showcase or rng.random() < 0.08:
+            for k in range(rng.ri(1, 3)):
                 kind, text = rng.pick(ESCALATION_MESSAGES)
                 status = rng.pick(["ACTIVE", "ACTIVE", "RESPONDED", "TIMED_OUT", "CANCELLED"])
+                if showcase and k == 0:
+                    status = "ACTIVE"
                 et = created + timedelta(minutes=rng.ri(5, 900))
                 responded = status == "RESPONDED"
                 calls_here = call_rows[-n_calls:] if n_calls else []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 
 import pytest
+
+from .sandboxes import Sandbox, make_sandbox
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -15,3 +17,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which counts as a failure: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One seeded sandbox for the session (300 loads, fast retries), over real HTTP."""
+    sb, close = make_sandbox(tmp_path_factory.mktemp("sandbox"))
+    yield sb
+    close()

@@ -199,7 +199,7 @@ def test_disabled_endpoint_gets_no_messages(tmp_path: Path) -> None:
         again = sb.client.webhooks.update_endpoint(ep_id, status="ACTIVE")
         assert again.status == "ACTIVE" and again.disabled_reason is None
     finally:
-        stop()  # type: ignore[operator]
+        stop()
 
 
 def test_tenant_events_stay_in_their_organization(sandbox: Sandbox) -> None:
@@ -221,7 +221,7 @@ def test_sending_row_is_delivered_after_restart(tmp_path: Path) -> None:
     ep_id, _ = register(sb, name)
     sb.client.webhooks.update_endpoint(ep_id, status="PAUSED")
     msg = message_for(sb.emit("load.created", LOAD), ep_id)
-    stop()  # type: ignore[operator]
+    stop()
     # Simulate a crash mid-send: the row was claimed (SENDING) and never finished.
     db = sqlite3.connect(tmp_path / "sandbox.db")
     db.execute("UPDATE attempts SET status = 'SENDING' WHERE message_id = ?", (msg,))
@@ -236,4 +236,4 @@ def test_sending_row_is_delivered_after_restart(tmp_path: Path) -> None:
         receipts = sb2.received(name)
         assert [r["webhook_id"] for r in receipts] == [msg]
     finally:
-        stop2()  # type: ignore[operator]
+        stop2()

@@ -80,4 +80,4 @@ def test_rate_limit_per_credential(tmp_path: Path) -> None:
         assert raw.status_code == 429 and int(raw.headers["Retry-After"]) >= 1
         sb.other.loads.tab_counts()  # another credential has its own budget
     finally:
-        stop()  # type: ignore[operator]
+        stop()

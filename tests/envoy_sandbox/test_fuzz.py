@@ -20,7 +20,7 @@ from .conftest import Sandbox, make_sandbox
 def fuzz_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sb, stop = make_sandbox(tmp_path_factory.mktemp("fuzz"), loads=30, send_webhooks=False)
     yield sb
-    stop()  # type: ignore[operator]
+    stop()
 
 
 def test_no_server_errors(fuzz_sandbox: Sandbox) -> None:

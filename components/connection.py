@@ -1,0 +1,162 @@
+"""Settings → connection → client. Starts the embedded sandbox when nothing is configured.
+
+Configuration comes from the environment (``ENVOY_BASE_URL``, ``ENVOY_API_KEY``,
+``ENVOY_BEARER_TOKEN``, ``ENVOY_ORGANIZATION_ID``) or the ``[envoy]`` table of
+``.streamlit/secrets.toml``. With neither, the sandbox runs in this process (once per server,
+``st.cache_resource``) and the console talks to it over HTTP like to Envoy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import streamlit as st
+
+from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
+
+SANDBOX_LABEL = "Sandbox (demo data)"
+_KEYS = ("base_url", "api_key", "bearer_token", "organization_id")
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot work; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom the console talks to Envoy. ``repr()`` shows no credential."""
+
+    kind: str  # "sandbox" or "remote"
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    organizations: tuple[Organization, ...] = ()
+    sandbox_root: str | None = None  # where /_sandbox lives, when talking to a sandbox
+
+    @property
+    def label(self) -> str:
+        if self.kind == "sandbox":
+            return SANDBOX_LABEL
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    @property
+    def fingerprint(self) -> str:
+        return self.settings().fingerprint
+
+    def settings(self, organization_id: str | None = None) -> ClientSettings:
+        return ClientSettings(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            bearer_token=self.bearer_token,
+            organization_id=organization_id,
+        )
+
+
+def _secrets_table() -> dict[str, Any]:
+    try:
+        table = st.secrets.get("envoy", {})
+    except Exception:  # no secrets.toml at all, or one that does not parse
+        return {}
+    return dict(table) if table else {}
+
+
+def read_config() -> dict[str, str]:
+    """The configured values, environment first, then ``[envoy]`` in secrets.toml."""
+    table = _secrets_table()
+    config: dict[str, str] = {}
+    for key in _KEYS:
+        value = os.environ.get(f"ENVOY_{key.upper()}") or table.get(key)
+        if value:
+            config[key] = str(value).strip()
+    return config
+
+
+def _organizations(raw: str | None) -> tuple[Organization, ...]:
+    ids = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    return tuple(Organization(id=i, name=i) for i in ids)
+
+
+def resolve_connection() -> Connection:
+    """The connection for this server process (raises ``ConfigurationError`` with the fix)."""
+    config = read_config()
+    if not config:
+        return embedded_sandbox()
+    if not (config.get("api_key") or config.get("bearer_token")):
+        raise ConfigurationError(
+            "ENVOY_BASE_URL is set but no credential is. Set ENVOY_API_KEY (or "
+            "ENVOY_BEARER_TOKEN), or unset ENVOY_BASE_URL to use the built-in sandbox."
+        )
+    base_url = config.get("base_url", DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"ENVOY_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}; "
+            f"got {base_url[:80]!r}."
+        )
+    return Connection(
+        kind="remote",
+        base_url=base_url,
+        api_key=config.get("api_key"),
+        bearer_token=None if config.get("api_key") else config.get("bearer_token"),
+        organizations=_organizations(config.get("organization_id")),
+        sandbox_root=_probe_sandbox(base_url),
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _probe_sandbox(base_url: str) -> str | None:
+    """A configured URL may still be a sandbox (tests, demos): then its extras are offered."""
+    root = base_url.removesuffix("/api/v1")
+    try:
+        response = httpx.get(f"{root}/_sandbox/info", timeout=2)
+    except httpx.HTTPError:
+        return None
+    return root if response.status_code == 200 else None
+
+
+@st.cache_resource(show_spinner="Starting the local Envoy sandbox…")
+def embedded_sandbox() -> Connection:
+    """Start the sandbox once per server process and log in as its demo agent."""
+    from envoy_sandbox import SandboxSettings, start_in_thread
+    from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
+
+    ticker = os.environ.get("ENVOY_SANDBOX_TICKER", "8")
+    settings = SandboxSettings(
+        db_path=os.environ.get("ENVOY_SANDBOX_DB", "data/sandbox.db"),
+        loads=int(os.environ.get("ENVOY_SANDBOX_LOADS", "1000")),
+        ticker_seconds=float(ticker) if ticker and float(ticker) > 0 else None,
+        retry_scale=float(os.environ.get("ENVOY_SANDBOX_RETRY_SCALE", "0.1")),
+    )
+    base_url, _key, _stop = start_in_thread(settings)
+    root = base_url.removesuffix("/api/v1")
+    # The demo agent belongs to both demo organizations, so the selector has something to do.
+    token = httpx.post(
+        f"{base_url}/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    info = httpx.get(f"{root}/_sandbox/info").json()
+    orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in info["organizations"])
+    return Connection(
+        kind="sandbox", base_url=base_url, bearer_token=token, organizations=orgs,
+        sandbox_root=root,
+    )  # fmt: skip
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def client_for(fingerprint: str, organization_id: str | None, _conn: Connection) -> EnvoyClient:
+    """One pooled client per (credential, organization) and server process."""
+    return EnvoyClient(
+        _conn.base_url,
+        api_key=_conn.api_key,
+        bearer_token=_conn.bearer_token,
+        organization_id=organization_id,
+    )

@@ -1,0 +1,69 @@
+"""API errors as one short message that names the cause and the next step."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from envoy_api import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+
+from .connection import ConfigurationError
+
+
+def describe(error: BaseException, what: str = "this data") -> str:
+    """The message an agent sees for ``error`` while loading ``what``."""
+    if isinstance(error, ConfigurationError):
+        return str(error)
+    if isinstance(error, AuthenticationError):
+        return (
+            "The API key was rejected (401). Check ENVOY_API_KEY (or ENVOY_BEARER_TOKEN) in the "
+            "environment or in .streamlit/secrets.toml, then reload."
+        )
+    if isinstance(error, PermissionDeniedError):
+        return (
+            f"This credential may not read {what} (403: {error.message}). Check "
+            "ENVOY_ORGANIZATION_ID, or pick another organization in the sidebar."
+        )
+    if isinstance(error, NotFoundError):
+        return (
+            f"Not found (404): {error.message} It may have been deleted, or belong to "
+            "another organization."
+        )
+    if isinstance(error, RateLimitError):
+        wait = f" in {error.retry_after:.0f} s" if error.retry_after else " in a moment"
+        return f"Envoy is rate limiting this console (429). Try again{wait}."
+    if isinstance(error, BadRequestError | UnprocessableEntityError):
+        param = f" ({error.param})" if error.param else ""
+        return f"Envoy refused the request{param}: {error.message}"
+    if isinstance(error, APIStatusError):
+        return (
+            f"Envoy failed while loading {what} ({error.status_code}: {error.message}). "
+            "Try again with Refresh data; if it keeps failing, check Envoy's status."
+        )
+    if isinstance(error, APITimeoutError):
+        return f"Envoy did not answer in time while loading {what}. Try Refresh data."
+    if isinstance(error, APIConnectionError):
+        return (
+            f"Could not reach the Envoy API ({error.message}). Check ENVOY_BASE_URL and the "
+            "network, then reload."
+        )
+    if isinstance(error, APIResponseValidationError):
+        return f"Envoy sent {what} in a shape this console cannot read: {error.message}"
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"Something went wrong while loading {what}: {type(error).__name__}."
+
+
+def show(error: BaseException, what: str = "this data") -> None:
+    """Render one error message (never a traceback)."""
+    st.error(describe(error, what), icon=":material/error:")

@@ -1,0 +1,62 @@
+"""What every page shares: the connection, the sidebar and the data context.
+
+Each page calls ``setup()`` first and ``finish()`` last. Keeping this in the pages (not only in
+app.py) means a page run on its own, as AppTest reruns it, still draws the same sidebar.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from . import connection, data, errors
+
+_SLOT = "_fetched_slot"
+
+
+def setup() -> data.Ctx:
+    """Resolve the connection, draw the sidebar and return this run's data context."""
+    st.session_state["_fetched_at"] = []
+    try:
+        conn = connection.resolve_connection()
+    except Exception as exc:  # misconfiguration, or a sandbox that cannot start: say the fix
+        st.title("Envoy Support Console")
+        errors.show(exc, "the connection")
+        st.stop()
+    with st.sidebar:
+        st.markdown("**Envoy Support Console**")
+        icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
+        st.caption(f"{icon} Connected to **{conn.label}**")
+        org_id = _organization(conn)
+        if st.button("Refresh data", icon=":material/refresh:", width="stretch",
+                     key="refresh_data"):  # fmt: skip
+            st.session_state["_refresh_nonce"] = st.session_state.get("_refresh_nonce", 0) + 1
+        st.session_state[_SLOT] = st.empty()
+    st.session_state["_sandbox_root"] = conn.sandbox_root
+    return data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0))
+
+
+def _organization(conn: connection.Connection) -> str | None:
+    if len(conn.organizations) > 1:
+        names = {o.id: o.name for o in conn.organizations}
+        choice: str | None = st.selectbox(
+            "Organization", list(names), format_func=lambda i: names[i], key="organization",
+            help="Sent to Envoy as X-Organization-ID.",
+        )  # fmt: skip
+        return choice
+    if conn.organizations:
+        st.caption(f"Organization: {conn.organizations[0].name}")
+        return conn.organizations[0].id
+    return None
+
+
+def finish() -> None:
+    """Say in the sidebar when the data on screen was fetched."""
+    times = st.session_state.get("_fetched_at") or []
+    slot = st.session_state.get(_SLOT)
+    if not times or slot is None:
+        return
+    oldest = min(times)
+    ago = int((datetime.now(UTC) - oldest).total_seconds())
+    slot.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S} UTC); cached up to {data.TTL} s.")

@@ -1,0 +1,140 @@
+"""Models → DataFrames for the tables and their CSV downloads (same rows in both)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
+
+
+def _city(stop: Stop | None) -> str:
+    if stop is None:
+        return ""
+    loc = stop.location
+    return ", ".join(p for p in (loc.city, loc.state) if p)
+
+
+def lane(load: Load) -> str:
+    return f"{_city(load.origin)} → {_city(load.destination)}" if load.stops else ""
+
+
+def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
+    rows = [
+        {
+            "Load": load.load_number,
+            "Status": load.load_status or "",
+            "Customer": load.customer_name or "",
+            "Carrier": load.carrier_name or "",
+            "Lane": lane(load),
+            "First pickup": load.origin.appointment_start if load.origin else None,
+            "Equipment": load.equipment_type or "",
+            "Posted rate": load.posted_rate,
+            "Updated": load.updated_at,
+            "Open": f"load?load_id={load.id}",
+            "id": load.id,
+        }
+        for load in loads
+    ]
+    columns = ["Load", "Status", "Customer", "Carrier", "Lane", "First pickup", "Equipment",
+               "Posted rate", "Updated", "Open", "id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _duration(call: Call) -> str:
+    seconds = call.duration_seconds
+    if seconds is None:
+        return ""
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes}:{sec:02d}"
+
+
+def calls_frame(calls: Sequence[Call]) -> pd.DataFrame:
+    rows = [
+        {
+            "Time": c.call_time or c.created_at,
+            "Direction": c.call_direction or "",
+            "Status": c.status,
+            "Duration": _duration(c),
+            "From": c.from_number or "",
+            "To": c.to_number or "",
+            "Type": c.call_type or "",
+            "Recording": c.recording_status or "",
+            "Call id": c.id,
+        }
+        for c in calls
+    ]
+    columns = ["Time", "Direction", "Status", "Duration", "From", "To", "Type", "Recording",
+               "Call id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def verifications_frame(items: Sequence[CarrierVerification]) -> pd.DataFrame:
+    rows = [
+        {
+            "When": v.created_at,
+            "Carrier": v.carrier.name if v.carrier else "",
+            "MC": v.carrier.mc_number if v.carrier else "",
+            "DOT": v.carrier.dot_number if v.carrier else "",
+            "Status": v.status,
+            "Reasons": "; ".join(v.reasons),
+            "Stage": v.error_stage or "",
+            "Message": v.error_message or "",
+            "Source": v.source or "",
+            "Verification id": v.id,
+        }
+        for v in items
+    ]
+    columns = ["When", "Carrier", "MC", "DOT", "Status", "Reasons", "Stage", "Message", "Source",
+               "Verification id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def age(when: datetime | None, now: datetime | None = None) -> str:
+    """'3 h 12 min', '2 d 4 h': how long ago ``when`` was."""
+    if when is None:
+        return ""
+    seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
+    rows = [
+        {
+            "Created": e.created_at,
+            "Age": age(e.created_at),
+            "Message": e.message or "",
+            "Type": e.escalation_type or "",
+            "Agent": e.agent_type or "",
+            "Status": e.status,
+            "Linked call": e.call_id or "",
+            "Escalation id": e.id,
+        }
+        for e in items
+    ]
+    columns = ["Created", "Age", "Message", "Type", "Agent", "Status", "Linked call",
+               "Escalation id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def datetime_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """Column config that shows every timestamp column the same readable way."""
+    return {
+        name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss", timezone="UTC")
+        for name in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[name])
+    }
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()

@@ -1,0 +1,139 @@
+"""One load: summary, calls (newest first), failed carrier verifications, active escalations.
+
+Reached by link (``?load_id=…``). The four requests run concurrently; a section whose request
+fails shows its own error and the others still render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import charts, data, errors, shell, tables
+from envoy_api import Load, NotFoundError
+from envoy_api._ids import check_id
+
+ctx = shell.setup()
+st.page_link("pages/loads.py", label="Back to loads", icon=":material/arrow_back:")
+
+raw_id = (st.query_params.get("load_id") or "").strip()
+if not raw_id:
+    st.info("Open a load from the Loads list, or paste a link ending in ?load_id=load_…")
+    st.stop()
+try:
+    load_id = check_id(raw_id, "load")
+except ValueError:
+    st.error(
+        f"“{raw_id[:80]}” is not a load id. Load ids look like "
+        "load_3f8a1c2e-7b4d-4f9a-9d2e-1a2b3c4d5e6f.",
+        icon=":material/error:",
+    )
+    st.stop()
+
+with st.spinner("Loading the load, its calls, verifications and escalations…"):
+    detail = data.load_detail(ctx, load_id)
+
+if isinstance(detail.load.error, NotFoundError):
+    st.warning(
+        f"No load {load_id} in this organization. It may belong to another organization "
+        "(switch it in the sidebar) or the link may be wrong.",
+        icon=":material/search_off:",
+    )
+    st.stop()
+
+
+def _money(value: float | None) -> str:
+    return f"${value:,.0f}" if value is not None else "—"
+
+
+def _when(value: Any) -> str:
+    return f"{value:%b %d, %H:%M} UTC" if value is not None else "—"
+
+
+def render_header(load: Load) -> None:
+    st.title(f"Load {load.load_number}")
+    st.markdown(
+        f":blue-badge[{load.load_status or 'Unknown status'}] "
+        f"**{load.customer_name or 'No customer'}** · carrier **{load.carrier_name or 'none yet'}**"
+        f" · {tables.lane(load) or 'no stops'}"
+    )
+    cols = st.columns(6)
+    cols[0].metric("Equipment", load.equipment_type or "—")
+    cols[1].metric("Mode", load.mode or "—")
+    cols[2].metric("Weight", f"{load.weight:,.0f} lb" if load.weight else "—")
+    cols[3].metric("Posted rate", _money(load.posted_rate))
+    cols[4].metric("Max buy", _money(load.max_buy_rate))
+    offers = f"{load.offer_count}" if load.offer_count is not None else "—"
+    cols[5].metric("Offers", offers, help=f"Highest offer: {_money(load.max_offer_amount)}")
+    if load.stops:
+        stops = pd.DataFrame(
+            [
+                {
+                    "#": s.sequence or i,
+                    "Type": (s.type or "").capitalize(),
+                    "City": s.location.city or "",
+                    "State": s.location.state or "",
+                    "Appointment": f"{_when(s.appointment_start)} – {s.appointment_end:%H:%M}"
+                    if s.appointment_end
+                    else _when(s.appointment_start),
+                }
+                for i, s in enumerate(load.stops, start=1)
+            ]
+        )
+        st.dataframe(stops, hide_index=True, key="load_stops")
+    with st.expander("Ids", icon=":material/fingerprint:"):
+        st.code(f"load_id: {load.id}\nload_number: {load.load_number}\n"
+                f"organization_id: {load.organization_id}\ntms_load_id: {load.tms_load_id}\n"
+                f"carrier: {load.tms_carrier_id}", language="yaml")  # fmt: skip
+
+
+def section(
+    title: str,
+    outcome: data.Outcome[Any],
+    frame_of: Callable[[Any], pd.DataFrame],
+    key: str,
+    empty: str,
+    extra: Callable[[Any], None] | None = None,
+) -> None:
+    if not outcome.ok:
+        st.subheader(title)
+        errors.show(outcome.error, title.lower())  # type: ignore[arg-type]
+        return
+    frame = frame_of(outcome.value)
+    st.subheader(f"{title} · {len(frame)}")
+    if frame.empty:
+        st.caption(empty)
+        return
+    if extra:
+        extra(outcome.value)
+    st.dataframe(frame, hide_index=True, key=f"{key}_table",
+                 column_config=tables.datetime_columns(frame))  # fmt: skip
+    st.download_button(
+        f"Download {title.lower()} (CSV)", tables.to_csv(frame), file_name=f"{key}-{load_id}.csv",
+        mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+    )  # fmt: skip
+
+
+if detail.load.ok and detail.load.value is not None:
+    render_header(detail.load.value)
+else:
+    st.title("Load")
+    errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
+
+section(
+    "Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
+    extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"),
+)  # fmt: skip
+section(
+    "Failed carrier verifications", detail.verifications, tables.verifications_frame,
+    "verifications", "No failed carrier verifications.",
+)  # fmt: skip
+section(
+    "Active escalations", detail.escalations, tables.escalations_frame, "escalations",
+    "No active escalations.",
+)  # fmt: skip
+st.caption(f"Fetched in {detail.seconds:.2f} s (four requests in parallel).")
+shell.finish()

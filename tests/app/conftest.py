@@ -1,0 +1,83 @@
+"""AppTest against the sandbox: the console configured (as a remote API) to the test sandbox."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from ..sandboxes import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+_DOWNLOADS: dict[str, bytes] = {}
+
+
+@pytest.fixture(autouse=True)
+def _record_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the bytes of every download button, so a test can read the CSV it would give."""
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self: Any, path_or_data: Any, *args: Any, **kwargs: Any) -> str:
+        file_id: str = original(self, path_or_data, *args, **kwargs)
+        if isinstance(path_or_data, bytes):
+            _DOWNLOADS[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+
+
+def download_bytes(button: Any) -> bytes:
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    return _DOWNLOADS[file_id]
+
+
+def download_frame(button: Any) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(download_bytes(button)), dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def configured(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The console pointed at the session sandbox through the environment."""
+    for name in ("ENVOY_BEARER_TOKEN", "ENVOY_ORGANIZATION_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVOY_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("ENVOY_API_KEY", sandbox.api_key)
+    sandbox.clear_faults()
+    st.cache_data.clear()  # each test sees the sandbox as it is now
+    yield sandbox
+    sandbox.clear_faults()
+    st.cache_data.clear()
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def run_app(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_load(load_id: str) -> AppTest:
+    """The load page as a pasted deep link: the router runs, then the page with its id."""
+    at = run_app(new_app())
+    at.switch_page("pages/load.py")
+    at.query_params["load_id"] = load_id
+    return run_app(at)
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader",
+                 "title"):  # fmt: skip
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)

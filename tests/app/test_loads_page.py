@@ -1,0 +1,116 @@
+"""The Loads page: tabs with counts, paging, search, URL state, empty state, CSV export."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import data
+
+from ..sandboxes import Sandbox
+from .conftest import download_frame, new_app, run_app, texts
+
+
+def table(at):  # type: ignore[no-untyped-def]
+    return at.dataframe[0].value
+
+
+def test_tabs_show_the_api_counts_in_order(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    counts = configured.client.loads.tab_counts()
+    tabs = at.button_group(key="loads_tab")
+    assert tabs.options == [f"{counts.label(k)} · {counts[k]:,}" for k in counts.keys()]
+    assert tabs.value == "all"
+    frame = table(at)
+    assert len(frame) == 20
+    expected = configured.client.loads.list(page_size=20)
+    assert list(frame["Load"]) == [x.load_number for x in expected.data]
+    assert f"Page 1 of {expected.pagination.total_pages} · 300 loads" in texts(at)
+    assert "Connected to" in texts(at)
+
+
+def test_switching_tab_changes_rows_and_url(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    at.button_group(key="loads_tab").set_value("delivered")
+    run_app(at)
+    assert at.query_params["tab"] == ["delivered"] or at.query_params["tab"] == "delivered"
+    expected = configured.client.loads.list(tab="delivered", page_size=20)
+    assert list(table(at)["Load"]) == [x.load_number for x in expected.data]
+    assert set(table(at)["Status"]) <= {"Delivered"}
+
+
+def _qp(at, key):  # type: ignore[no-untyped-def]
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_paging_and_page_size(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    first = list(table(at)["Load"])
+    at.pagination[0].set_value(3)
+    run_app(at)
+    third = list(table(at)["Load"])
+    expected = configured.client.loads.list(page=3, page_size=20)
+    assert third == [x.load_number for x in expected.data] and third != first
+    assert _qp(at, "page") == "3"
+    at.selectbox(key="loads_size").set_value(50)
+    run_app(at)
+    assert len(table(at)) == 50 and _qp(at, "size") == "50"
+    assert "page" not in at.query_params  # a new page size starts at page 1
+
+
+def test_search_finds_a_load_by_number(configured: Sandbox) -> None:
+    target = configured.client.loads.list(page=4, page_size=20).data[7]
+    at = run_app(new_app())
+    at.text_input(key="loads_q").set_value(target.load_number)
+    run_app(at)
+    assert list(table(at)["Load"]) == [target.load_number]
+    assert _qp(at, "q") == target.load_number
+    assert target.id in table(at)["Open"].iloc[0]
+
+
+def test_url_restores_the_view(configured: Sandbox) -> None:
+    at = new_app()
+    at.query_params["tab"] = "available"
+    at.query_params["page"] = "2"
+    run_app(at)
+    assert at.button_group(key="loads_tab").value == "available"
+    expected = configured.client.loads.list(tab="available", page=2, page_size=20)
+    assert list(table(at)["Load"]) == [x.load_number for x in expected.data]
+    assert f"Page 2 of {expected.pagination.total_pages}" in texts(at)
+
+
+def test_empty_state(configured: Sandbox) -> None:
+    at = new_app()
+    at.query_params["q"] = "no-such-load-anywhere"
+    run_app(at)
+    assert "No loads match “no-such-load-anywhere”" in texts(at)
+    assert not at.dataframe
+
+
+def test_csv_export_holds_the_whole_view(configured: Sandbox) -> None:
+    at = new_app()
+    at.query_params["tab"] = "covered"
+    run_app(at)
+    at.button(key="loads_export_start").click()
+    run_app(at)
+    csv = download_frame(at.download_button(key="loads_csv"))
+    expected = list(configured.client.loads.list(tab="covered", page_size=100).iter_all())
+    assert len(expected) > 20  # more than the rows on screen
+    assert list(csv["Load"]) == [x.load_number for x in expected]
+    assert list(csv.columns)[:5] == ["Load", "Status", "Customer", "Carrier", "Lane"]
+
+
+def test_large_export_warns_before_it_starts(
+    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "LARGE_EXPORT", 50)
+    at = run_app(new_app())
+    assert "may take a while" in texts(at)
+    assert at.button(key="loads_export_start").label == "Start the export"
+    assert not at.download_button
+
+
+def test_selecting_a_row_opens_the_load(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    first = table(at).iloc[0]
+    assert first["Open"] == f"load?load_id={first['id']}"  # a real link for a new tab, too

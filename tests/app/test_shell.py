@@ -1,0 +1,75 @@
+"""The shell: embedded sandbox with no configuration, organizations, cache isolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components import data
+from components.connection import Connection, Organization
+from envoy_sandbox.config import SECOND_ORG_API_KEY
+from envoy_sandbox.seed import ORG_A, ORG_B
+
+from ..sandboxes import Sandbox
+from .conftest import new_app, run_app, texts
+
+
+def test_no_configuration_runs_on_the_embedded_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("BASE_URL", "API_KEY", "BEARER_TOKEN", "ORGANIZATION_ID"):
+        monkeypatch.delenv(f"ENVOY_{name}", raising=False)
+    monkeypatch.setenv("ENVOY_SANDBOX_DB", str(tmp_path / "embedded.db"))
+    monkeypatch.setenv("ENVOY_SANDBOX_LOADS", "40")
+    monkeypatch.setenv("ENVOY_SANDBOX_TICKER", "0")
+    at = run_app(new_app())
+    assert "Connected to **Sandbox (demo data)**" in texts(at)
+    org = at.selectbox(key="organization")
+    assert org.options == ["Lakeshore Logistics", "Pinecrest Freight"]
+    assert at.button_group(key="loads_tab").options[0] == "All · 40"
+    org.set_value(ORG_B)
+    run_app(at)
+    assert at.button_group(key="loads_tab").options[0] == "All · 10"
+    assert all(n.startswith("PF") for n in at.dataframe[0].value["Load"])
+
+
+def test_refresh_data_refetches(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    configured.reset_stats()
+    refresh = next(b for b in at.button if b.label == "Refresh data")
+    refresh.click()
+    run_app(at)
+    assert configured.stats()["routes"].get("GET /api/v1/loads/tab-counts") == 1
+    assert "Data fetched" in texts(at)
+
+
+def test_two_credentials_never_share_cached_rows(sandbox: Sandbox) -> None:
+    first = Connection(kind="remote", base_url=sandbox.base_url, api_key=sandbox.api_key)
+    second = Connection(kind="remote", base_url=sandbox.base_url, api_key=SECOND_ORG_API_KEY)
+    ctx_a, ctx_b = data.register(first, None), data.register(second, None)
+    assert ctx_a != ctx_b and sandbox.api_key not in repr(ctx_a)
+    rows_a = data.loads_page(ctx_a, tab=None, search=None, page=1, page_size=5).items
+    rows_b = data.loads_page(ctx_b, tab=None, search=None, page=1, page_size=5).items
+    assert {x.organization_id for x in rows_a} == {ORG_A}
+    assert {x.organization_id for x in rows_b} == {ORG_B}
+    assert data.tab_counts(ctx_a)["all"] != data.tab_counts(ctx_b)["all"]
+
+
+def test_two_organizations_of_one_credential_never_share(sandbox: Sandbox) -> None:
+    from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
+
+    token = sandbox.http.post(
+        "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    conn = Connection(
+        kind="remote", base_url=sandbox.base_url, bearer_token=token,
+        organizations=(Organization(ORG_A, "A"), Organization(ORG_B, "B")),
+    )  # fmt: skip
+    rows_a = data.loads_page(data.register(conn, ORG_A), tab=None, search=None, page=1,
+                             page_size=5).items  # fmt: skip
+    rows_b = data.loads_page(data.register(conn, ORG_B), tab=None, search=None, page=1,
+                             page_size=5).items  # fmt: skip
+    assert {x.organization_id for x in rows_a} == {ORG_A}
+    assert {x.organization_id for x in rows_b} == {ORG_B}
+    assert token not in repr(conn)
