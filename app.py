@@ -1,20 +1,26 @@
-"""Envoy Support Console: the router. Each page draws the shared sidebar (components.shell)."""
+"""Envoy Support Console: the router.
+
+Each page draws the shared sidebar itself (components.shell), including the navigation links, so
+a deep link that reaches a page directly looks the same as one routed through here.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.set_page_config(
-    page_title="Envoy Support Console",
-    page_icon=":material/support_agent:",
-    layout="wide",
-)
+from components.shell import PAGES
 
-PAGES = {
-    "Loads": [
-        st.Page("pages/loads.py", title="Loads", icon=":material/local_shipping:", default=True),
-        st.Page("pages/load.py", title="Load", icon=":material/package_2:", url_path="load",
-                visibility="hidden"),
+st.navigation(
+    [
+        st.Page(
+            path,
+            title=title,
+            icon=icon,
+            url_path=url,
+            default=url == "",
+            visibility="visible" if listed else "hidden",
+        )
+        for path, title, icon, url, listed in PAGES
     ],
-}  # fmt: skip
-st.navigation(PAGES).run()
+    position="hidden",
+).run()

@@ -9,6 +9,8 @@ import pandas as pd
 
 from envoy_api import Call
 
+from .deliveries import STATUS_COLORS
+
 
 def call_activity(calls: Sequence[Call]) -> alt.Chart:
     """Calls over time: one mark a call, coloured by status, shaped by direction."""
@@ -38,4 +40,38 @@ def call_activity(calls: Sequence[Call]) -> alt.Chart:
         )
         .properties(height=220)
     )
+    return chart
+
+
+def delivery_outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
+    """Attempts per hour stacked by status, over latency per attempt, for the filtered window."""
+    data = attempts.dropna(subset=["Created"])
+    statuses = list(STATUS_COLORS)
+    color = alt.Color(
+        "Status:N",
+        scale=alt.Scale(domain=statuses, range=[STATUS_COLORS[s] for s in statuses]),
+    )
+    outcomes = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdatehours(Created):T", title=None),
+            y=alt.Y("count():Q", title="Attempts"),
+            color=color,
+            tooltip=["Status:N", "count():Q"],
+        )
+        .properties(height=160, title="Outcomes per hour")
+    )
+    latency = (
+        alt.Chart(data.dropna(subset=["Duration (ms)"]))
+        .mark_circle(size=40, opacity=0.7)
+        .encode(
+            x=alt.X("Created:T", title="Attempt time (UTC)"),
+            y=alt.Y("Duration (ms):Q", title="Latency (ms)"),
+            color=color,
+            tooltip=["Created:T", "Status:N", "Code:Q", "Duration (ms):Q"],
+        )
+        .properties(height=140, title="Latency")
+    )
+    chart: alt.VConcatChart = alt.vconcat(outcomes, latency).resolve_scale(color="shared")
     return chart

@@ -146,9 +146,12 @@ def embedded_sandbox() -> Connection:
     info = httpx.get(f"{root}/_sandbox/info").json()
     orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in info["organizations"])
     return Connection(
-        kind="sandbox", base_url=base_url, bearer_token=token, organizations=orgs,
+        kind="sandbox",
+        base_url=base_url,
+        bearer_token=token,
+        organizations=orgs,
         sandbox_root=root,
-    )  # fmt: skip
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import streamlit as st
@@ -22,13 +22,19 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from envoy_api import (
     Call,
     CarrierVerification,
+    DeliveryAttempt,
     EnvoyClient,
     Escalation,
+    EventType,
     Load,
+    MessageSummary,
     Pagination,
     TabCounts,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
 )
 
+from . import deliveries
 from .connection import Connection, client_for
 
 T = TypeVar("T")
@@ -210,6 +216,200 @@ def iter_all_loads(
         yield result.data, done, total_pages
 
 
-def clear_after_change() -> None:
-    """After a change made through the console, drop the cached reads so pages refetch."""
-    st.cache_data.clear()
+# ---- webhooks: cached reads ----
+
+
+@st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
+def _endpoints(ctx: Ctx) -> Fetched[list[WebhookEndpoint]]:
+    return Fetched(client(ctx).webhooks.list_endpoints(), _now())
+
+
+@st.cache_data(ttl=600, max_entries=100, show_spinner=False)
+def _event_types(ctx: Ctx) -> Fetched[list[EventType]]:
+    return Fetched(client(ctx).webhooks.list_event_types(), _now())
+
+
+@dataclass(frozen=True)
+class AttemptFilter:
+    """The deliveries view's filters (hashable: part of the cache key)."""
+
+    endpoint_id: str
+    statuses: tuple[str, ...] = ()
+    event_type: str | None = None
+    load_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        return {
+            "status": list(self.statuses) or None,
+            "event_type": self.event_type,
+            "load_id": self.load_id,
+            "since": self.since,
+            "until": self.until,
+        }
+
+
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+def _attempts_page(
+    ctx: Ctx, flt: AttemptFilter, page: int, page_size: int
+) -> Fetched[PageResult[DeliveryAttempt]]:
+    result = client(ctx).webhooks.list_endpoint_attempts(
+        flt.endpoint_id, page=page, page_size=page_size, **flt.query()
+    )
+    return Fetched(PageResult(result.data, result.pagination), _now())
+
+
+@st.cache_data(ttl=10, max_entries=500, show_spinner=False)
+def _message_attempts(ctx: Ctx, message_id: str) -> Fetched[list[DeliveryAttempt]]:
+    return Fetched(client(ctx).webhooks.list_message_attempts(message_id), _now())
+
+
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]:
+    # One request per endpoint: the newest page of its last 24 hours. ``hour`` keys the window.
+    since = datetime.fromisoformat(hour) - timedelta(hours=24)
+    page = client(ctx).webhooks.list_endpoint_attempts(endpoint_id, since=since, page_size=100)
+    return Fetched(deliveries.health(page.data, page.pagination.total_count), _now())
+
+
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+def _load_attempts(ctx: Ctx, endpoint_id: str, load_id: str) -> Fetched[list[DeliveryAttempt]]:
+    page = client(ctx).webhooks.list_endpoint_attempts(endpoint_id, load_id=load_id, page_size=100)
+    return Fetched(page.data, _now())
+
+
+def endpoints(ctx: Ctx) -> list[WebhookEndpoint]:
+    return _record(_endpoints(ctx))
+
+
+def event_types(ctx: Ctx) -> list[EventType]:
+    return _record(_event_types(ctx))
+
+
+def attempts_page(
+    ctx: Ctx, flt: AttemptFilter, page: int, page_size: int
+) -> PageResult[DeliveryAttempt]:
+    return _record(_attempts_page(ctx, flt, page, page_size))
+
+
+def message_attempts(ctx: Ctx, message_id: str, *, fresh: bool = False) -> list[DeliveryAttempt]:
+    """Every attempt of a message; ``fresh`` skips the cache (the live view after a replay)."""
+    if fresh:
+        _message_attempts.clear(ctx, message_id)
+    return _record(_message_attempts(ctx, message_id))
+
+
+def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[Any]]:
+    """Health of several endpoints, one request each, concurrently, cached for the hour."""
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0).isoformat()
+    futures = {e: submit(_health, ctx, e, hour) for e in endpoint_ids}
+    return {e: _outcome(f) for e, f in futures.items()}
+
+
+def load_messages(ctx: Ctx, load_id: str) -> tuple[list[deliveries.MessageState], list[str]]:
+    """Messages about one load across every endpoint (their newest status), and any errors."""
+    eps = endpoints(ctx)
+    futures = [submit(_load_attempts, ctx, ep.id, load_id) for ep in eps]
+    attempts: list[DeliveryAttempt] = []
+    problems: list[str] = []
+    for ep, future in zip(eps, futures, strict=True):
+        outcome = _outcome(future)
+        if outcome.ok and outcome.value is not None:
+            attempts += outcome.value
+        else:
+            problems.append(f"{ep.url}: {type(outcome.error).__name__}")
+    return deliveries.message_states(attempts), problems
+
+
+def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:
+    try:
+        return Outcome(value=_record(future.result()))
+    except Exception as exc:
+        return Outcome(error=exc)
+
+
+def walk_attempts(
+    ctx: Ctx, flt: AttemptFilter, *, max_pages: int = 20, page_size: int = 100
+) -> tuple[list[DeliveryAttempt], bool]:
+    """Up to ``max_pages`` pages of a filter, newest first, fetched concurrently after the first.
+
+    Returns the attempts and whether that was all of them. Not cached: bulk work wants it fresh.
+    """
+    api = client(ctx).webhooks
+    first = api.list_endpoint_attempts(flt.endpoint_id, page=1, page_size=page_size, **flt.query())
+    pages = min(first.pagination.total_pages, max_pages)
+    rest = [
+        _POOL.submit(
+            lambda n: (
+                api.list_endpoint_attempts(
+                    flt.endpoint_id, page=n, page_size=page_size, **flt.query()
+                ).data
+            ),
+            n,
+        )
+        for n in range(2, pages + 1)
+    ]
+    rows = list(first.data)
+    for future in rest:
+        rows += future.result()
+    return rows, first.pagination.total_pages <= max_pages
+
+
+# ---- writes: never cached; each clears the reads it affects ----
+
+
+def _changed() -> None:
+    for fn in (_endpoints, _attempts_page, _message_attempts, _health, _load_attempts):
+        fn.clear()
+
+
+def create_endpoint(ctx: Ctx, **fields: Any) -> WebhookEndpointWithSecret:
+    result = client(ctx).webhooks.create_endpoint(**fields)
+    _changed()
+    return result
+
+
+def update_endpoint(ctx: Ctx, endpoint_id: str, **fields: Any) -> WebhookEndpoint:
+    result = client(ctx).webhooks.update_endpoint(endpoint_id, **fields)
+    _changed()
+    return result
+
+
+def delete_endpoint(ctx: Ctx, endpoint_id: str) -> None:
+    client(ctx).webhooks.delete_endpoint(endpoint_id)
+    _changed()
+
+
+def rotate_secret(ctx: Ctx, endpoint_id: str) -> WebhookEndpointWithSecret:
+    result = client(ctx).webhooks.rotate_secret(endpoint_id)
+    _changed()
+    return result
+
+
+def replay(ctx: Ctx, message_id: str, endpoint_id: str) -> MessageSummary:
+    result = client(ctx).webhooks.replay(message_id, endpoint_id=endpoint_id)
+    _message_attempts.clear(ctx, message_id)
+    _attempts_page.clear()
+    _health.clear()
+    _load_attempts.clear()
+    return result
+
+
+def send_test_event(
+    ctx: Ctx, sandbox_root: str, event_type: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Emit an event through the sandbox (offered only when connected to one)."""
+    api = client(ctx)
+    response = api._http.post(
+        f"{sandbox_root}/_sandbox/events",
+        json={"type": event_type, "data": payload},
+        headers=api._headers(),
+    )
+    if not response.is_success:
+        from envoy_api.errors import make_status_error
+
+        raise make_status_error(response)
+    _changed()
+    result: dict[str, Any] = response.json()
+    return result

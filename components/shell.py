@@ -14,9 +14,21 @@ from . import connection, data, errors
 
 _SLOT = "_fetched_slot"
 
+# (script, title, icon, url path, listed in the menu)
+PAGES = [
+    ("pages/loads.py", "Loads", ":material/local_shipping:", "", True),
+    ("pages/load.py", "Load", ":material/package_2:", "load", False),
+    ("pages/webhooks.py", "Webhook endpoints", ":material/webhook:", "webhooks", True),
+    ("pages/deliveries.py", "Deliveries", ":material/send:", "deliveries", True),
+    ("pages/event_types.py", "Event types", ":material/category:", "event-types", True),
+]
+
 
 def setup() -> data.Ctx:
     """Resolve the connection, draw the sidebar and return this run's data context."""
+    st.set_page_config(
+        page_title="Envoy Support Console", page_icon=":material/support_agent:", layout="wide"
+    )
     st.session_state["_fetched_at"] = []
     try:
         conn = connection.resolve_connection()
@@ -26,11 +38,16 @@ def setup() -> data.Ctx:
         st.stop()
     with st.sidebar:
         st.markdown("**Envoy Support Console**")
+        for path, title, icon, _url, listed in PAGES:
+            if listed:
+                st.page_link(path, label=title, icon=icon)
+        st.divider()
         icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
         st.caption(f"{icon} Connected to **{conn.label}**")
         org_id = _organization(conn)
-        if st.button("Refresh data", icon=":material/refresh:", width="stretch",
-                     key="refresh_data"):  # fmt: skip
+        if st.button(
+            "Refresh data", icon=":material/refresh:", width="stretch", key="refresh_data"
+        ):
             st.session_state["_refresh_nonce"] = st.session_state.get("_refresh_nonce", 0) + 1
         st.session_state[_SLOT] = st.empty()
     st.session_state["_sandbox_root"] = conn.sandbox_root
@@ -41,9 +58,12 @@ def _organization(conn: connection.Connection) -> str | None:
     if len(conn.organizations) > 1:
         names = {o.id: o.name for o in conn.organizations}
         choice: str | None = st.selectbox(
-            "Organization", list(names), format_func=lambda i: names[i], key="organization",
+            "Organization",
+            list(names),
+            format_func=lambda i: names[i],
+            key="organization",
             help="Sent to Envoy as X-Organization-ID.",
-        )  # fmt: skip
+        )
         return choice
     if conn.organizations:
         st.caption(f"Organization: {conn.organizations[0].name}")

@@ -39,8 +39,19 @@ def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
         }
         for load in loads
     ]
-    columns = ["Load", "Status", "Customer", "Carrier", "Lane", "First pickup", "Equipment",
-               "Posted rate", "Updated", "Open", "id"]  # fmt: skip
+    columns = [
+        "Load",
+        "Status",
+        "Customer",
+        "Carrier",
+        "Lane",
+        "First pickup",
+        "Equipment",
+        "Posted rate",
+        "Updated",
+        "Open",
+        "id",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -67,8 +78,17 @@ def calls_frame(calls: Sequence[Call]) -> pd.DataFrame:
         }
         for c in calls
     ]
-    columns = ["Time", "Direction", "Status", "Duration", "From", "To", "Type", "Recording",
-               "Call id"]  # fmt: skip
+    columns = [
+        "Time",
+        "Direction",
+        "Status",
+        "Duration",
+        "From",
+        "To",
+        "Type",
+        "Recording",
+        "Call id",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -88,8 +108,18 @@ def verifications_frame(items: Sequence[CarrierVerification]) -> pd.DataFrame:
         }
         for v in items
     ]
-    columns = ["When", "Carrier", "MC", "DOT", "Status", "Reasons", "Stage", "Message", "Source",
-               "Verification id"]  # fmt: skip
+    columns = [
+        "When",
+        "Carrier",
+        "MC",
+        "DOT",
+        "Status",
+        "Reasons",
+        "Stage",
+        "Message",
+        "Source",
+        "Verification id",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -122,8 +152,16 @@ def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
         }
         for e in items
     ]
-    columns = ["Created", "Age", "Message", "Type", "Agent", "Status", "Linked call",
-               "Escalation id"]  # fmt: skip
+    columns = [
+        "Created",
+        "Age",
+        "Message",
+        "Type",
+        "Agent",
+        "Status",
+        "Linked call",
+        "Escalation id",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

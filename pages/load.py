@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import charts, data, errors, shell, tables
-from envoy_api import Load, NotFoundError
+from components import charts, data, deliveries, errors, shell, tables
+from envoy_api import EnvoyError, Load, NotFoundError
 from envoy_api._ids import check_id
 
 ctx = shell.setup()
@@ -85,9 +85,12 @@ def render_header(load: Load) -> None:
         )
         st.dataframe(stops, hide_index=True, key="load_stops")
     with st.expander("Ids", icon=":material/fingerprint:"):
-        st.code(f"load_id: {load.id}\nload_number: {load.load_number}\n"
-                f"organization_id: {load.organization_id}\ntms_load_id: {load.tms_load_id}\n"
-                f"carrier: {load.tms_carrier_id}", language="yaml")  # fmt: skip
+        st.code(
+            f"load_id: {load.id}\nload_number: {load.load_number}\n"
+            f"organization_id: {load.organization_id}\ntms_load_id: {load.tms_load_id}\n"
+            f"carrier: {load.tms_carrier_id}",
+            language="yaml",
+        )
 
 
 def section(
@@ -109,12 +112,17 @@ def section(
         return
     if extra:
         extra(outcome.value)
-    st.dataframe(frame, hide_index=True, key=f"{key}_table",
-                 column_config=tables.datetime_columns(frame))  # fmt: skip
+    st.dataframe(
+        frame, hide_index=True, key=f"{key}_table", column_config=tables.datetime_columns(frame)
+    )
     st.download_button(
-        f"Download {title.lower()} (CSV)", tables.to_csv(frame), file_name=f"{key}-{load_id}.csv",
-        mime="text/csv", key=f"{key}_csv", icon=":material/download:",
-    )  # fmt: skip
+        f"Download {title.lower()} (CSV)",
+        tables.to_csv(frame),
+        file_name=f"{key}-{load_id}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+    )
 
 
 if detail.load.ok and detail.load.value is not None:
@@ -124,16 +132,107 @@ else:
     errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
 
 section(
-    "Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
+    "Calls",
+    detail.calls,
+    tables.calls_frame,
+    "calls",
+    "No calls on this load yet.",
     extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"),
-)  # fmt: skip
+)
 section(
-    "Failed carrier verifications", detail.verifications, tables.verifications_frame,
-    "verifications", "No failed carrier verifications.",
-)  # fmt: skip
+    "Failed carrier verifications",
+    detail.verifications,
+    tables.verifications_frame,
+    "verifications",
+    "No failed carrier verifications.",
+)
 section(
-    "Active escalations", detail.escalations, tables.escalations_frame, "escalations",
+    "Active escalations",
+    detail.escalations,
+    tables.escalations_frame,
+    "escalations",
     "No active escalations.",
-)  # fmt: skip
+)
 st.caption(f"Fetched in {detail.seconds:.2f} s (four requests in parallel).")
+
+
+def webhooks_section() -> None:
+    """Messages about this load across the organization's endpoints, with replay."""
+    try:
+        states, problems = data.load_messages(ctx, load_id)
+        names = {ep.id: ep.url for ep in data.endpoints(ctx)}
+    except EnvoyError as exc:
+        st.subheader("Webhooks")
+        errors.show(exc, "the webhook deliveries")
+        return
+    st.subheader(f"Webhooks · {len(states)}")
+    for problem in problems:
+        st.warning(f"Could not read deliveries of {problem}.", icon=":material/warning:")
+    if not states:
+        st.caption("No webhook messages mention this load.")
+        return
+    frame = deliveries.messages_frame(states, names)
+    frame["Open"] = [
+        f"deliveries?endpoint_id={e}&message_id={m}"
+        for e, m in zip(frame["Endpoint id"], frame["Message id"], strict=True)
+    ]
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="webhooks_table",
+        column_order=[
+            "Created",
+            "Endpoint",
+            "Event type",
+            "Status",
+            "Attempts",
+            "Last code",
+            "Open",
+        ],
+        column_config={
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
+            **tables.datetime_columns(frame),
+        },
+    )
+    st.download_button(
+        "Download webhooks (CSV)",
+        tables.to_csv(frame.drop(columns=["Open"])),
+        file_name=f"webhooks-{load_id}.csv",
+        mime="text/csv",
+        key="webhooks_csv",
+        icon=":material/download:",
+    )
+    by_id = {s.message_id: s for s in states}
+    left, right = st.columns([3, 1])
+    chosen = left.selectbox(
+        "Replay a message",
+        list(by_id),
+        key="load_replay_pick",
+        format_func=lambda m: (
+            f"{by_id[m].event_type} → {names.get(by_id[m].endpoint_id or '', '')}"
+            f" · {by_id[m].label}"
+        ),
+    )
+    state = by_id[chosen]
+    needs_ack = state.status == "SUCCEEDED"
+    ack = needs_ack and st.checkbox(
+        "I understand the receiver will get it twice (same webhook-id).", key="load_replay_ack"
+    )
+    busy = state.status in ("PENDING", "SENDING") and not state.had_failure
+    if right.button(
+        "Replay",
+        key="load_replay",
+        icon=":material/replay:",
+        disabled=busy or (needs_ack and not ack),
+    ):
+        try:
+            summary = data.replay(ctx, state.message_id, state.endpoint_id or "")
+        except EnvoyError as exc:
+            errors.show(exc, "the replay")
+        else:
+            st.toast(f"Replay queued (attempt {summary.attempt_count}).", icon=":material/replay:")
+            st.rerun()
+
+
+webhooks_section()
 shell.finish()

@@ -74,9 +74,13 @@ search = left.text_input(
     label_visibility="collapsed",
 ).strip()
 page_size = right.selectbox(
-    "Rows per page", PAGE_SIZES, key="loads_size", on_change=_view_changed,
-    label_visibility="collapsed", format_func=lambda n: f"{n} per page",
-)  # fmt: skip
+    "Rows per page",
+    PAGE_SIZES,
+    key="loads_size",
+    on_change=_view_changed,
+    label_visibility="collapsed",
+    format_func=lambda n: f"{n} per page",
+)
 # One pager per view: a new tab, search or page size starts at page 1 by itself.
 pager_key = f"loads_page:{tab}:{search}:{page_size}"
 page_no = st.session_state.get(pager_key) or st.session_state.pop("loads_url_page", 1)
@@ -84,17 +88,23 @@ page_no = st.session_state.get(pager_key) or st.session_state.pop("loads_url_pag
 try:
     with st.spinner("Loading loads…"):
         result = data.loads_page(
-            ctx, tab=None if tab == "all" else tab, search=search, page=page_no,
+            ctx,
+            tab=None if tab == "all" else tab,
+            search=search,
+            page=page_no,
             page_size=page_size,
-        )  # fmt: skip
+        )
         pages = max(result.pagination.total_pages, 1)
         if page_no > pages:  # the view shrank (a search): go to its last page
             page_no = pages
             st.session_state.pop(pager_key, None)
             result = data.loads_page(
-                ctx, tab=None if tab == "all" else tab, search=search, page=page_no,
+                ctx,
+                tab=None if tab == "all" else tab,
+                search=search,
+                page=page_no,
                 page_size=page_size,
-            )  # fmt: skip
+            )
 except EnvoyError as exc:
     errors.show(exc, "the loads list")
     st.stop()
@@ -108,8 +118,10 @@ if dict(params) != wanted_params:
 total = result.pagination.total_count
 if total == 0:
     what = f" “{search}”" if search else ""
-    st.info(f"No loads match{what} in {counts.label(tab)}. Clear the search or pick another tab.",
-            icon=":material/search_off:")  # fmt: skip
+    st.info(
+        f"No loads match{what} in {counts.label(tab)}. Clear the search or pick another tab.",
+        icon=":material/search_off:",
+    )
     st.stop()
 
 frame = tables.loads_frame(result.items)
@@ -146,10 +158,13 @@ export = st.session_state.get("loads_export")
 with st.expander(f"Export all {total:,} loads of this view to CSV", icon=":material/download:"):
     if export and export["view"] == view_key:
         st.download_button(
-            f"Download {export['count']:,} loads (CSV)", export["csv"],
-            file_name=f"loads-{tab}{'-' + search if search else ''}.csv", mime="text/csv",
-            icon=":material/download:", key="loads_csv",
-        )  # fmt: skip
+            f"Download {export['count']:,} loads (CSV)",
+            export["csv"],
+            file_name=f"loads-{tab}{'-' + search if search else ''}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="loads_csv",
+        )
     else:
         if total > data.LARGE_EXPORT:
             st.warning(
@@ -172,8 +187,9 @@ with st.expander(f"Export all {total:,} loads of this view to CSV", icon=":mater
             else:
                 bar.empty()
                 st.session_state.loads_export = {
-                    "view": view_key, "csv": tables.to_csv(tables.loads_frame(rows)),
+                    "view": view_key,
+                    "csv": tables.to_csv(tables.loads_frame(rows)),
                     "count": len(rows),
-                }  # fmt: skip
+                }
                 st.rerun()
 shell.finish()

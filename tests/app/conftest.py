@@ -81,3 +81,8 @@ def texts(at: AppTest) -> str:
                  "title"):  # fmt: skip
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The table showing ``column`` (AppTest finds tables by position, not by key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)

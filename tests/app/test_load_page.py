@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..sandboxes import Sandbox
-from .conftest import download_frame, open_load, texts
+from .conftest import download_frame, frame_with, open_load, texts
 
 
 def showcase(sb: Sandbox) -> str:
@@ -20,8 +20,7 @@ def subheaders(at) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def frame(at, column: str):  # type: ignore[no-untyped-def]
-    """The table that has ``column`` (tables that take no selection have no key)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return frame_with(at, column)
 
 
 def test_detail_shows_the_three_sections(configured: Sandbox) -> None:
@@ -32,11 +31,14 @@ def test_detail_shows_the_three_sections(configured: Sandbox) -> None:
     escalations = c.loads.active_escalations(load_id)
     at = open_load(load_id)
     assert at.title[0].value == f"Load {load.load_number}"
-    assert subheaders(at) == [
+    heads = subheaders(at)
+    assert heads == [
         f"Calls · {len(calls)}",
         f"Failed carrier verifications · {len(verifications)}",
         f"Active escalations · {len(escalations)}",
+        heads[-1],
     ]
+    assert heads[-1].startswith("Webhooks · ")
     calls_table = frame(at, "Call id")
     assert list(calls_table["Call id"]) == [x.id for x in calls]  # newest first, as the API
     times = list(calls_table["Time"])

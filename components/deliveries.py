@@ -1,0 +1,188 @@
+"""Pure helpers over delivery attempts: message states, endpoint health, table frames.
+
+No Streamlit calls and no API calls: pages fetch, these functions summarise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from envoy_api import DeliveryAttempt
+
+TERMINAL = {"SUCCEEDED", "FAILED", "DEAD"}
+REPLAYABLE = {"FAILED", "DEAD"}
+STATUS_COLORS = {
+    "SUCCEEDED": "#2e7d32",
+    "FAILED": "#f9a825",
+    "DEAD": "#c62828",
+    "PENDING": "#1565c0",
+    "SENDING": "#6a1b9a",
+}
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """One message as an agent thinks of it: its newest attempt and what came before."""
+
+    message_id: str
+    endpoint_id: str | None
+    event_type: str | None
+    load_id: str | None
+    load_number: str | None
+    status: str  # the newest attempt's status
+    attempts: int
+    last_code: int | None
+    created_at: datetime | None
+    had_failure: bool
+
+    @property
+    def needs_recovery(self) -> bool:
+        """DEAD or FAILED, or waiting on a retry after a failure."""
+        return self.status in REPLAYABLE or (self.status == "PENDING" and self.had_failure)
+
+    @property
+    def label(self) -> str:
+        if self.status == "PENDING" and self.had_failure:
+            return "FAILED (retry scheduled)"
+        return self.status
+
+
+def message_states(attempts: Iterable[DeliveryAttempt]) -> list[MessageState]:
+    """Group attempts (any order) into messages, newest message first."""
+    by_message: dict[str, list[DeliveryAttempt]] = {}
+    for a in attempts:
+        by_message.setdefault(a.message_id, []).append(a)
+    states = []
+    for message_id, rows in by_message.items():
+        rows.sort(key=lambda a: a.attempt)
+        newest, first = rows[-1], rows[0]
+        codes = [a.response_status_code for a in rows if a.response_status_code is not None]
+        payload = newest.payload or first.payload
+        states.append(
+            MessageState(
+                message_id=message_id,
+                endpoint_id=newest.endpoint_id,
+                event_type=payload.type if payload else None,
+                load_id=payload.load_id if payload else None,
+                load_number=payload.load_number if payload else None,
+                status=newest.status,
+                attempts=newest.attempt,
+                last_code=codes[-1] if codes else None,
+                created_at=first.created_at,
+                had_failure=any(a.status in REPLAYABLE for a in rows),
+            )
+        )
+    far_past = datetime.min.replace(tzinfo=UTC)
+    states.sort(key=lambda s: s.created_at or far_past, reverse=True)
+    return states
+
+
+@dataclass(frozen=True)
+class Health:
+    """An endpoint's recent delivery health, from one page of its newest attempts."""
+
+    sample: int  # attempts looked at (at most one page)
+    finished: int  # of which SUCCEEDED/FAILED/DEAD
+    succeeded: int
+    last_success: datetime | None
+    failing_streak: int  # finished attempts in a row, newest first, that did not succeed
+    next_retry: datetime | None
+    window_complete: bool  # the sample covers all of the last 24 h
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.succeeded / self.finished if self.finished else None
+
+
+def health(
+    attempts: Sequence[DeliveryAttempt], total_in_window: int, now: datetime | None = None
+) -> Health:
+    """Health over the newest attempts of the last 24 hours (``attempts`` newest first)."""
+    now = now or datetime.now(UTC)
+    finished = [a for a in attempts if a.status in TERMINAL]
+    succeeded = [a for a in finished if a.status == "SUCCEEDED"]
+    streak = 0
+    for a in finished:
+        if a.status == "SUCCEEDED":
+            break
+        streak += 1
+    success_times = [t for a in succeeded if (t := a.delivered_at or a.created_at) is not None]
+    retries = [a.next_attempt_at for a in attempts if a.status == "FAILED" and a.next_attempt_at]
+    pending = [a.created_at for a in attempts if a.status == "PENDING" and a.created_at]
+    upcoming = [t for t in retries if t >= now - timedelta(minutes=1)]
+    return Health(
+        sample=len(attempts),
+        finished=len(finished),
+        succeeded=len(succeeded),
+        last_success=max(success_times, default=None),
+        failing_streak=streak,
+        next_retry=min(upcoming, default=None) or (min(pending) if pending else None),
+        window_complete=len(attempts) >= total_in_window,
+    )
+
+
+def attempts_frame(attempts: Sequence[DeliveryAttempt], *, payloads: bool = False) -> pd.DataFrame:
+    rows = []
+    for a in attempts:
+        p = a.payload
+        row = {
+            "Created": a.created_at,
+            "Event type": p.type if p else "",
+            "Load": p.load_number if p else "",
+            "Attempt": f"{a.attempt}/{a.max_attempts or '?'}",
+            "Status": a.status,
+            "Code": a.response_status_code,
+            "Duration (ms)": a.duration_ms,
+            "Error or response": a.error_message or a.response_body_excerpt or "",
+            "Next attempt": a.next_attempt_at,
+            "Message id": a.message_id,
+            "Attempt id": a.id,
+        }
+        if payloads:
+            row["Payload"] = p.model_dump_json() if p else ""
+        rows.append(row)
+    columns = [
+        "Created",
+        "Event type",
+        "Load",
+        "Attempt",
+        "Status",
+        "Code",
+        "Duration (ms)",
+        "Error or response",
+        "Next attempt",
+        "Message id",
+        "Attempt id",
+    ]
+    return pd.DataFrame(rows, columns=columns + (["Payload"] if payloads else []))
+
+
+def messages_frame(states: Sequence[MessageState], endpoint_names: dict[str, str]) -> pd.DataFrame:
+    rows = [
+        {
+            "Created": s.created_at,
+            "Endpoint": endpoint_names.get(s.endpoint_id or "", s.endpoint_id or ""),
+            "Event type": s.event_type or "",
+            "Status": s.label,
+            "Attempts": s.attempts,
+            "Last code": s.last_code,
+            "Message id": s.message_id,
+            "Endpoint id": s.endpoint_id or "",
+        }
+        for s in states
+    ]
+    columns = [
+        "Created",
+        "Endpoint",
+        "Event type",
+        "Status",
+        "Attempts",
+        "Last code",
+        "Message id",
+        "Endpoint id",
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,20 @@
+"""The one place a signing secret is shown: a dialog, once, never stored or cached."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.dialog("Signing secret", width="large")
+def show_secret(secret: str, endpoint_url: str, note: str = "") -> None:
+    """Show ``secret`` with a copy button; it is not kept anywhere once the dialog closes."""
+    st.warning(
+        "Copy this secret now and store it with the receiver. It will not be shown again.",
+        icon=":material/key:",
+    )
+    st.caption(f"Endpoint: {endpoint_url}")
+    st.code(secret, language=None)  # the code block has a copy button
+    if note:
+        st.info(note, icon=":material/schedule:")
+    if st.button("I have copied it", key="secret_done", type="primary"):
+        st.rerun()

@@ -1,0 +1,450 @@
+"""Deliveries: attempts per endpoint (filters in the URL), outcome charts, CSV, bulk recovery,
+and the message view (``?message_id=…``) with its payload and a replay that watches itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from components import bulk, charts, data, deliveries, errors, shell
+from envoy_api import AttemptStatus, DeliveryAttempt, EnvoyError, NotFoundError
+from envoy_api._ids import check_id
+
+ctx = shell.setup()
+params = st.query_params
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "all": None,
+}
+WINDOW_LABELS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days", "all": "All time"}
+STATUSES = [s.value for s in AttemptStatus]
+
+try:
+    endpoints = data.endpoints(ctx)
+except EnvoyError as exc:
+    errors.show(exc, "the webhook endpoints")
+    st.stop()
+by_id = {ep.id: ep for ep in endpoints}
+
+
+def _endpoint_name(endpoint_id: str | None) -> str:
+    ep = by_id.get(endpoint_id or "")
+    return f"{ep.url}" if ep else (endpoint_id or "unknown endpoint")
+
+
+# ==== the message view ====
+
+
+def message_view(message_id: str) -> None:
+    try:
+        message_id = check_id(message_id, "msg")
+    except ValueError:
+        st.error(f"“{message_id[:80]}” is not a message id (msg_<uuid>).", icon=":material/error:")
+        return
+    try:
+        attempts = data.message_attempts(ctx, message_id)
+    except NotFoundError:
+        st.warning(f"No message {message_id} in this organization.", icon=":material/search_off:")
+        return
+    except EnvoyError as exc:
+        errors.show(exc, "the message")
+        return
+    if not attempts:
+        st.warning("This message has no attempts yet.")
+        return
+    first, latest = attempts[0], attempts[-1]
+    payload = latest.payload or first.payload
+    endpoint_id = latest.endpoint_id or ""
+    st.title("Message")
+    st.markdown(
+        f"`{message_id}` · **{payload.type if payload else 'unknown event'}** → "
+        f"{_endpoint_name(endpoint_id)}"
+    )
+    links = st.columns(3)
+    links[0].page_link(
+        "pages/deliveries.py",
+        label="All deliveries of this endpoint",
+        icon=":material/arrow_back:",
+        query_params={"endpoint_id": endpoint_id},
+    )
+    if payload and payload.load_id:
+        links[1].page_link(
+            "pages/load.py",
+            label=f"Load {payload.load_number or payload.load_id}",
+            icon=":material/local_shipping:",
+            query_params={"load_id": payload.load_id},
+        )
+    replay_panel(message_id, endpoint_id, latest)
+    live_attempts(message_id)
+    st.subheader("Payload")
+    st.caption("Exactly what was sent (the body of every attempt; same webhook-id each time).")
+    st.json(payload.model_dump(mode="json", exclude_none=False) if payload else {})
+
+
+def _in_flight_key(message_id: str) -> str:
+    return f"replay_inflight:{message_id}"
+
+
+def replay_panel(message_id: str, endpoint_id: str, latest: DeliveryAttempt) -> None:
+    key = _in_flight_key(message_id)
+    in_flight = key in st.session_state or latest.status in ("PENDING", "SENDING")
+    st.subheader("Replay")
+    disabled = in_flight
+    if latest.status == "SUCCEEDED":
+        ok = st.checkbox(
+            "I understand the receiver will get this message twice (same webhook-id).",
+            key=f"replay_ack:{message_id}",
+        )
+        disabled = disabled or not ok
+    elif latest.status not in ("FAILED", "DEAD"):
+        st.caption("A delivery of this message is queued or in flight; replay when it ends.")
+    clicked = st.button(
+        "Replay now" if not in_flight else "Replay in flight…",
+        key=f"replay:{message_id}",
+        type="primary",
+        disabled=disabled,
+        icon=":material/replay:",
+    )
+    if clicked:
+        try:
+            summary = data.replay(ctx, message_id, endpoint_id)
+        except EnvoyError as exc:
+            errors.show(exc, "the replay")
+            return
+        st.session_state[key] = summary.attempt_count or latest.attempt + 1
+        st.toast(f"Replay queued as attempt {st.session_state[key]}", icon=":material/replay:")
+        st.rerun()
+
+
+def live_attempts(message_id: str) -> None:
+    key = _in_flight_key(message_id)
+    watching = key in st.session_state
+
+    @st.fragment(run_every=1.0 if watching else None)
+    def attempts_panel() -> None:
+        attempts = data.message_attempts(ctx, message_id, fresh=watching)
+        wanted = st.session_state.get(key)
+        st.subheader(f"Attempts · {len(attempts)}")
+        if wanted is not None:
+            mine = [a for a in attempts if a.attempt >= wanted]
+            if mine and mine[-1].status in deliveries.TERMINAL:
+                st.session_state.pop(key, None)
+                st.toast(f"Replay finished: {mine[-1].status}", icon=":material/done_all:")
+                st.rerun()
+            st.info(
+                "Watching the replay: this list refreshes every second until it ends.",
+                icon=":material/autorenew:",
+            )
+        frame = deliveries.attempts_frame(attempts)
+        st.dataframe(
+            frame.drop(columns=["Event type", "Load", "Message id"]),
+            hide_index=True,
+            key="message_attempts",
+        )
+        for a in attempts:
+            if a.response_body_excerpt or a.error_message:
+                with st.expander(
+                    f"Attempt {a.attempt}: {a.status} {a.response_status_code or ''}".strip()
+                ):
+                    if a.error_message:
+                        st.text(f"Error: {a.error_message}")
+                    if a.response_body_excerpt:
+                        st.code(a.response_body_excerpt, language=None)
+
+    attempts_panel()
+
+
+# ==== the endpoint view ====
+
+
+def _window_since(window: str) -> datetime | None:
+    span = WINDOWS.get(window)
+    return datetime.now(UTC).replace(second=0, microsecond=0) - span if span else None
+
+
+def resolve_load(text: str) -> tuple[str | None, str | None]:
+    """A load id from a load number or id; (None, message) when it cannot be found."""
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        return check_id(text, "load"), None
+    except ValueError:
+        pass
+    try:
+        page = data.loads_page(ctx, tab=None, search=text, page=1, page_size=20)
+    except EnvoyError as exc:
+        return None, errors.describe(exc, "the load")
+    exact = [x for x in page.items if x.load_number.lower() == text.lower()]
+    if not exact:
+        return None, f"No load numbered “{text}” in this organization."
+    return exact[0].id, None
+
+
+def endpoint_view(endpoint_id: str) -> None:
+    ep = by_id.get(endpoint_id)
+    if ep is None:
+        st.warning("That endpoint does not exist (any more) in this organization.")
+        return
+    st.title("Deliveries")
+    st.markdown(f"**{ep.url}** · {ep.description or ''} · :blue-badge[{ep.status}]")
+    st.page_link(
+        "pages/webhooks.py",
+        label="Manage this endpoint",
+        icon=":material/settings:",
+        query_params={"endpoint_id": ep.id},
+    )
+
+    if "dl_init" not in st.session_state:  # first run: the URL decides the filters
+        st.session_state.dl_init = True
+        st.session_state.dl_status = [
+            s for s in params.get("status", "").split(",") if s in STATUSES
+        ]
+        st.session_state.dl_type = params.get("type") or "Any"
+        st.session_state.dl_window = (
+            params.get("window", "24h") if params.get("window", "24h") in WINDOWS else "24h"
+        )
+        st.session_state.dl_load = params.get("load", "")
+    names = ["Any", *[t.name for t in data.event_types(ctx)]]
+    if st.session_state.dl_type not in names:
+        st.session_state.dl_type = "Any"
+    cols = st.columns([3, 2, 2, 2])
+    statuses = cols[0].multiselect("Status", STATUSES, key="dl_status")
+    event_type = cols[1].selectbox("Event type", names, key="dl_type")
+    window = cols[2].selectbox(
+        "Window", list(WINDOWS), key="dl_window", format_func=WINDOW_LABELS.__getitem__
+    )
+    load_text = cols[3].text_input("Load number or id", key="dl_load")
+
+    wanted = {
+        "endpoint_id": ep.id,
+        "status": ",".join(statuses),
+        "type": "" if event_type == "Any" else event_type,
+        "window": "" if window == "24h" else window,
+        "load": load_text.strip(),
+    }
+    wanted = {k: v for k, v in wanted.items() if v}
+    if dict(params) != wanted:
+        params.from_dict(wanted)
+
+    load_id, problem = resolve_load(load_text)
+    if problem:
+        st.warning(problem, icon=":material/search_off:")
+        return
+    flt = data.AttemptFilter(
+        endpoint_id=ep.id,
+        statuses=tuple(statuses),
+        event_type=None if event_type == "Any" else event_type,
+        load_id=load_id,
+        since=_window_since(window),
+    )
+    pager_key = f"dl_page:{hash(flt)}"
+    page_no = st.session_state.get(pager_key, 1)
+    try:
+        with st.spinner("Loading attempts…"):
+            result = data.attempts_page(ctx, flt, page_no, 50)
+    except EnvoyError as exc:
+        errors.show(exc, "the delivery attempts")
+        return
+    total = result.pagination.total_count
+    if not total:
+        st.info("No delivery attempts match these filters.", icon=":material/filter_alt_off:")
+        return
+
+    frame = deliveries.attempts_frame(result.items)
+    frame["Open"] = [f"deliveries?endpoint_id={ep.id}&message_id={m}" for m in frame["Message id"]]
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        key="attempts_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_order=[
+            "Created",
+            "Event type",
+            "Load",
+            "Attempt",
+            "Status",
+            "Code",
+            "Duration (ms)",
+            "Error or response",
+            "Next attempt",
+            "Open",
+        ],
+        column_config={
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
+            "Created": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+            "Next attempt": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+        },
+    )
+    selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
+    if selected:
+        st.switch_page(
+            "pages/deliveries.py",
+            query_params={
+                "endpoint_id": ep.id,
+                "message_id": frame.iloc[selected[0]]["Message id"],
+            },
+        )
+    pages = max(result.pagination.total_pages, 1)
+    info, pager = st.columns([2, 3])
+    info.caption(
+        f"Page {page_no} of {pages} · {total:,} attempts · newest first · "
+        "select a row to open its message"
+    )
+    with pager:
+        st.pagination(num_pages=pages, default=min(page_no, pages), key=pager_key)
+
+    with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
+        sample, complete = data.walk_attempts(ctx, flt, max_pages=5)
+        st.altair_chart(
+            charts.delivery_outcomes(deliveries.attempts_frame(sample)), width="stretch"
+        )
+        if not complete:
+            st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
+
+    export_panel(flt, total)
+    bulk_panel(flt)
+
+
+def export_panel(flt: data.AttemptFilter, total: int) -> None:
+    with st.expander(f"Export these {total:,} attempts to CSV", icon=":material/download:"):
+        payloads = st.checkbox("Include payloads", key="dl_payloads")
+        key = ("dl_export", flt, payloads)
+        ready = st.session_state.get("dl_export")
+        if ready and ready["key"] == key:
+            st.download_button(
+                f"Download {ready['count']:,} attempts (CSV)",
+                ready["csv"],
+                file_name=f"deliveries-{flt.endpoint_id}.csv",
+                mime="text/csv",
+                key="dl_csv",
+                icon=":material/download:",
+            )
+            return
+        if st.button("Prepare CSV", key="dl_export_start"):
+            with st.spinner("Fetching every page of this filter…"):
+                try:
+                    rows, complete = data.walk_attempts(ctx, flt, max_pages=100)
+                except EnvoyError as exc:
+                    errors.show(exc, "the export")
+                    return
+            frame = deliveries.attempts_frame(rows, payloads=payloads)
+            st.session_state.dl_export = {
+                "key": key,
+                "count": len(rows),
+                "csv": frame.to_csv(index=False).encode(),
+            }
+            if not complete:
+                st.warning("Only the newest 10,000 attempts were exported; narrow the filters.")
+            st.rerun()
+
+
+def bulk_panel(flt: data.AttemptFilter) -> None:
+    key = repr(("bulk", flt))
+    run: bulk.BulkRun | None = st.session_state.get("bulk_run")
+    if run is not None and run.key != key:
+        run = None
+    with st.expander(
+        "Bulk recovery: replay every FAILED/DEAD message in this filter",
+        icon=":material/healing:",
+        expanded=run is not None,
+    ):
+        if run is None:
+            st.caption("First counts the messages whose latest attempt failed, then asks.")
+            if st.button("Count messages to replay", key="bulk_count"):
+                everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
+                with st.spinner("Reading the filter…"):
+                    try:
+                        rows, complete = data.walk_attempts(ctx, everything, max_pages=20)
+                    except EnvoyError as exc:
+                        errors.show(exc, "the bulk count")
+                        return
+                states = deliveries.message_states(rows)
+                wanted = set(flt.statuses)
+                chosen = [
+                    s
+                    for s in states
+                    if s.needs_recovery and (not wanted or s.status in wanted or "FAILED" in wanted)
+                ]
+                st.session_state.bulk_run = bulk.BulkRun(
+                    key=key,
+                    candidates=[
+                        (s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen
+                    ],
+                    looked_at=len(states),
+                    complete=complete,
+                )
+                st.rerun()
+            return
+        n = len(run.candidates)
+        if run.state == "counted":
+            scope = "" if run.complete else " (the filter was read up to 2,000 attempts)"
+            st.write(
+                f"**{n:,} messages** of {run.looked_at:,} in this filter{scope} will be "
+                "replayed: each gets a new attempt with the same webhook-id."
+            )
+            go, cancel = st.columns(2)
+            if go.button(f"Replay {n:,} messages", key="bulk_go", type="primary", disabled=n == 0):
+                run.state = "running"
+                st.rerun()
+            if cancel.button("Cancel", key="bulk_cancel"):
+                st.session_state.pop("bulk_run", None)
+                st.rerun()
+            return
+        if run.state == "running":
+            if st.button("Stop", key="bulk_stop", icon=":material/stop_circle:"):
+                run.state = "stopped"
+                st.rerun()
+            bar = st.progress(run.done / n if n else 1.0, text=f"{run.done} of {n}")
+
+            def progress(r: bulk.BulkRun) -> None:
+                bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
+
+            bulk.run(run, lambda m, e: data.replay(ctx, m, e), progress)
+            st.rerun()
+        verb = "Finished" if run.state == "finished" else f"Stopped after {run.done} of {n}"
+        st.success(
+            f"{verb}: {run.queued} queued, {run.already_pending} already pending, "
+            f"{len(run.failed)} failed.",
+            icon=":material/done_all:",
+        )
+        if run.rate_limited:
+            st.caption(f"Envoy rate-limited {run.rate_limited} request(s); they were retried.")
+        if run.failed:
+            st.dataframe([{"Message id": m, "Reason": r} for m, r in run.failed], hide_index=True)
+        if st.button("Done", key="bulk_done"):
+            st.session_state.pop("bulk_run", None)
+            st.rerun()
+
+
+message_param = params.get("message_id")
+endpoint_param = params.get("endpoint_id")
+if message_param:
+    message_view(message_param)
+elif endpoint_param and endpoint_param in by_id:
+    endpoint_view(endpoint_param)
+else:
+    st.title("Deliveries")
+    if endpoint_param:
+        st.warning(
+            f"No endpoint {endpoint_param[:80]} in this organization.", icon=":material/search_off:"
+        )
+    if not endpoints:
+        st.info("No webhook endpoints yet: register one on the Webhooks page.")
+    else:
+        choice = st.selectbox(
+            "Endpoint",
+            list(by_id),
+            format_func=_endpoint_name,
+            index=None,
+            placeholder="Choose an endpoint",
+            key="dl_pick",
+        )
+        if choice:
+            params.from_dict({"endpoint_id": choice})
+            st.rerun()
+shell.finish()

@@ -1,0 +1,283 @@
+"""Webhook endpoints: health, register, edit, pause/resume, rotate the secret, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import data, errors, forms, shell
+from components.secret_dialog import show_secret
+from components.tables import age
+from envoy_api import EnvoyError, WebhookEndpoint
+
+ctx = shell.setup()
+st.title("Webhook endpoints")
+st.caption("Where Envoy sends each organization's events, and how those deliveries are going.")
+
+try:
+    with st.spinner("Loading endpoints and event types…"):
+        endpoints = data.endpoints(ctx)
+        catalogue = data.event_types(ctx)
+except EnvoyError as exc:
+    errors.show(exc, "the webhook endpoints")
+    st.stop()
+
+type_help = {t.name: t.description or "" for t in catalogue}
+type_names = [t.name for t in catalogue]
+
+
+def _status(ep: WebhookEndpoint) -> str:
+    if ep.status == "DISABLED" and ep.disabled_reason:
+        return f"DISABLED: {ep.disabled_reason}"
+    return ep.status
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "no deliveries"
+
+
+def endpoints_frame() -> pd.DataFrame:
+    healths = data.endpoint_health(ctx, [ep.id for ep in endpoints])
+    rows = []
+    for ep in endpoints:
+        h = healths[ep.id]
+        row: dict[str, Any] = {
+            "Status": _status(ep),
+            "URL": ep.url,
+            "Description": ep.description or "",
+            "Event types": ", ".join(ep.event_types),
+            "Success (24 h)": "",
+            "Last success": None,
+            "Failing streak": None,
+            "Next retry": None,
+            "Deliveries": f"deliveries?endpoint_id={ep.id}",
+            "id": ep.id,
+        }
+        if h.ok and h.value is not None:
+            health = h.value
+            sample = "" if health.window_complete else f" (newest {health.sample})"
+            row["Success (24 h)"] = _pct(health.success_rate) + sample
+            row["Last success"] = health.last_success
+            row["Failing streak"] = health.failing_streak
+            row["Next retry"] = health.next_retry
+        else:
+            row["Success (24 h)"] = "unavailable"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+if endpoints:
+    frame = endpoints_frame()
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="endpoints_table",
+        column_order=[
+            "Status",
+            "URL",
+            "Success (24 h)",
+            "Failing streak",
+            "Last success",
+            "Next retry",
+            "Deliveries",
+            "Description",
+            "Event types",
+        ],
+        column_config={
+            "Deliveries": st.column_config.LinkColumn(display_text="Open ↗"),
+            "Last success": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+            "Next retry": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+            "Failing streak": st.column_config.NumberColumn(
+                help="Finished attempts in a row, newest first, that did not succeed."
+            ),
+        },
+    )
+    st.download_button(
+        "Download endpoints (CSV)",
+        frame.drop(columns=["Deliveries"]).to_csv(index=False),
+        file_name="webhook-endpoints.csv",
+        mime="text/csv",
+        key="endpoints_csv",
+        icon=":material/download:",
+    )
+else:
+    st.info("No webhook endpoints yet. Register one below.", icon=":material/webhook:")
+
+
+# ---- register ----
+
+with st.expander("Register an endpoint", icon=":material/add:", expanded=not endpoints):
+    with st.form("register_form", clear_on_submit=False):
+        url = st.text_input(
+            "URL", placeholder="https://broker.example.com/hooks/envoy", key="reg_url"
+        )
+        chosen = st.multiselect(
+            "Event types",
+            type_names,
+            key="reg_types",
+            help="\n".join(f"- **{n}**: {d}" for n, d in type_help.items()),
+        )
+        description = st.text_input("Description", key="reg_description")
+        headers = st.text_area(
+            "Custom headers (one 'Name: value' per line)", key="reg_headers", height=80
+        )
+        submitted = st.form_submit_button("Register", type="primary")
+    if submitted:
+        try:
+            fields = forms.endpoint_fields(url, chosen, description, headers)
+            created = data.create_endpoint(ctx, **fields)
+        except (ValueError, EnvoyError) as exc:
+            errors.show(exc, "the new endpoint")  # the form keeps what was typed
+        else:
+            st.toast(f"Registered {created.url}", icon=":material/check_circle:")
+            show_secret(created.signing_secret.get_secret_value(), created.url)
+
+
+# ---- manage one endpoint ----
+
+if not endpoints:
+    shell.finish()
+    st.stop()
+
+st.subheader("Manage an endpoint")
+by_id = {ep.id: ep for ep in endpoints}
+wanted = st.query_params.get("endpoint_id")
+if wanted in by_id and "manage_endpoint" not in st.session_state:
+    st.session_state.manage_endpoint = wanted
+endpoint_id = st.selectbox(
+    "Endpoint",
+    list(by_id),
+    key="manage_endpoint",
+    format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
+)
+ep = by_id[endpoint_id]
+st.page_link(
+    "pages/deliveries.py",
+    label="Open its deliveries",
+    icon=":material/send:",
+    query_params={"endpoint_id": ep.id},
+)
+
+actions = st.columns(3)
+if ep.status == "ACTIVE":
+    toggle_label, new_status = "Pause deliveries", "PAUSED"
+else:
+    toggle_label = "Resume deliveries" if ep.status == "PAUSED" else "Re-enable"
+    new_status = "ACTIVE"
+if actions[0].button(
+    toggle_label,
+    key=f"toggle_{ep.id}",
+    icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
+):
+    try:
+        data.update_endpoint(ctx, ep.id, status=new_status)
+    except EnvoyError as exc:
+        errors.show(exc, "the endpoint")
+    else:
+        st.toast(
+            "Paused: events are held until you resume."
+            if new_status == "PAUSED"
+            else "Active: held events are being delivered."
+        )
+        st.rerun()
+
+
+DIALOG = "_webhooks_dialog"  # which dialog is open: (kind, endpoint id); never a secret
+
+
+def _close_dialog() -> None:
+    st.session_state.pop(DIALOG, None)
+
+
+@st.dialog("Rotate the signing secret?", on_dismiss=_close_dialog)
+def rotate_dialog(endpoint: WebhookEndpoint) -> None:
+    if st.session_state.get(DIALOG) == ("rotated", endpoint.id):
+        if st.button("Done", key="rotate_done", type="primary"):
+            _close_dialog()
+            st.rerun()
+        return
+    st.write(
+        f"A new secret for **{endpoint.url}**. The current one keeps working for 24 hours, "
+        "and every delivery is signed with both meanwhile, so the receiver can switch without "
+        "losing a webhook."
+    )
+    if st.button("Rotate now", key="rotate_confirm", type="primary"):
+        try:
+            rotated = data.rotate_secret(ctx, endpoint.id)
+        except EnvoyError as exc:
+            errors.show(exc, "the rotation")
+            return
+        extra = rotated.model_extra or {}
+        until = extra.get("previous_secret_expires_at") or (
+            datetime.now(UTC) + timedelta(hours=24)
+        ).strftime("%Y-%m-%d %H:%M UTC")
+        st.session_state[DIALOG] = ("rotated", endpoint.id)
+        st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
+        st.code(rotated.signing_secret.get_secret_value(), language=None)
+        st.info(f"The old secret stays valid until {until}.", icon=":material/schedule:")
+        st.button("Done", key="rotate_done", type="primary")
+
+
+@st.dialog("Delete this endpoint?", on_dismiss=_close_dialog)
+def delete_dialog(endpoint: WebhookEndpoint) -> None:
+    st.write(
+        f"Deleting **{endpoint.url}** stops its deliveries and cancels pending retries. "
+        "This cannot be undone."
+    )
+    typed = st.text_input("Type the endpoint's URL to confirm", key="delete_confirm_url")
+    matches = typed.strip() == endpoint.url
+    if st.button("Delete endpoint", key="delete_confirm", type="primary", disabled=not matches):
+        try:
+            data.delete_endpoint(ctx, endpoint.id)
+        except EnvoyError as exc:
+            errors.show(exc, "the endpoint")
+            return
+        _close_dialog()
+        st.session_state.pop("manage_endpoint", None)
+        st.session_state.pop("delete_confirm_url", None)
+        st.toast(f"Deleted {endpoint.url}", icon=":material/delete:")
+        st.rerun()
+
+
+if actions[1].button("Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:"):
+    st.session_state[DIALOG] = ("rotate", ep.id)
+if actions[2].button("Delete", key=f"delete_{ep.id}", icon=":material/delete:"):
+    st.session_state[DIALOG] = ("delete", ep.id)
+open_dialog = st.session_state.get(DIALOG)
+if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
+    rotate_dialog(ep)
+elif open_dialog == ("delete", ep.id):
+    delete_dialog(ep)
+
+with st.form(f"edit_{ep.id}"):
+    st.markdown("**Edit**")
+    e_url = st.text_input("URL", value=ep.url, key=f"e_url_{ep.id}")
+    e_types = st.multiselect(
+        "Event types",
+        sorted(set(type_names) | set(ep.event_types)),
+        default=ep.event_types,
+        key=f"e_types_{ep.id}",
+    )
+    e_desc = st.text_input("Description", value=ep.description or "", key=f"e_desc_{ep.id}")
+    e_headers = st.text_area(
+        "Custom headers (one 'Name: value' per line)",
+        height=80,
+        value=forms.format_headers(ep.headers),
+        key=f"e_headers_{ep.id}",
+    )
+    saved = st.form_submit_button("Save changes")
+if saved:
+    try:
+        fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers)
+        data.update_endpoint(ctx, ep.id, **fields)
+    except (ValueError, EnvoyError) as exc:
+        errors.show(exc, "the endpoint")
+    else:
+        st.toast("Saved", icon=":material/check_circle:")
+        st.rerun()
+
+st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {ep.status}")
+shell.finish()

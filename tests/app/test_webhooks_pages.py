@@ -1,0 +1,247 @@
+"""Webhooks pages: register (secret once), validation, rotate, pause/resume, delete, filters,
+replay, bulk recovery, event types, and the load page's webhooks section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from components import deliveries
+from envoy_api import DeliveryAttempt
+
+from ..helpers import wait_for
+from ..sandboxes import Sandbox
+from .conftest import frame_with, new_app, run_app, texts
+
+LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-WH-1"}
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    at = run_app(new_app())
+    at.switch_page(path)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return run_app(at)
+
+
+def everything(at: AppTest) -> str:
+    """All text the page shows, code blocks and tables included."""
+    parts = [texts(at), *(str(c.value) for c in at.code), *(str(d.value) for d in at.dataframe)]
+    parts += [str(t.value) for t in at.text_input] + [str(t.value) for t in at.text_area]
+    return "\n".join(parts)
+
+
+def register(at: AppTest, url: str, types: list[str], description: str = "") -> AppTest:
+    at.text_input(key="reg_url").set_value(url)
+    at.multiselect(key="reg_types").set_value(types)
+    at.text_input(key="reg_description").set_value(description)
+    at.button[[b.label for b in at.button].index("Register")].click()
+    return run_app(at)
+
+
+def test_register_shows_the_secret_once_then_lists_it(configured: Sandbox) -> None:
+    name = configured.new_receiver("ok")
+    url = configured.receiver_url(name)
+    at = register(open_page("pages/webhooks.py"), url, ["load.created"], "register test")
+    secrets = [c.value for c in at.code if str(c.value).startswith("whsec_")]
+    assert len(secrets) == 1, "the secret is shown in the dialog"
+    assert "will not be shown again" in texts(at)
+    secret = secrets[0]
+    assert secret not in str(at.session_state)
+    run_app(at)  # the next run: the dialog is gone
+    assert secret not in everything(at)
+    assert url in set(at.dataframe[0].value["URL"])
+    ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url == url)
+    configured.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_invalid_input_is_refused_and_kept(configured: Sandbox) -> None:
+    at = register(open_page("pages/webhooks.py"), "ftp://files.example.com/x", ["load.created"])
+    assert any("must start with http" in e.value for e in at.error)
+    assert at.text_input(key="reg_url").value == "ftp://files.example.com/x"
+    at = register(at, "https://hooks.example.com/x", [], "no types")
+    assert any("at least one event type" in e.value for e in at.error)
+    assert at.text_input(key="reg_url").value == "https://hooks.example.com/x"
+    assert at.text_input(key="reg_description").value == "no types"
+    urls = {e.url for e in configured.client.webhooks.list_endpoints()}
+    assert "https://hooks.example.com/x" not in urls  # nothing was sent
+
+
+def _manage(configured: Sandbox, mode: str = "ok") -> tuple[str, str, AppTest]:
+    name = configured.new_receiver(mode)
+    ep = configured.client.webhooks.create_endpoint(
+        url=configured.receiver_url(name), event_types=["load.created"], description="manage"
+    )
+    at = open_page("pages/webhooks.py", endpoint_id=ep.id)
+    assert at.selectbox(key="manage_endpoint").value == ep.id
+    return ep.id, ep.url, at
+
+
+def test_pause_and_resume(configured: Sandbox) -> None:
+    ep_id, _, at = _manage(configured)
+    at.button(key=f"toggle_{ep_id}").click()
+    run_app(at)
+    assert configured.client.webhooks.retrieve_endpoint(ep_id).status == "PAUSED"
+    assert at.button(key=f"toggle_{ep_id}").label == "Resume deliveries"
+    at.button(key=f"toggle_{ep_id}").click()
+    run_app(at)
+    assert configured.client.webhooks.retrieve_endpoint(ep_id).status == "ACTIVE"
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
+def test_rotate_confirms_then_shows_the_new_secret_once(configured: Sandbox) -> None:
+    ep_id, _, at = _manage(configured)
+    at.button(key=f"rotate_{ep_id}").click()
+    run_app(at)
+    assert "keeps working for 24 hours" in texts(at)
+    assert not [c for c in at.code if str(c.value).startswith("whsec_")]  # nothing yet
+    at.button(key="rotate_confirm").click()
+    run_app(at)
+    (secret,) = [c.value for c in at.code if str(c.value).startswith("whsec_")]
+    assert "The old secret stays valid until" in texts(at)
+    at.button(key="rotate_done").click()
+    run_app(at)
+    assert secret not in everything(at)
+    # the new secret signs deliveries
+    from standardwebhooks.webhooks import Webhook
+
+    name = configured.client.webhooks.retrieve_endpoint(ep_id).url.rsplit("/", 1)[-1]
+    msg = next(m["id"] for m in configured.emit("load.created", LOAD)["messages"]
+               if m["endpoint_id"] == ep_id)  # fmt: skip
+    got = wait_for(lambda: [r for r in configured.received(name) if r["webhook_id"] == msg])
+    Webhook(secret).verify(got[0]["body"], got[0]["headers"])
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
+def test_delete_needs_the_typed_url(configured: Sandbox) -> None:
+    ep_id, url, at = _manage(configured)
+    at.button(key=f"delete_{ep_id}").click()
+    run_app(at)
+    assert at.button(key="delete_confirm").disabled
+    at.text_input(key="delete_confirm_url").set_value(url + "x")
+    run_app(at)
+    assert at.button(key="delete_confirm").disabled
+    at.text_input(key="delete_confirm_url").set_value(url)
+    run_app(at)
+    assert not at.button(key="delete_confirm").disabled
+    at.button(key="delete_confirm").click()
+    run_app(at)
+    assert ep_id not in {e.id for e in configured.client.webhooks.list_endpoints()}
+    assert url not in everything(at)
+
+
+def _down_endpoint(sb: Sandbox) -> str:
+    return next(e.id for e in sb.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+
+
+def test_filters_by_status_and_load_number(configured: Sandbox) -> None:
+    ep_id = _down_endpoint(configured)
+    at = open_page("pages/deliveries.py", endpoint_id=ep_id, window="all")
+    at.multiselect(key="dl_status").set_value(["DEAD"])
+    run_app(at)
+    table = frame_with(at, "Attempt id")
+    assert len(table) and set(table["Status"]) == {"DEAD"}
+    assert at.query_params["status"] in ("DEAD", ["DEAD"])
+    number = next(n for n in table["Load"] if n[2:].isdigit())  # a seeded load (tests add others)
+    at.multiselect(key="dl_status").set_value([])
+    at.text_input(key="dl_load").set_value(number)
+    run_app(at)
+    table = frame_with(at, "Attempt id")
+    assert len(table) and set(table["Load"]) == {number}
+    load_id = configured.client.loads.list(search=number).data[0].id
+    expected = configured.client.webhooks.list_endpoint_attempts(ep_id, load_id=load_id,
+                                                                 page_size=50)  # fmt: skip
+    assert list(table["Attempt id"]) == [a.id for a in expected.data]
+
+
+def _dead_messages(sb: Sandbox, count: int) -> tuple[str, str, list[str]]:
+    name = sb.new_receiver("down")
+    ep = sb.client.webhooks.create_endpoint(url=sb.receiver_url(name),
+                                            event_types=["load.created"])  # fmt: skip
+    msgs = [next(m["id"] for m in sb.emit("load.created", LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(count)]  # fmt: skip
+
+    def all_dead() -> bool:
+        return all(sb.client.webhooks.list_message_attempts(m)[-1].status == "DEAD" for m in msgs)
+
+    wait_for(all_dead, timeout=30, what="DEAD messages")
+    return ep.id, name, msgs
+
+
+def _attempts(sb: Sandbox, msg: str) -> list[DeliveryAttempt]:
+    return sb.client.webhooks.list_message_attempts(msg)
+
+
+def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
+    ep_id, name, (msg,) = _dead_messages(configured, 1)
+    configured.set_receiver(name, "ok")
+    at = open_page("pages/deliveries.py", endpoint_id=ep_id, message_id=msg)
+    button = at.button(key=f"replay:{msg}")
+    assert not button.disabled
+    button.click()
+    run_app(at)
+    assert at.button(key=f"replay:{msg}").disabled  # a double click queues nothing more
+    assert len(_attempts(configured, msg)) == 6
+
+    def finished() -> bool:
+        run_app(at)
+        return f"replay_inflight:{msg}" not in at.session_state
+
+    wait_for(finished, timeout=20, interval=0.2, what="the replay to finish on screen")
+    rows = _attempts(configured, msg)
+    assert len(rows) == 6 and rows[-1].status == "SUCCEEDED"
+    assert "SUCCEEDED" in set(frame_with(at, "Attempt id")["Status"])
+    assert at.json  # the payload
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
+def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox) -> None:
+    ep_id, name, msgs = _dead_messages(configured, 3)
+    configured.set_receiver(name, "ok")
+    at = open_page("pages/deliveries.py", endpoint_id=ep_id, window="all")
+    at.button(key="bulk_count").click()
+    run_app(at)
+    assert "**3 messages** of 3 in this filter" in texts(at)
+    at.button(key="bulk_go").click()
+    run_app(at)
+    assert "Finished: 3 queued, 0 already pending, 0 failed." in texts(at)
+    wait_for(lambda: all(_attempts(configured, m)[-1].status == "SUCCEEDED" for m in msgs))
+    assert all(len(_attempts(configured, m)) == 6 for m in msgs)
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
+def test_event_types_page_and_test_event(configured: Sandbox) -> None:
+    at = open_page("pages/event_types.py")
+    table = at.dataframe[0].value
+    names = [t.name for t in configured.client.webhooks.list_event_types()]
+    assert list(table["Event type"]) == names
+    subscribed = sum(1 for e in configured.client.webhooks.list_endpoints()
+                     if "load.created" in e.event_types)  # fmt: skip
+    row = table[table["Event type"] == "load.created"].iloc[0]
+    assert row["Endpoints"] == subscribed
+    at.selectbox(key="te_type").set_value("load.created")
+    at.button[[b.label for b in at.button].index("Send test event")].click()
+    run_app(at)
+    assert any(f"{subscribed} message(s) queued" in s.value for s in at.success)
+
+
+def test_load_page_lists_its_webhooks(configured: Sandbox) -> None:
+    ep_id = _down_endpoint(configured)
+    sample = next(
+        a
+        for a in configured.client.webhooks.list_endpoint_attempts(ep_id, page_size=100).data
+        if a.payload and (a.payload.load_number or "")[2:].isdigit()  # a seeded load
+    )
+    assert sample.payload and sample.payload.load_id
+    load_id = sample.payload.load_id
+    attempts: list[Any] = []
+    for ep in configured.client.webhooks.list_endpoints():
+        attempts += configured.client.webhooks.list_endpoint_attempts(
+            ep.id, load_id=load_id, page_size=100
+        ).data
+    expected = {s.message_id for s in deliveries.message_states(attempts)}
+    at = open_page("pages/load.py", load_id=load_id)
+    table = frame_with(at, "Endpoint id")
+    assert set(table["Message id"]) == expected
+    assert any(s.value.startswith("Webhooks · ") for s in at.subheader)
