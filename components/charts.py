@@ -44,8 +44,16 @@ def call_activity(calls: Sequence[Call]) -> alt.Chart:
 
 
 def delivery_outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
-    """Attempts per hour stacked by status, over latency per attempt, for the filtered window."""
+    """Attempts per time bucket stacked by status, over latency per attempt, for the filtered
+    window. The bucket (minute, hour, day) follows the window's span."""
     data = attempts.dropna(subset=["Created"])
+    span = (data["Created"].max() - data["Created"].min()) if len(data) else pd.Timedelta(0)
+    if span <= pd.Timedelta(hours=2):
+        unit, label, fmt = "yearmonthdatehoursminutes", "minute", "%H:%M"
+    elif span <= pd.Timedelta(days=3):
+        unit, label, fmt = "yearmonthdatehours", "hour", "%b %d %H:00"
+    else:
+        unit, label, fmt = "yearmonthdate", "day", "%b %d"
     statuses = list(STATUS_COLORS)
     color = alt.Color(
         "Status:N",
@@ -55,18 +63,22 @@ def delivery_outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonthdatehours(Created):T", title=None),
+            x=alt.X(f"{unit}(Created):T", title=None, axis=alt.Axis(format=fmt)),
             y=alt.Y("count():Q", title="Attempts"),
             color=color,
-            tooltip=["Status:N", "count():Q"],
+            tooltip=[
+                alt.Tooltip(f"{unit}(Created):T", title=label.capitalize()),
+                "Status:N",
+                "count():Q",
+            ],
         )
-        .properties(height=160, title="Outcomes per hour")
+        .properties(height=160, title=f"Outcomes per {label}")
     )
     latency = (
         alt.Chart(data.dropna(subset=["Duration (ms)"]))
         .mark_circle(size=40, opacity=0.7)
         .encode(
-            x=alt.X("Created:T", title="Attempt time (UTC)"),
+            x=alt.X("Created:T", title="Attempt time (UTC)", axis=alt.Axis(format=fmt)),
             y=alt.Y("Duration (ms):Q", title="Latency (ms)"),
             color=color,
             tooltip=["Created:T", "Status:N", "Code:Q", "Duration (ms):Q"],

@@ -279,8 +279,14 @@ def _load_attempts(ctx: Ctx, endpoint_id: str, load_id: str) -> Fetched[list[Del
     return Fetched(page.data, _now())
 
 
-def endpoints(ctx: Ctx) -> list[WebhookEndpoint]:
-    return _record(_endpoints(ctx))
+def endpoints(ctx: Ctx, *, must_include: str | None = None) -> list[WebhookEndpoint]:
+    """The organization's endpoints; refetched once if ``must_include`` is not among the cached
+    ones (a deep link to an endpoint created since the list was cached)."""
+    result = _record(_endpoints(ctx))
+    if must_include and all(ep.id != must_include for ep in result):
+        _endpoints.clear(ctx)
+        result = _record(_endpoints(ctx))
+    return result
 
 
 def event_types(ctx: Ctx) -> list[EventType]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from components import bulk, charts, data, deliveries, errors, shell
+from components import bulk, charts, data, deliveries, errors, shell, tables
 from envoy_api import AttemptStatus, DeliveryAttempt, EnvoyError, NotFoundError
 from envoy_api._ids import check_id
 
@@ -23,7 +23,7 @@ WINDOW_LABELS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days",
 STATUSES = [s.value for s in AttemptStatus]
 
 try:
-    endpoints = data.endpoints(ctx)
+    endpoints = data.endpoints(ctx, must_include=st.query_params.get("endpoint_id"))
 except EnvoyError as exc:
     errors.show(exc, "the webhook endpoints")
     st.stop()
@@ -139,10 +139,12 @@ def live_attempts(message_id: str) -> None:
                 icon=":material/autorenew:",
             )
         frame = deliveries.attempts_frame(attempts)
+        shown = frame.drop(columns=["Event type", "Load", "Message id"])
         st.dataframe(
-            frame.drop(columns=["Event type", "Load", "Message id"]),
+            shown,
             hide_index=True,
             key="message_attempts",
+            column_config=tables.datetime_columns(shown),
         )
         for a in attempts:
             if a.response_body_excerpt or a.error_message:

@@ -19,7 +19,7 @@ st.caption("Where Envoy sends each organization's events, and how those deliveri
 
 try:
     with st.spinner("Loading endpoints and event types…"):
-        endpoints = data.endpoints(ctx)
+        endpoints = data.endpoints(ctx, must_include=st.query_params.get("endpoint_id"))
         catalogue = data.event_types(ctx)
 except EnvoyError as exc:
     errors.show(exc, "the webhook endpoints")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from envoy_sandbox import SandboxSettings
 from envoy_sandbox.db import Database
@@ -45,6 +46,7 @@ def test_seed_is_deterministic(tmp_path: Path) -> None:
     assert dump(tmp_path / "c.db") != a
 
 
+@pytest.mark.slow
 def test_hundred_thousand_loads_seed_under_a_minute(tmp_path: Path) -> None:
     db = Database(str(tmp_path / "big.db"))
     started = time.perf_counter()

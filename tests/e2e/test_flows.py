@@ -1,0 +1,207 @@
+"""The flows a support agent performs, in a real Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import Page, expect
+
+from envoy_api import EnvoyClient
+
+from ..helpers import wait_for
+from ..sandboxes import Sandbox
+from .conftest import doc_shot, first_column, grid, select_row, wait_until
+
+LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-E2E-1"}
+
+
+def numbers(api: EnvoyClient, **kw: object) -> list[str]:
+    return [x.load_number for x in api.loads.list(**kw).data]  # type: ignore[arg-type]
+
+
+def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: Sandbox) -> None:
+    api = sandbox.client
+    page.goto(console)
+    expect(page.get_by_text(re.compile(r"Page 1 of \d+ · 300 loads"))).to_be_visible()
+    counts = api.loads.tab_counts()
+    tabs = page.locator('[data-testid="stButtonGroup"] button')
+    assert tabs.all_inner_texts() == [f"{counts.label(k)} · {counts[k]:,}" for k in counts.keys()]
+    assert first_column(page)[:10] == numbers(api, page_size=20)[:10]
+    doc_shot(page, "loads")
+
+    tabs.filter(has_text=f"Delivered · {counts['delivered']}").click()
+    page.wait_for_url(re.compile(r"tab=delivered"))
+    wait_until(lambda: first_column(page)[:10] == numbers(api, tab="delivered")[:10],
+               what="delivered rows")  # fmt: skip
+
+    target = api.loads.list(page=2, page_size=20).data[5].load_number
+    page.goto(console)
+    box = page.get_by_placeholder("Load number, customer, carrier or city")
+    box.fill(target)
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"q={target}"))
+    wait_until(lambda: first_column(page) == [target], what="the searched load")
+
+    page.goto(console)
+    expect(page.get_by_text("Page 1 of 15")).to_be_visible()
+    page.locator('[data-testid="stPagination"]').get_by_text("2", exact=True).click()
+    page.wait_for_url(re.compile(r"page=2"))
+    wait_until(lambda: first_column(page)[:10] == numbers(api, page=2)[:10], what="page 2")
+
+    page.goto(f"{console}/?tab=covered")
+    page.get_by_text("Export all").click()
+    page.get_by_role("button", name="Prepare CSV").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Download \d+ loads")).click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    expected = [x.load_number for x in api.loads.list(tab="covered", page_size=100).iter_all()]
+    assert len(expected) > 20 and [r["Load"] for r in rows] == expected
+
+
+def _showcase(api: EnvoyClient) -> tuple[str, str]:
+    failing = {x.id for x in api.loads.list(tab="failed_verifications", page_size=100).data}
+    load = next(x for x in api.loads.list(tab="active_escalations", page_size=100).data
+                if x.id in failing)  # fmt: skip
+    return load.id, load.load_number
+
+
+def test_load_detail_from_the_table_and_by_link(page: Page, console: str, sandbox: Sandbox
+                                                ) -> None:  # fmt: skip
+    api = sandbox.client
+    load_id, number = _showcase(api)
+    page.goto(f"{console}/?q={number}")
+    wait_until(lambda: first_column(page) == [number], what="the load row")
+    select_row(page, 0)
+    page.wait_for_url(re.compile(rf"/load\?load_id={load_id}"))
+    calls = api.loads.calls(load_id)
+    expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
+    expect(page.get_by_text(f"Calls · {len(calls)}")).to_be_visible()
+    verifications = api.loads.failed_verifications(load_id)
+    expect(page.get_by_text(f"Failed carrier verifications · {len(verifications)}")).to_be_visible()
+    escalations = api.loads.active_escalations(load_id)
+    expect(page.get_by_text(f"Active escalations · {len(escalations)}")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Webhooks · \d+"))).to_be_visible()
+    call_rows = grid(page, 1)  # the stops table comes first
+    assert [r[2] for r in call_rows] == [c.status for c in calls]  # newest first
+    doc_shot(page, "load")
+
+    page.goto(f"{console}/load?load_id={load_id}")  # a pasted deep link
+    expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
+    expect(page.get_by_text(f"Calls · {len(calls)}")).to_be_visible()
+
+    page.goto(f"{console}/load?load_id=not-a-load")
+    expect(page.get_by_text("is not a load id")).to_be_visible()
+    expect(page.get_by_text("Back to loads")).to_be_visible()
+
+
+def _dialog(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("dialog")
+
+
+def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) -> None:
+    api = sandbox.client
+    name = sandbox.new_receiver("ok")
+    url = sandbox.receiver_url(name)
+    page.goto(f"{console}/webhooks")
+    expect(page.get_by_role("heading", name="Webhook endpoints")).to_be_visible()
+    doc_shot(page, "webhooks")
+    page.get_by_text("Register an endpoint").click()
+    form = page.locator('[data-testid="stForm"]').first
+    form.get_by_label("URL").fill(url)
+    form.get_by_label("Description").fill("e2e receiver")
+    form.locator('[data-testid="stMultiSelect"]').click()
+    page.get_by_role("option", name="load.created", exact=True).click()
+    page.keyboard.press("Escape")
+    form.get_by_role("button", name="Register").click()
+    dialog = _dialog(page)
+    expect(dialog.get_by_text("will not be shown again")).to_be_visible()
+    secret = dialog.locator("code").first.inner_text().strip()
+    assert secret.startswith("whsec_")
+    dialog.get_by_role("button", name="I have copied it").click()
+    expect(dialog).to_be_hidden()
+    assert secret not in page.content()
+    wait_until(lambda: any(url in row for row in grid(page)), what="the new row")
+    ep = next(e for e in api.webhooks.list_endpoints() if e.url == url)
+
+    page.goto(f"{console}/webhooks?endpoint_id={ep.id}")
+    page.get_by_role("button", name="Rotate secret").click()
+    _dialog(page).get_by_role("button", name="Rotate now").click()
+    expect(_dialog(page).get_by_text("The old secret stays valid until")).to_be_visible()
+    new_secret = _dialog(page).locator("code").first.inner_text().strip()
+    assert new_secret.startswith("whsec_") and new_secret != secret
+    _dialog(page).get_by_role("button", name="Done").click()
+    expect(_dialog(page)).to_be_hidden()
+
+    page.get_by_role("button", name="Pause deliveries").click()
+    wait_for(lambda: api.webhooks.retrieve_endpoint(ep.id).status == "PAUSED")
+    page.get_by_role("button", name="Resume deliveries").click()
+    wait_for(lambda: api.webhooks.retrieve_endpoint(ep.id).status == "ACTIVE")
+
+    page.get_by_role("button", name="Delete", exact=True).click()
+    confirm = _dialog(page).get_by_role("button", name="Delete endpoint")
+    expect(confirm).to_be_disabled()
+    _dialog(page).get_by_label("Type the endpoint's URL to confirm").fill(url)
+    _dialog(page).get_by_label("Type the endpoint's URL to confirm").press("Enter")
+    expect(confirm).to_be_enabled()
+    confirm.click()
+    wait_for(lambda: ep.id not in {e.id for e in api.webhooks.list_endpoints()})
+
+
+def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: Sandbox) -> None:
+    api = sandbox.client
+    name = sandbox.new_receiver("down")
+    ep = api.webhooks.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
+                                      description="e2e down")  # fmt: skip
+    msgs = [next(m["id"] for m in sandbox.emit("load.created", LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(3)]  # fmt: skip
+    wait_for(lambda: all(api.webhooks.list_message_attempts(m)[-1].status == "DEAD"
+                         for m in msgs), timeout=30)  # fmt: skip
+    sandbox.set_receiver(name, "ok")
+
+    page.goto(f"{console}/deliveries?endpoint_id={ep.id}&status=FAILED,DEAD&window=all")
+    expect(page.get_by_text(re.compile(r"Page 1 of 1 · 15 attempts"))).to_be_visible()
+    statuses = {row[4] for row in grid(page)}
+    assert statuses <= {"FAILED", "DEAD"} and "DEAD" in statuses
+    doc_shot(page, "deliveries")
+
+    select_row(page, 0)
+    page.wait_for_url(re.compile(r"message_id=msg_"))
+    message_id = re.search(r"message_id=(msg_[0-9a-f-]+)", page.url).group(1)  # type: ignore[union-attr]
+    expect(page.get_by_text("Attempts · 5")).to_be_visible()
+    page.get_by_role("button", name="Replay now").click()
+    # The attempts list refreshes itself: no reload here.
+    expect(page.get_by_text("Attempts · 6")).to_be_visible(timeout=20_000)
+    wait_until(lambda: "SUCCEEDED" in page.inner_text("body"), what="the replay to succeed")
+    assert api.webhooks.list_message_attempts(message_id)[-1].status == "SUCCEEDED"
+    doc_shot(page, "message")
+
+    page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
+    page.get_by_text("Bulk recovery").click()
+    page.get_by_role("button", name="Count messages to replay").click()
+    expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Replay 2 messages").click()
+    expect(page.get_by_text("Finished: 2 queued, 0 already pending, 0 failed.")).to_be_visible()
+    wait_for(lambda: all(api.webhooks.list_message_attempts(m)[-1].status == "SUCCEEDED"
+                         for m in msgs), timeout=30)  # fmt: skip
+
+
+def test_errors_leave_the_page_usable(page: Page, console: str, sandbox: Sandbox) -> None:
+    load_id, _ = _showcase(sandbox.client)
+    sandbox.fault(route="/loads/*/escalations", status=500)
+    page.goto(f"{console}/load?load_id={load_id}")
+    page.get_by_role("button", name="Refresh data").click()  # past the cached copy
+    expect(page.get_by_text("Envoy failed while loading active escalations (500")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Calls · \d+"))).to_be_visible()
+    sandbox.clear_faults()
+    page.get_by_role("button", name="Refresh data").click()
+    expect(page.get_by_text(re.compile(r"Active escalations · \d+"))).to_be_visible()
+
+    sandbox.fault(route="/loads/tab-counts", status=503)
+    page.goto(console)
+    page.get_by_role("button", name="Refresh data").click()
+    expect(page.get_by_text("Envoy failed while loading the loads list (503")).to_be_visible()
+    page.get_by_role("link", name="Event types").click()
+    expect(page.get_by_role("heading", name="Event types")).to_be_visible()
+    doc_shot(page, "event_types")
