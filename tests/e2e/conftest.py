@@ -124,11 +124,30 @@ def page(browser: Browser, console: str, sandbox: Sandbox, request: pytest.Fixtu
         sandbox.clear_faults()
 
 
+def settle(pg: Page, timeout: float = 30.0) -> None:
+    """Wait until the script run is over (Streamlit's running indicator gone for a moment), so
+    typing is not lost to a rerun that redraws the form."""
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
+        now = time.monotonic()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since > 0.5:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the app kept running")
+
+
 def doc_shot(pg: Page, name: str) -> None:
     """Refresh the README's screenshot of a page when asked (make screenshots)."""
     if os.environ.get("UPDATE_SCREENSHOTS"):
         DOCS.mkdir(exist_ok=True)
-        pg.wait_for_timeout(800)  # let charts finish drawing
+        settle(pg)
+        pg.wait_for_timeout(500)  # let charts finish drawing
         pg.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
 

@@ -12,7 +12,7 @@ from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox
-from .conftest import doc_shot, first_column, grid, select_row, wait_until
+from .conftest import doc_shot, first_column, grid, select_row, settle, wait_until
 
 LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-E2E-1"}
 
@@ -38,6 +38,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
 
     target = api.loads.list(page=2, page_size=20).data[5].load_number
     page.goto(console)
+    settle(page)
     box = page.get_by_placeholder("Load number, customer, carrier or city")
     box.fill(target)
     box.press("Enter")
@@ -51,6 +52,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
     wait_until(lambda: first_column(page)[:10] == numbers(api, page=2)[:10], what="page 2")
 
     page.goto(f"{console}/?tab=covered")
+    settle(page)
     page.get_by_text("Export all").click()
     page.get_by_role("button", name="Prepare CSV").click()
     with page.expect_download() as download:
@@ -107,6 +109,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     page.goto(f"{console}/webhooks")
     expect(page.get_by_role("heading", name="Webhook endpoints")).to_be_visible()
     doc_shot(page, "webhooks")
+    settle(page)
     page.get_by_text("Register an endpoint").click()
     form = page.locator('[data-testid="stForm"]').first
     form.get_by_label("URL").fill(url)
@@ -126,6 +129,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     ep = next(e for e in api.webhooks.list_endpoints() if e.url == url)
 
     page.goto(f"{console}/webhooks?endpoint_id={ep.id}")
+    settle(page)
     page.get_by_role("button", name="Rotate secret").click()
     _dialog(page).get_by_role("button", name="Rotate now").click()
     expect(_dialog(page).get_by_text("The old secret stays valid until")).to_be_visible()
@@ -134,11 +138,13 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     _dialog(page).get_by_role("button", name="Done").click()
     expect(_dialog(page)).to_be_hidden()
 
+    settle(page)
     page.get_by_role("button", name="Pause deliveries").click()
     wait_for(lambda: api.webhooks.retrieve_endpoint(ep.id).status == "PAUSED")
     page.get_by_role("button", name="Resume deliveries").click()
     wait_for(lambda: api.webhooks.retrieve_endpoint(ep.id).status == "ACTIVE")
 
+    settle(page)
     page.get_by_role("button", name="Delete", exact=True).click()
     confirm = _dialog(page).get_by_role("button", name="Delete endpoint")
     expect(confirm).to_be_disabled()
@@ -178,6 +184,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     doc_shot(page, "message")
 
     page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
+    settle(page)
     page.get_by_text("Bulk recovery").click()
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
