@@ -362,11 +362,32 @@ def walk_attempts(
     return rows, first.pagination.total_pages <= max_pages
 
 
+@st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
+def _attempt_sample(
+    ctx: Ctx, flt: AttemptFilter, max_pages: int
+) -> Fetched[tuple[list[DeliveryAttempt], bool]]:
+    return Fetched(walk_attempts(ctx, flt, max_pages=max_pages), _now())
+
+
+def attempt_sample(
+    ctx: Ctx, flt: AttemptFilter, max_pages: int = 5
+) -> tuple[list[DeliveryAttempt], bool]:
+    """The newest ``max_pages`` pages of a filter, cached (for charts)."""
+    return _record(_attempt_sample(ctx, flt, max_pages))
+
+
 # ---- writes: never cached; each clears the reads it affects ----
 
 
 def _changed() -> None:
-    for fn in (_endpoints, _attempts_page, _message_attempts, _health, _load_attempts):
+    for fn in (
+        _endpoints,
+        _attempts_page,
+        _message_attempts,
+        _health,
+        _load_attempts,
+        _attempt_sample,
+    ):
         fn.clear()
 
 
@@ -396,9 +417,8 @@ def rotate_secret(ctx: Ctx, endpoint_id: str) -> WebhookEndpointWithSecret:
 def replay(ctx: Ctx, message_id: str, endpoint_id: str) -> MessageSummary:
     result = client(ctx).webhooks.replay(message_id, endpoint_id=endpoint_id)
     _message_attempts.clear(ctx, message_id)
-    _attempts_page.clear()
-    _health.clear()
-    _load_attempts.clear()
+    for fn in (_attempts_page, _health, _load_attempts, _attempt_sample):
+        fn.clear()
     return result
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from envoy_api import models as m
 from envoy_api._ids import check_url
@@ -688,10 +689,15 @@ def create_app(
     async def receive_webhook(name: str, request: Request) -> Response:
         raw = await request.body()
         headers = dict(request.headers)
-        mode, rate = receiver_mode(name)
-        verified = _verify_delivery(db, headers, raw)
+        mode, _ = await run_in_threadpool(receiver_mode, name)
         if mode == "slow":
             await asyncio.sleep(settings.attempt_timeout + 1)
+        # SQLite work off the event loop: a wait for the write lock must not stall the server.
+        return await run_in_threadpool(record_receipt, name, headers, raw)
+
+    def record_receipt(name: str, headers: dict[str, str], raw: bytes) -> Response:
+        mode, rate = receiver_mode(name)
+        verified = _verify_delivery(db, headers, raw)
         status = {"ok": 200, "down": 503, "slow": 200}.get(mode, 200)
         if mode == "flaky":
             status = 500 if random.random() < rate else 200
@@ -738,16 +744,20 @@ def create_app(
             )
             .fetchall()
         )
-        count = (
+        count, distinct = (
             db.connect()
-            .execute("SELECT count(*) FROM received WHERE receiver = ?", (name,))
-            .fetchone()[0]
+            .execute(
+                "SELECT count(*), count(DISTINCT webhook_id) FROM received WHERE receiver = ?",
+                (name,),
+            )
+            .fetchone()
         )
         return {
             "name": name,
             "mode": mode,
             "failure_rate": rate,
             "count": count,
+            "distinct_webhook_ids": distinct,
             "received": [
                 {**dict(r), "verified": bool(r["verified"]), "headers": json.loads(r["headers"])}
                 for r in rows

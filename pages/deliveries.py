@@ -301,7 +301,7 @@ def endpoint_view(endpoint_id: str) -> None:
         st.pagination(num_pages=pages, default=min(page_no, pages), key=pager_key)
 
     with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
-        sample, complete = data.walk_attempts(ctx, flt, max_pages=5)
+        sample, complete = data.attempt_sample(ctx, flt)
         st.altair_chart(
             charts.delivery_outcomes(deliveries.attempts_frame(sample)), width="stretch"
         )

@@ -81,3 +81,23 @@ def test_rate_limit_per_credential(tmp_path: Path) -> None:
         sb.other.loads.tab_counts()  # another credential has its own budget
     finally:
         stop()
+
+
+def test_small_responses_are_not_held_back_by_nagle(sandbox: Sandbox) -> None:
+    """Every small response used to take ~44 ms (Nagle + delayed ACK) before TCP_NODELAY."""
+    import socket
+    import statistics
+
+    from envoy_sandbox.server import free_socket
+
+    sock = free_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        sandbox.client.loads.tab_counts()
+        times.append(time.perf_counter() - started)
+    assert statistics.median(times) < 0.02, times

@@ -1,0 +1,372 @@
+"""``make bench``: the performance targets, each measured side by side in one run, as a ratio.
+
+Seeds sandboxes at the sizes needed, measures every target, prints a table of figure, target and
+pass/fail, and writes bench/RESULTS.md with this machine's cores and memory. ``--smoke`` runs
+the same code at small sizes (the test suite does that) and checks only what does not depend on
+timing: request counts, lost and duplicated deliveries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from envoy_api import EnvoyClient  # noqa: E402
+from envoy_sandbox import SandboxSettings, start_in_thread  # noqa: E402
+
+
+@dataclass
+class Result:
+    what: str
+    figure: str
+    target: str
+    passed: bool
+    timing: bool = True  # judged on timing (left unjudged in a smoke run)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Box:
+    """A running sandbox and what the benchmarks need of it."""
+
+    base_url: str
+    api_key: str
+    stop: Callable[[], None]
+    http: httpx.Client
+
+    @property
+    def client(self) -> EnvoyClient:
+        return EnvoyClient(self.base_url, api_key=self.api_key, max_retries=0)
+
+    def fault(self, **spec: Any) -> None:
+        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete("/_sandbox/faults").raise_for_status()
+
+    def stats(self) -> dict[str, int]:
+        return dict(self.http.get("/_sandbox/stats").json()["routes"])
+
+    def reset_stats(self) -> None:
+        self.http.delete("/_sandbox/stats").raise_for_status()
+
+
+@contextmanager
+def sandbox(tmp: Path, name: str, **overrides: Any) -> Iterator[Box]:
+    settings = replace(SandboxSettings(db_path=str(tmp / f"{name}.db")), **overrides)
+    base, key, stop = start_in_thread(settings)
+    http = httpx.Client(base_url=base.removesuffix("/api/v1"), timeout=60)
+    try:
+        yield Box(base, key, stop, http)
+    finally:
+        http.close()
+        stop()
+
+
+@contextmanager
+def console_env(box: Box) -> Iterator[None]:
+    """Point the console (AppTest and the data layer) at ``box``."""
+    saved = {k: os.environ.get(k) for k in ("ENVOY_BASE_URL", "ENVOY_API_KEY")}
+    os.environ["ENVOY_BASE_URL"], os.environ["ENVOY_API_KEY"] = box.base_url, box.api_key
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def app_page(path: str | None = None, **query: str) -> Any:
+    """Run the console's router (then ``path`` with ``query``) in AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    if path:
+        at.switch_page(path)
+        for k, v in query.items():
+            at.query_params[k] = v
+        at.run()
+    if at.exception:
+        raise RuntimeError([e.value for e in at.exception])
+    return at
+
+
+def clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# ---- the measurements ----
+
+
+def load_detail(box: Box, repeat: int) -> Result:
+    from components import data
+    from components.connection import Connection
+
+    latency = 0.2
+    load_id = box.client.loads.list(tab="active_escalations").data[0].id
+    conn = Connection(kind="remote", base_url=box.base_url, api_key=box.api_key)
+    box.fault(route="*", latency_ms=latency * 1000)
+    nonce = iter(range(10_000, 20_000))
+    try:
+        wall = median_time(lambda: data.load_detail(data.register(conn, None, next(nonce)),
+                                                    load_id), repeat)  # fmt: skip
+    finally:
+        box.clear_faults()
+    ratio = wall / latency
+    return Result("load detail fetch (4 requests, 200 ms each)", f"{ratio:.2f}", "≤ 1.3",
+                  ratio <= 1.3, notes=[f"median {wall * 1000:.0f} ms"])  # fmt: skip
+
+
+def warm_rerun(box: Box) -> Result:
+    client = box.client
+    load_id = client.loads.list(tab="active_escalations").data[0].id
+    endpoint = next(e for e in client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    message_id = client.webhooks.list_endpoint_attempts(endpoint.id).data[0].message_id
+    pages: list[tuple[str, str | None, dict[str, str]]] = [
+        ("Loads", None, {}),
+        ("Load", "pages/load.py", {"load_id": load_id}),
+        ("Webhook endpoints", "pages/webhooks.py", {}),
+        ("Deliveries", "pages/deliveries.py", {"endpoint_id": endpoint.id}),
+        ("Message", "pages/deliveries.py", {"endpoint_id": endpoint.id,
+                                            "message_id": message_id}),
+        ("Event types", "pages/event_types.py", {}),
+    ]  # fmt: skip
+    counts = {}
+    with console_env(box):
+        for name, path, query in pages:
+            at = app_page(path, **query)
+            box.reset_stats()
+            at.run()
+            counts[name] = sum(box.stats().values())
+    worst = max(counts.values())
+    detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    return Result("warm rerun: requests per page", str(worst), "0 on every page", worst == 0,
+                  timing=False, notes=[detail])  # fmt: skip
+
+
+def loads_at_scale(small: Box, big: Box, repeat: int) -> Result:
+    def first_render(box: Box) -> float:
+        with console_env(box):
+
+            def once() -> None:
+                clear_caches()
+                app_page()
+
+            once()  # warm the interpreter's imports, not the data cache
+            return median_time(once, repeat)
+
+    a, b = first_render(small), first_render(big)
+    ratio = b / a
+    return Result("Loads page first render, large ÷ small sandbox", f"{ratio:.2f}", "≤ 1.5",
+                  ratio <= 1.5, notes=[f"{a * 1000:.0f} ms vs {b * 1000:.0f} ms"])  # fmt: skip
+
+
+def tab_counts_at_scale(small: Box, big: Box, repeat: int) -> Result:
+    a = median_time(small.client.loads.tab_counts, repeat)
+    b = median_time(big.client.loads.tab_counts, repeat)
+    ratio = b / a
+    return Result("GET /loads/tab-counts median, large ÷ small", f"{ratio:.2f}", "≤ 2",
+                  ratio <= 2, notes=[f"{a * 1000:.1f} ms vs {b * 1000:.1f} ms"])  # fmt: skip
+
+
+def full_export(box: Box, rows: int, repeat: int) -> Result:
+    from components import data
+    from components.connection import Connection
+
+    conn = Connection(kind="remote", base_url=box.base_url, api_key=box.api_key)
+    ctx = data.register(conn, None)
+    total = box.client.loads.list(page_size=1).pagination.total_count
+    assert total >= rows, (total, rows)
+    pages = -(-total // 100)
+    # A real API is across a network: 50 ms a request stands in for it.
+    box.fault(route="*", latency_ms=50)
+    try:
+        one = median_time(lambda: box.client.loads.list(page=2, page_size=100), repeat * 3)
+        got: list[int] = []
+        wall = median_time(lambda: got.append(sum(len(r) for r, _, _ in data.iter_all_loads(
+            ctx, tab=None, search=None))), repeat)  # fmt: skip
+    finally:
+        box.clear_faults()
+    ratio = wall / (pages * one)
+    ok = ratio <= 0.5 and got[-1] == total
+    return Result(f"CSV export of {total:,} rows ÷ (pages × one page)", f"{ratio:.2f}", "≤ 0.5",
+                  ok, notes=[f"{pages} pages; one page {one * 1000:.0f} ms; export "
+                             f"{wall:.2f} s; 50 ms latency per request"])  # fmt: skip
+
+
+def endpoint_health(box: Box, endpoints: int) -> Result:
+    client = box.client
+    have = len(client.webhooks.list_endpoints())
+    for i in range(endpoints - have):
+        client.webhooks.create_endpoint(url=f"https://bench-{i}.example.com/hooks",
+                                        event_types=["load.created"])  # fmt: skip
+    with console_env(box):
+        clear_caches()
+        box.reset_stats()
+        at = app_page("pages/webhooks.py")
+        route = "GET /api/v1/webhooks/endpoints/{endpoint_id}/messages"
+        first = box.stats().get(route, 0)
+        box.reset_stats()
+        at.run()
+        again = box.stats().get(route, 0)
+    per = first / endpoints
+    return Result(f"endpoint health requests, {endpoints} endpoints", f"{per:.2f} per endpoint, "
+                  f"then {again}", "≤ 1 per endpoint, then cached", per <= 1 and again == 0,
+                  timing=False)  # fmt: skip
+
+
+def sender(tmp: Path, events: int) -> Result:
+    with sandbox(tmp, "sender", loads=10, seed_history=False, sender_workers=8,
+                 sender_poll_interval=0.02) as box:  # fmt: skip
+        client = box.client
+        root = box.base_url.removesuffix("/api/v1")
+        ep = client.webhooks.create_endpoint(url=f"{root}/_sandbox/receivers/bench-ok",
+                                             event_types=["load.created"])  # fmt: skip
+        started = time.perf_counter()
+        data = {"load_id": "load_00000000-0000-4000-8000-000000000001", "load_number": "B1"}
+        with httpx.Client(base_url=root, timeout=30,
+                          headers={"X-API-Key": box.api_key}) as http:  # fmt: skip
+            for _ in range(events):
+                http.post("/_sandbox/events", json={"type": "load.created", "data": data})
+        deadline = time.monotonic() + max(120, events / 20)
+        done = 0
+        while time.monotonic() < deadline:
+            page = client.webhooks.list_endpoint_attempts(ep.id, status="SUCCEEDED",
+                                                          page_size=1)  # fmt: skip
+            done = page.pagination.total_count
+            if done >= events:
+                break
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+        received = box.http.get("/_sandbox/receivers/bench-ok", params={"limit": 1}).json()
+    lost = events - received["distinct_webhook_ids"]
+    duplicated = received["count"] - received["distinct_webhook_ids"]
+    return Result(f"webhook sender, {events:,} events", f"{lost} lost, {duplicated} duplicated, "
+                  f"{events / wall:,.0f} deliveries/s", "0 lost, 0 duplicated",
+                  lost == 0 and duplicated == 0 and done == events, timing=False)  # fmt: skip
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(box: Box, loads: int) -> Result:
+    ids = [x.id for x in box.client.loads.list(page_size=100).iter_all()][:loads]
+    marks: dict[int, float] = {}
+    with console_env(box):
+        clear_caches()
+        for n, load_id in enumerate(ids, start=1):
+            app_page("pages/load.py", load_id=load_id)
+            if n % max(1, loads // 4) == 0 or n == loads:
+                marks[n] = rss_mb()
+    first = marks[min(marks)]
+    last = marks[max(marks)]
+    growth = last - first
+    detail = ", ".join(f"{n}: {mb:.0f} MB" for n, mb in marks.items())
+    return Result(f"RSS after browsing {loads} loads", f"{last:.0f} MB (+{growth:.0f} MB after "
+                  f"the first {min(marks)})", "reported; flat after the first quarter",
+                  growth < 40, notes=[detail])  # fmt: skip
+
+
+# ---- the run ----
+
+
+def table(results: list[Result], smoke: bool) -> str:
+    lines = ["| what | figure | target | result |", "|---|---|---|---|"]
+    for r in results:
+        verdict = "pass" if r.passed else "FAIL"
+        if smoke and r.timing:
+            verdict = f"({verdict}: timing is not judged in a smoke run)"
+        lines.append(f"| {r.what} | {r.figure} | {r.target} | {verdict} |")
+    notes = [f"- {r.what}: {'; '.join(r.notes)}" for r in results if r.notes]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def machine() -> str:
+    mem = "?"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    return f"{os.cpu_count()} cores, {mem} memory, Python {sys.version.split()[0]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="small sizes, correctness only")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    smoke = args.smoke
+    sizes = dict(small=200, big=3000, medium=1000, export_rows=1000, events=200, browse=12,
+                 repeat=1) if smoke else dict(small=1000, big=100_000, medium=10_000,
+                 export_rows=10_000, events=10_000, browse=200, repeat=5)  # fmt: skip
+    results: list[Result] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        fast = dict(retry_scale=0.01, ticker_seconds=None)
+        print(f"seeding sandboxes ({sizes['small']:,}, {sizes['medium']:,} and "
+              f"{sizes['big']:,} loads)…", flush=True)  # fmt: skip
+        with sandbox(tmp, "small", loads=sizes["small"], **fast) as small, \
+                sandbox(tmp, "medium", loads=sizes["medium"], **fast) as medium, \
+                sandbox(tmp, "big", loads=sizes["big"], **fast) as big:  # fmt: skip
+            steps: list[Callable[[], Result]] = [
+                lambda: load_detail(small, sizes["repeat"] * 2),
+                lambda: warm_rerun(small),
+                lambda: loads_at_scale(small, big, sizes["repeat"]),
+                lambda: tab_counts_at_scale(small, big, sizes["repeat"] * 4),
+                lambda: full_export(medium, sizes["export_rows"], max(1, sizes["repeat"] // 2)),
+                lambda: endpoint_health(medium, 20),
+                lambda: memory(medium, sizes["browse"]),
+            ]
+            for step in steps:
+                result = step()
+                print(f"  {result.what}: {result.figure}", flush=True)
+                results.append(result)
+        results.append(sender(tmp, sizes["events"]))
+        print(f"  {results[-1].what}: {results[-1].figure}", flush=True)
+    text = table(results, smoke)
+    print()
+    print(text)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = (f"# Benchmark results\n\n{'Smoke run' if smoke else 'Full run'} on {stamp}: "
+            f"{machine()}; {time.perf_counter() - started:.0f} s.\n\n{text}\n")  # fmt: skip
+    Path(args.out).write_text(body)
+    judged = [r for r in results if not (smoke and r.timing)]
+    return 0 if all(r.passed for r in judged) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
