@@ -27,6 +27,18 @@ class BulkRun:
     already_pending: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     rate_limited: int = 0
+    reason: str = ""
+
+    def summary(self) -> dict[str, object]:
+        """What the audit trail keeps of a run: counts, never payloads."""
+        return {
+            "messages": len(self.candidates),
+            "done": self.done,
+            "queued": self.queued,
+            "already_pending": self.already_pending,
+            "failed": len(self.failed),
+            "state": self.state,
+        }
 
 
 def run(

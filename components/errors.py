@@ -18,10 +18,14 @@ from envoy_api import (
 )
 
 from .connection import ConfigurationError
+from .markup import md
 
 
 def describe(error: BaseException, what: str = "this data") -> str:
     """The message an agent sees for ``error`` while loading ``what``."""
+    # The server's words are data: escaped before they reach Markdown.
+    message = md(getattr(error, "message", "") or "")
+    param = md(getattr(error, "param", "") or "")
     if isinstance(error, ConfigurationError):
         return str(error)
     if isinstance(error, AuthenticationError):
@@ -31,34 +35,34 @@ def describe(error: BaseException, what: str = "this data") -> str:
         )
     if isinstance(error, PermissionDeniedError):
         return (
-            f"This credential may not read {what} (403: {error.message}). Check "
+            f"This credential may not read {what} (403: {message}). Check "
             "ENVOY_ORGANIZATION_ID, or pick another organization in the sidebar."
         )
     if isinstance(error, NotFoundError):
         return (
-            f"Not found (404): {error.message} It may have been deleted, or belong to "
+            f"Not found (404): {message} It may have been deleted, or belong to "
             "another organization."
         )
     if isinstance(error, RateLimitError):
         wait = f" in {error.retry_after:.0f} s" if error.retry_after else " in a moment"
         return f"Envoy is rate limiting this console (429). Try again{wait}."
     if isinstance(error, BadRequestError | UnprocessableEntityError):
-        param = f" ({error.param})" if error.param else ""
-        return f"Envoy refused the request{param}: {error.message}"
+        where = f" ({param})" if param else ""
+        return f"Envoy refused the request{where}: {message}"
     if isinstance(error, APIStatusError):
         return (
-            f"Envoy failed while loading {what} ({error.status_code}: {error.message}). "
+            f"Envoy failed while loading {what} ({error.status_code}: {message}). "
             "Try again with Refresh data; if it keeps failing, check Envoy's status."
         )
     if isinstance(error, APITimeoutError):
         return f"Envoy did not answer in time while loading {what}. Try Refresh data."
     if isinstance(error, APIConnectionError):
         return (
-            f"Could not reach the Envoy API ({error.message}). Check ENVOY_BASE_URL and the "
+            f"Could not reach the Envoy API ({message}). Check ENVOY_BASE_URL and the "
             "network, then reload."
         )
     if isinstance(error, APIResponseValidationError):
-        return f"Envoy sent {what} in a shape this console cannot read: {error.message}"
+        return f"Envoy sent {what} in a shape this console cannot read: {message}"
     if isinstance(error, ValueError):
         return str(error)
     return f"Something went wrong while loading {what}: {type(error).__name__}."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .markup import md
+
 
 @st.dialog("Signing secret", width="large")
 def show_secret(secret: str, endpoint_url: str, note: str = "") -> None:
@@ -12,7 +14,7 @@ def show_secret(secret: str, endpoint_url: str, note: str = "") -> None:
         "Copy this secret now and store it with the receiver. It will not be shown again.",
         icon=":material/key:",
     )
-    st.caption(f"Endpoint: {endpoint_url}")
+    st.caption(f"Endpoint: {md(endpoint_url)}")
     st.code(secret, language=None)  # the code block has a copy button
     if note:
         st.info(note, icon=":material/schedule:")

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from . import connection, data, errors
+from . import access, connection, data, errors
+from .markup import md
 
 _SLOT = "_fetched_slot"
+_USER = "_console_user"
 
 # (script, title, icon, url path, listed in the menu)
 PAGES = [
@@ -21,6 +23,7 @@ PAGES = [
     ("pages/webhooks.py", "Webhook endpoints", ":material/webhook:", "webhooks", True),
     ("pages/deliveries.py", "Deliveries", ":material/send:", "deliveries", True),
     ("pages/event_types.py", "Event types", ":material/category:", "event-types", True),
+    ("pages/activity.py", "Activity", ":material/history:", "activity", True),
 ]
 
 
@@ -30,6 +33,8 @@ def setup() -> data.Ctx:
         page_title="Envoy Support Console", page_icon=":material/support_agent:", layout="wide"
     )
     st.session_state["_fetched_at"] = []
+    user = access.current_user()  # asks to sign in first when [auth] is configured
+    st.session_state[_USER] = user
     try:
         conn = connection.resolve_connection()
     except Exception as exc:  # misconfiguration, or a sandbox that cannot start: say the fix
@@ -43,7 +48,9 @@ def setup() -> data.Ctx:
                 st.page_link(path, label=title, icon=icon)
         st.divider()
         icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
-        st.caption(f"{icon} Connected to **{conn.label}**")
+        label = conn.label if conn.kind == "sandbox" else md(conn.label)
+        st.caption(f"{icon} Connected to **{label}**")
+        _whoami(user)
         org_id = _organization(conn)
         if st.button(
             "Refresh data", icon=":material/refresh:", width="stretch", key="refresh_data"
@@ -52,6 +59,21 @@ def setup() -> data.Ctx:
         st.session_state[_SLOT] = st.empty()
     st.session_state["_sandbox_root"] = conn.sandbox_root
     return data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0))
+
+
+def _whoami(user: access.User) -> None:
+    if not user.signed_in:
+        st.caption(":material/person: Local single user: no sign-in configured")
+        return
+    role = "admin" if user.is_admin else "read and replay"
+    st.caption(f":material/person: {md(user.name)} ({role})")
+    st.button("Sign out", on_click=st.logout, key="sign_out")
+
+
+def user() -> access.User:
+    """The user ``setup()`` found for this run."""
+    found = st.session_state.get(_USER)
+    return found if isinstance(found, access.User) else access.current_user()
 
 
 def _organization(conn: connection.Connection) -> str | None:
@@ -66,7 +88,7 @@ def _organization(conn: connection.Connection) -> str | None:
         )
         return choice
     if conn.organizations:
-        st.caption(f"Organization: {conn.organizations[0].name}")
+        st.caption(f"Organization: {md(conn.organizations[0].name)}")
         return conn.organizations[0].id
     return None
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from components import bulk, charts, data, deliveries, errors, shell, tables
+from components import access, audit, bulk, charts, data, deliveries, errors, shell, tables
+from components.markup import md
 from envoy_api import AttemptStatus, DeliveryAttempt, EnvoyError, NotFoundError
 from envoy_api._ids import check_id
 
 ctx = shell.setup()
+me = shell.user()
 params = st.query_params
 WINDOWS = {
     "1h": timedelta(hours=1),
@@ -60,8 +62,8 @@ def message_view(message_id: str) -> None:
     endpoint_id = latest.endpoint_id or ""
     st.title("Message")
     st.markdown(
-        f"`{message_id}` · **{payload.type if payload else 'unknown event'}** → "
-        f"{_endpoint_name(endpoint_id)}"
+        f"`{message_id}` · **{md(payload.type if payload else 'unknown event')}** → "
+        f"{md(_endpoint_name(endpoint_id))}"
     )
     links = st.columns(3)
     links[0].page_link(
@@ -93,12 +95,19 @@ def replay_panel(message_id: str, endpoint_id: str, latest: DeliveryAttempt) -> 
     in_flight = key in st.session_state or latest.status in ("PENDING", "SENDING")
     st.subheader("Replay")
     disabled = in_flight
+    reason: str | None = None
     if latest.status == "SUCCEEDED":
-        ok = st.checkbox(
-            "I understand the receiver will get this message twice (same webhook-id).",
-            key=f"replay_ack:{message_id}",
+        st.warning(
+            "This message was delivered. Replaying sends it again: the receiver gets it twice, "
+            "with the same webhook-id.",
+            icon=":material/content_copy:",
         )
-        disabled = disabled or not ok
+        reason = st.text_input(
+            "Reason (required)",
+            key=f"replay_reason:{message_id}",
+            placeholder="e.g. broker lost it in their queue, ticket #1234",
+        ).strip()
+        disabled = disabled or not reason
     elif latest.status not in ("FAILED", "DEAD"):
         st.caption("A delivery of this message is queued or in flight; replay when it ends.")
     clicked = st.button(
@@ -110,7 +119,14 @@ def replay_panel(message_id: str, endpoint_id: str, latest: DeliveryAttempt) -> 
     )
     if clicked:
         try:
-            summary = data.replay(ctx, message_id, endpoint_id)
+            with audit.action(
+                me.email,
+                "replay",
+                {"message_id": message_id, "endpoint_id": endpoint_id},
+                reason=reason,
+                organization_id=ctx.organization_id,
+            ):
+                summary = data.replay(ctx, message_id, endpoint_id)
         except EnvoyError as exc:
             errors.show(exc, "the replay")
             return
@@ -192,7 +208,7 @@ def endpoint_view(endpoint_id: str) -> None:
         st.warning("That endpoint does not exist (any more) in this organization.")
         return
     st.title("Deliveries")
-    st.markdown(f"**{ep.url}** · {ep.description or ''} · :blue-badge[{ep.status}]")
+    st.markdown(f"**{md(ep.url)}** · {md(ep.description or '')} · :blue-badge[{md(ep.status)}]")
     st.page_link(
         "pages/webhooks.py",
         label="Manage this endpoint",
@@ -345,6 +361,18 @@ def export_panel(flt: data.AttemptFilter, total: int) -> None:
             st.rerun()
 
 
+def _audit_bulk(run: bulk.BulkRun, flt: data.AttemptFilter) -> None:
+    outcome = "ok" if not run.failed else f"{len(run.failed)} failed"
+    audit.record(
+        me.email,
+        "bulk replay",
+        {"endpoint_id": flt.endpoint_id, **run.summary()},
+        outcome,
+        run.reason,
+        ctx.organization_id,
+    )
+
+
 def bulk_panel(flt: data.AttemptFilter) -> None:
     key = repr(("bulk", flt))
     run: bulk.BulkRun | None = st.session_state.get("bulk_run")
@@ -357,7 +385,13 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
     ):
         if run is None:
             st.caption("First counts the messages whose latest attempt failed, then asks.")
-            if st.button("Count messages to replay", key="bulk_count"):
+            allowed = access.can(me, "bulk replay")
+            if st.button(
+                "Count messages to replay",
+                key="bulk_count",
+                disabled=not allowed,
+                help=None if allowed else access.denied("bulk-replay"),
+            ):
                 everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
                 with st.spinner("Reading the filter…"):
                     try:
@@ -390,8 +424,19 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
                 "replayed: each gets a new attempt with the same webhook-id."
             )
             go, cancel = st.columns(2)
-            if go.button(f"Replay {n:,} messages", key="bulk_go", type="primary", disabled=n == 0):
+            reason = st.text_input(
+                "Reason (required)",
+                key="bulk_reason",
+                placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
+            ).strip()
+            if go.button(
+                f"Replay {n:,} messages",
+                key="bulk_go",
+                type="primary",
+                disabled=n == 0 or not reason,
+            ):
                 run.state = "running"
+                run.reason = reason
                 st.rerun()
             if cancel.button("Cancel", key="bulk_cancel"):
                 st.session_state.pop("bulk_run", None)
@@ -400,6 +445,7 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
         if run.state == "running":
             if st.button("Stop", key="bulk_stop", icon=":material/stop_circle:"):
                 run.state = "stopped"
+                _audit_bulk(run, flt)
                 st.rerun()
             bar = st.progress(run.done / n if n else 1.0, text=f"{run.done} of {n}")
 
@@ -407,6 +453,7 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
                 bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
 
             bulk.run(run, lambda m, e: data.replay(ctx, m, e), progress)
+            _audit_bulk(run, flt)
             st.rerun()
         verb = "Finished" if run.state == "finished" else f"Stopped after {run.done} of {n}"
         st.success(

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import data, errors, shell
+from components import access, audit, data, errors, shell
 from envoy_api import EnvoyError
 
 ctx = shell.setup()
+me = shell.user()
 st.title("Event types")
 st.caption("What Envoy can send, the shape of each event's data, and which endpoints get it.")
 
@@ -57,7 +58,13 @@ if sandbox_root:
         load_hint = st.text_input(
             "Load number or id", key="te_load", placeholder="Empty: the newest updated load"
         )
-        sent = st.form_submit_button("Send test event", type="primary")
+        allowed = access.can(me, "test event")
+        sent = st.form_submit_button(
+            "Send test event",
+            type="primary",
+            disabled=not allowed,
+            help=None if allowed else access.denied("send test events"),
+        )
     if sent:
         try:
             text = load_hint.strip()
@@ -67,7 +74,13 @@ if sandbox_root:
                 raise ValueError(f"No load “{text}” in this organization.")
             # Every event's data names the load it concerns (contract §2.5).
             payload = {"load_id": match[0].id, "load_number": match[0].load_number, "test": True}
-            result = data.send_test_event(ctx, sandbox_root, event_type, payload)
+            with audit.action(
+                me.email,
+                "test event",
+                {"type": event_type, "load_id": payload["load_id"]},
+                organization_id=ctx.organization_id,
+            ):
+                result = data.send_test_event(ctx, sandbox_root, event_type, payload)
         except (ValueError, EnvoyError) as exc:
             errors.show(exc, "the test event")
         else:

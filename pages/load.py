@@ -12,11 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import charts, data, deliveries, errors, shell, tables
+from components import audit, charts, data, deliveries, errors, shell, tables
+from components.markup import md
 from envoy_api import EnvoyError, Load, NotFoundError
 from envoy_api._ids import check_id
 
 ctx = shell.setup()
+me = shell.user()
 st.page_link("pages/loads.py", label="Back to loads", icon=":material/arrow_back:")
 
 raw_id = (st.query_params.get("load_id") or "").strip()
@@ -54,11 +56,12 @@ def _when(value: Any) -> str:
 
 
 def render_header(load: Load) -> None:
-    st.title(f"Load {load.load_number}")
+    st.title(f"Load {md(load.load_number)}")
     st.markdown(
-        f":blue-badge[{load.load_status or 'Unknown status'}] "
-        f"**{load.customer_name or 'No customer'}** · carrier **{load.carrier_name or 'none yet'}**"
-        f" · {tables.lane(load) or 'no stops'}"
+        f":blue-badge[{md(load.load_status or 'Unknown status')}] "
+        f"**{md(load.customer_name or 'No customer')}** · carrier "
+        f"**{md(load.carrier_name or 'none yet')}**"
+        f" · {md(tables.lane(load) or 'no stops')}"
     )
     cols = st.columns(6)
     cols[0].metric("Equipment", load.equipment_type or "—")
@@ -167,7 +170,7 @@ def webhooks_section() -> None:
         return
     st.subheader(f"Webhooks · {len(states)}")
     for problem in problems:
-        st.warning(f"Could not read deliveries of {problem}.", icon=":material/warning:")
+        st.warning(f"Could not read deliveries of {md(problem)}.", icon=":material/warning:")
     if not states:
         st.caption("No webhook messages mention this load.")
         return
@@ -214,19 +217,30 @@ def webhooks_section() -> None:
         ),
     )
     state = by_id[chosen]
-    needs_ack = state.status == "SUCCEEDED"
-    ack = needs_ack and st.checkbox(
-        "I understand the receiver will get it twice (same webhook-id).", key="load_replay_ack"
-    )
+    needs_reason = state.status == "SUCCEEDED"
+    reason = ""
+    if needs_reason:
+        reason = st.text_input(
+            "Reason (required: it was delivered, the receiver will get it twice)",
+            key="load_replay_reason",
+        ).strip()
     busy = state.status in ("PENDING", "SENDING") and not state.had_failure
     if right.button(
         "Replay",
         key="load_replay",
         icon=":material/replay:",
-        disabled=busy or (needs_ack and not ack),
+        disabled=busy or (needs_reason and not reason),
     ):
         try:
-            summary = data.replay(ctx, state.message_id, state.endpoint_id or "")
+            target = {"message_id": state.message_id, "endpoint_id": state.endpoint_id}
+            with audit.action(
+                me.email,
+                "replay",
+                target,
+                reason=reason or None,
+                organization_id=ctx.organization_id,
+            ):
+                summary = data.replay(ctx, state.message_id, state.endpoint_id or "")
         except EnvoyError as exc:
             errors.show(exc, "the replay")
         else:

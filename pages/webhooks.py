@@ -8,12 +8,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import data, errors, forms, shell
+from components import access, audit, data, errors, forms, shell
+from components.markup import md
 from components.secret_dialog import show_secret
 from components.tables import age
 from envoy_api import EnvoyError, WebhookEndpoint
 
 ctx = shell.setup()
+me = shell.user()
+admin = access.can(me, "change")
+locked = None if admin else access.denied("register, edit, pause, rotate or delete endpoints")
+
+
+def audited(name: str, target: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return audit.action(me.email, name, target, organization_id=ctx.organization_id)
+
+
 st.title("Webhook endpoints")
 st.caption("Where Envoy sends each organization's events, and how those deliveries are going.")
 
@@ -124,15 +134,19 @@ with st.expander("Register an endpoint", icon=":material/add:", expanded=not end
         headers = st.text_area(
             "Custom headers (one 'Name: value' per line)", key="reg_headers", height=80
         )
-        submitted = st.form_submit_button("Register", type="primary")
+        submitted = st.form_submit_button(
+            "Register", type="primary", disabled=not admin, help=locked
+        )
     if submitted:
         try:
             fields = forms.endpoint_fields(url, chosen, description, headers)
-            created = data.create_endpoint(ctx, **fields)
+            with audited("register", {"url": fields["url"]}) as rec:
+                created = data.create_endpoint(ctx, **fields)
+                rec["endpoint_id"] = created.id
         except (ValueError, EnvoyError) as exc:
             errors.show(exc, "the new endpoint")  # the form keeps what was typed
         else:
-            st.toast(f"Registered {created.url}", icon=":material/check_circle:")
+            st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
             show_secret(created.signing_secret.get_secret_value(), created.url)
 
 
@@ -171,9 +185,12 @@ if actions[0].button(
     toggle_label,
     key=f"toggle_{ep.id}",
     icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
+    disabled=not admin,
+    help=locked,
 ):
     try:
-        data.update_endpoint(ctx, ep.id, status=new_status)
+        with audited("pause" if new_status == "PAUSED" else "resume", {"endpoint_id": ep.id}):
+            data.update_endpoint(ctx, ep.id, status=new_status)
     except EnvoyError as exc:
         errors.show(exc, "the endpoint")
     else:
@@ -200,13 +217,14 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
             st.rerun()
         return
     st.write(
-        f"A new secret for **{endpoint.url}**. The current one keeps working for 24 hours, "
+        f"A new secret for **{md(endpoint.url)}**. The current one keeps working for 24 hours, "
         "and every delivery is signed with both meanwhile, so the receiver can switch without "
         "losing a webhook."
     )
     if st.button("Rotate now", key="rotate_confirm", type="primary"):
         try:
-            rotated = data.rotate_secret(ctx, endpoint.id)
+            with audited("rotate", {"endpoint_id": endpoint.id}):
+                rotated = data.rotate_secret(ctx, endpoint.id)
         except EnvoyError as exc:
             errors.show(exc, "the rotation")
             return
@@ -224,27 +242,32 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
 @st.dialog("Delete this endpoint?", on_dismiss=_close_dialog)
 def delete_dialog(endpoint: WebhookEndpoint) -> None:
     st.write(
-        f"Deleting **{endpoint.url}** stops its deliveries and cancels pending retries. "
+        f"Deleting **{md(endpoint.url)}** stops its deliveries and cancels pending retries. "
         "This cannot be undone."
     )
     typed = st.text_input("Type the endpoint's URL to confirm", key="delete_confirm_url")
     matches = typed.strip() == endpoint.url
     if st.button("Delete endpoint", key="delete_confirm", type="primary", disabled=not matches):
         try:
-            data.delete_endpoint(ctx, endpoint.id)
+            with audited("delete", {"endpoint_id": endpoint.id, "url": endpoint.url}):
+                data.delete_endpoint(ctx, endpoint.id)
         except EnvoyError as exc:
             errors.show(exc, "the endpoint")
             return
         _close_dialog()
         st.session_state.pop("manage_endpoint", None)
         st.session_state.pop("delete_confirm_url", None)
-        st.toast(f"Deleted {endpoint.url}", icon=":material/delete:")
+        st.toast(f"Deleted {md(endpoint.url)}", icon=":material/delete:")
         st.rerun()
 
 
-if actions[1].button("Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:"):
+if actions[1].button(
+    "Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:", disabled=not admin, help=locked
+):
     st.session_state[DIALOG] = ("rotate", ep.id)
-if actions[2].button("Delete", key=f"delete_{ep.id}", icon=":material/delete:"):
+if actions[2].button(
+    "Delete", key=f"delete_{ep.id}", icon=":material/delete:", disabled=not admin, help=locked
+):
     st.session_state[DIALOG] = ("delete", ep.id)
 open_dialog = st.session_state.get(DIALOG)
 if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
@@ -268,11 +291,12 @@ with st.form(f"edit_{ep.id}"):
         value=forms.format_headers(ep.headers),
         key=f"e_headers_{ep.id}",
     )
-    saved = st.form_submit_button("Save changes")
+    saved = st.form_submit_button("Save changes", disabled=not admin, help=locked)
 if saved:
     try:
         fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers)
-        data.update_endpoint(ctx, ep.id, **fields)
+        with audited("update", {"endpoint_id": ep.id, "fields": sorted(fields)}):
+            data.update_endpoint(ctx, ep.id, **fields)
     except (ValueError, EnvoyError) as exc:
         errors.show(exc, "the endpoint")
     else:

@@ -12,8 +12,16 @@ def test_bench_smoke(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     assert run.main(["--smoke", "--out", str(out)]) == 0
     text = out.read_text()
-    for row in ("load detail fetch", "warm rerun", "Loads page first render", "tab-counts",
-                "CSV export", "endpoint health", "webhook sender", "RSS after browsing"):
+    for row in (
+        "load detail fetch",
+        "warm rerun",
+        "Loads page first render",
+        "tab-counts",
+        "CSV export",
+        "endpoint health",
+        "webhook sender",
+        "RSS after browsing",
+    ):
         assert row in text, row
     assert "| warm rerun: requests per page | 0 |" in text
     assert "0 lost, 0 duplicated" in text.split("webhook sender", 1)[1]

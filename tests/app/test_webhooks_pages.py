@@ -203,6 +203,9 @@ def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox) -> None
     at.button(key="bulk_count").click()
     run_app(at)
     assert "**3 messages** of 3 in this filter" in texts(at)
+    assert at.button(key="bulk_go").disabled  # a reason comes first
+    at.text_input(key="bulk_reason").set_value("receiver outage, test")
+    run_app(at)
     at.button(key="bulk_go").click()
     run_app(at)
     assert "Finished: 3 queued, 0 already pending, 0 failed." in texts(at)

@@ -188,6 +188,8 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     page.get_by_text("Bulk recovery").click()
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
+    page.get_by_label("Reason (required)").fill("receiver was down (e2e)")
+    page.get_by_label("Reason (required)").press("Enter")
     page.get_by_role("button", name="Replay 2 messages").click()
     expect(page.get_by_text("Finished: 2 queued, 0 already pending, 0 failed.")).to_be_visible()
     wait_for(lambda: all(api.webhooks.list_message_attempts(m)[-1].status == "SUCCEEDED"

@@ -1,0 +1,64 @@
+"""Who is using the console, and what they may do.
+
+With an ``[auth]`` table in ``.streamlit/secrets.toml`` the console requires ``st.login`` (OIDC)
+before anything renders, and the emails in ``[console] admins`` may delete, rotate, register,
+edit, pause and bulk-replay; everyone else may read and replay a single message. Without
+``[auth]`` the console runs as one local user with every right, and says so. Tests patch
+``current_user``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    name: str
+    is_admin: bool
+    signed_in: bool  # False for the local single user (no [auth] configured)
+
+
+def _secrets(table: str) -> dict[str, Any]:
+    try:
+        value = st.secrets.get(table)
+    except Exception:  # no secrets.toml, or one that does not parse
+        return {}
+    return dict(value) if value else {}
+
+
+def auth_configured() -> bool:
+    return bool(_secrets("auth"))
+
+
+def admins() -> set[str]:
+    return {str(e).strip().lower() for e in _secrets("console").get("admins", []) if str(e)}
+
+
+def current_user() -> User:
+    """The signed-in user (asking them to sign in first), or the local single user."""
+    if not auth_configured():
+        return User(email=LOCAL, name="Local single user", is_admin=True, signed_in=False)
+    if not st.user.is_logged_in:
+        st.title("Envoy Support Console")
+        st.info("Sign in with your company account to use the console.", icon=":material/lock:")
+        st.button("Sign in", on_click=st.login, type="primary", key="sign_in")
+        st.stop()
+    email = str(st.user.get("email") or "").lower()
+    name = str(st.user.get("name") or email)
+    return User(email=email, name=name, is_admin=email in admins(), signed_in=True)
+
+
+def can(user: User, action: str) -> bool:
+    """Every change needs an admin, except replaying one message."""
+    return user.is_admin or action in {"read", "replay"}
+
+
+def denied(action: str) -> str:
+    return f"Only admins may {action}. Ask an admin listed in [console] admins."
