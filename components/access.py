@@ -45,7 +45,7 @@ def current_user() -> User:
     """The signed-in user (asking them to sign in first), or the local single user."""
     if not auth_configured():
         return User(email=LOCAL, name="Local single user", is_admin=True, signed_in=False)
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):
         st.title("Envoy Support Console")
         st.info("Sign in with your company account to use the console.", icon=":material/lock:")
         st.button("Sign in", on_click=st.login, type="primary", key="sign_in")

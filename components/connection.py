@@ -42,6 +42,8 @@ class Connection:
     bearer_token: str | None = field(default=None, repr=False)
     organizations: tuple[Organization, ...] = ()
     sandbox_root: str | None = None  # where /_sandbox lives, when talking to a sandbox
+    timeout: float = 10.0
+    max_retries: int = 2
 
     @property
     def label(self) -> str:
@@ -105,6 +107,8 @@ def resolve_connection() -> Connection:
         )
     return Connection(
         kind="remote",
+        timeout=float(os.environ.get("ENVOY_TIMEOUT", "10")),
+        max_retries=int(os.environ.get("ENVOY_MAX_RETRIES", "2")),
         base_url=base_url,
         api_key=config.get("api_key"),
         bearer_token=None if config.get("api_key") else config.get("bearer_token"),
@@ -162,4 +166,6 @@ def client_for(fingerprint: str, organization_id: str | None, _conn: Connection)
         api_key=_conn.api_key,
         bearer_token=_conn.bearer_token,
         organization_id=organization_id,
+        timeout=_conn.timeout,
+        max_retries=_conn.max_retries,
     )

@@ -62,7 +62,10 @@ def describe(error: BaseException, what: str = "this data") -> str:
             "network, then reload."
         )
     if isinstance(error, APIResponseValidationError):
-        return f"Envoy sent {what} in a shape this console cannot read: {message}"
+        return (
+            f"Envoy sent {what} in a shape this console cannot read: {message} Try Refresh "
+            "data; if it keeps happening, the API has changed: tell the console's maintainers."
+        )
     if isinstance(error, ValueError):
         return str(error)
     return f"Something went wrong while loading {what}: {type(error).__name__}."

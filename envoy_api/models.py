@@ -275,10 +275,12 @@ class TabCounts(EnvoyModel):
                 tabs.append(Tab(key=key, label=str(label), count=int(item.get("count") or 0)))
             return cls(tabs=tabs)
         if isinstance(body, dict):
+            # Numbers only: a field a newer API adds beside the counts is not a tab.
             return cls(
                 tabs=[
-                    Tab(key=str(k), label=tab_label(str(k)), count=int(v or 0))
+                    Tab(key=str(k), label=tab_label(str(k)), count=int(v))
                     for k, v in body.items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
                 ]
             )
         raise ValueError("tab counts must be a JSON object")
@@ -418,7 +420,7 @@ class WebhookEndpoint(EnvoyModel):
     status: str = EndpointStatus.ACTIVE
     organization_id: str | None = None
     description: str | None = None
-    headers: dict[str, str] | None = None
+    headers: dict[str, Any] | None = None
     disabled_reason: str | None = None
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None

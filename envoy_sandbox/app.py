@@ -143,6 +143,7 @@ class FaultSpec(BaseModel):
     malformed: bool = False
     retry_after: int | None = Field(default=None, ge=0)
     remaining: int | None = Field(default=None, ge=1)
+    mutate: Literal["unknown_enum", "extra_fields", "missing_optional"] | None = None
 
 
 class ReceiverConfig(BaseModel):

@@ -8,6 +8,7 @@ malformed JSON body. Stats count requests per route template since start or rese
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import itertools
 import json
@@ -34,6 +35,7 @@ class Fault:
     malformed: bool = False
     retry_after: int | None = None
     remaining: int | None = None
+    mutate: str | None = None  # unknown_enum | extra_fields | missing_optional
 
     def matches(self, method: str, path: str) -> bool:
         if self.method != "*" and self.method.upper() != method:
@@ -73,7 +75,7 @@ class Faults:
                     continue
                 if f.latency_ms:
                     latency += f.latency_ms
-                if chosen is None and (f.status or f.malformed):
+                if chosen is None and (f.status or f.malformed or f.mutate):
                     chosen = f
                     if f.remaining is not None:
                         f.remaining -= 1
@@ -100,6 +102,39 @@ class Stats:
             self.routes.clear()
 
 
+ENUM_FIELDS = {"status", "call_direction", "equipment_type", "mode", "agent_type",
+               "latest_status", "recording_status", "escalation_type", "source"}  # fmt: skip
+OPTIONAL_FIELDS = {"stops", "carrier_rep", "driver", "description", "headers", "disabled_reason",
+                   "reasons", "carrier", "call_direction", "duration_ms", "response_body_excerpt",
+                   "next_attempt_at", "payload_schema", "customer_name", "carrier_name",
+                   "equipment_type", "call_start_time", "call_end_time"}  # fmt: skip
+
+
+def mutate(value: Any, how: str) -> Any:
+    """The same JSON, changed the way a newer or older Envoy might send it."""
+    if isinstance(value, list):
+        return [mutate(v, how) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in FREE_FORM:  # maps whose keys are data, not fields
+            out[key] = item
+            continue
+        if how == "missing_optional" and (item is None or key in OPTIONAL_FIELDS):
+            continue
+        if how == "unknown_enum" and key in ENUM_FIELDS and isinstance(item, str):
+            out[key] = "SOMETHING_NEW"
+            continue
+        out[key] = mutate(item, how)
+    if how == "extra_fields":
+        out["x_added_later"] = {"nested": [1, "two", None], "flag": True}
+    return out
+
+
+FREE_FORM = {"headers", "data", "payload_schema", "tabs"}
+
+
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, faults: Faults, stats: Stats) -> None:
         self.app = app
@@ -121,6 +156,27 @@ class FaultMiddleware:
                 return template
         return path
 
+    async def _mutated(self, how: str, scope: Scope, receive: Receive, send: Send) -> None:
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        status = int(start.get("status", 500))
+        if 200 <= status < 300 and body:
+            with contextlib.suppress(ValueError):
+                body = json.dumps(mutate(json.loads(body), how)).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(API_PREFIX):
@@ -133,6 +189,9 @@ class FaultMiddleware:
             await asyncio.sleep(latency / 1000)
         if fault is None:
             await self.app(scope, receive, send)
+            return
+        if fault.mutate and not fault.status and not fault.malformed:
+            await self._mutated(fault.mutate, scope, receive, send)
             return
         if fault.malformed:
             body = b'{"data": [{"id": "load_'

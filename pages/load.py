@@ -40,7 +40,7 @@ with st.spinner("Loading the load, its calls, verifications and escalations…")
 
 if isinstance(detail.load.error, NotFoundError):
     st.warning(
-        f"No load {load_id} in this organization. It may belong to another organization "
+        f"No load {load_id} in this organization (404). It may belong to another organization "
         "(switch it in the sidebar) or the link may be wrong.",
         icon=":material/search_off:",
     )

@@ -25,3 +25,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sb, close = make_sandbox(tmp_path_factory.mktemp("sandbox"))
     yield sb
     close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault matrix when it ran."""
+    from .app import test_fault_matrix
+
+    if test_fault_matrix.RESULTS:
+        terminalreporter.section("fault matrix")
+        terminalreporter.write_line(test_fault_matrix.write_table())

@@ -1,0 +1,200 @@
+"""Access roles, the audit trail, hardening (API text stays text), and cache isolation."""
+
+from __future__ import annotations
+
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import access, audit, data
+from components.connection import Connection
+from envoy_sandbox.config import SECOND_ORG_API_KEY
+from envoy_sandbox.seed import ORG_A, ORG_B
+
+from ..helpers import wait_for
+from ..sandboxes import Sandbox
+from .conftest import ROOT, frame_with, new_app, run_app, texts
+
+READER = access.User(email="reader@broker.example", name="Rita Reader", is_admin=False,
+                     signed_in=True)  # fmt: skip
+ADMIN = access.User(email="admin@broker.example", name="Ada Admin", is_admin=True, signed_in=True)
+LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-SEC-1"}
+
+
+@pytest.fixture
+def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "audit.db"
+    monkeypatch.setenv("ENVOY_AUDIT_DB", str(db))
+    return db
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    at = run_app(new_app())
+    at.switch_page(path)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return run_app(at)
+
+
+def as_user(monkeypatch: pytest.MonkeyPatch, user: access.User) -> None:
+    monkeypatch.setattr(access, "current_user", lambda: user)
+
+
+def test_without_auth_the_console_is_a_local_single_user(configured: Sandbox) -> None:
+    at = open_page("pages/webhooks.py")
+    assert "Local single user: no sign-in configured" in texts(at)
+    assert not at.button[[b.label for b in at.button].index("Register")].disabled
+
+
+def test_with_auth_nothing_renders_before_sign_in(
+    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(access, "auth_configured", lambda: True)
+    at = run_app(new_app())
+    assert "Sign in with your company account" in texts(at)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.sidebar.children
+
+
+def test_readers_may_read_and_replay_one_message_only(
+    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_user(monkeypatch, READER)
+    ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    at = open_page("pages/webhooks.py", endpoint_id=ep.id)
+    assert "Rita Reader (read and replay)" in texts(at)
+    for key in (f"rotate_{ep.id}", f"delete_{ep.id}", f"toggle_{ep.id}"):
+        assert at.button(key=key).disabled, key
+    assert at.button[[b.label for b in at.button].index("Register")].disabled
+    dead = configured.client.webhooks.list_endpoint_attempts(ep.id, status="DEAD").data[0]
+    at = open_page("pages/deliveries.py", endpoint_id=ep.id, window="all")
+    assert at.button(key="bulk_count").disabled
+    at = open_page("pages/deliveries.py", endpoint_id=ep.id, message_id=dead.message_id)
+    assert not at.button(key=f"replay:{dead.message_id}").disabled
+
+
+def test_admins_may_change_things(configured: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_user(monkeypatch, ADMIN)
+    ep = configured.client.webhooks.list_endpoints()[0]
+    at = open_page("pages/webhooks.py", endpoint_id=ep.id)
+    assert "Ada Admin (admin)" in texts(at)
+    for key in (f"rotate_{ep.id}", f"delete_{ep.id}", f"toggle_{ep.id}"):
+        assert not at.button(key=key).disabled, key
+
+
+def test_changes_are_recorded_with_who_what_and_outcome(
+    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_user(monkeypatch, ADMIN)
+    name = configured.new_receiver("ok")
+    ep = configured.client.webhooks.create_endpoint(url=configured.receiver_url(name),
+                                                    event_types=["load.created"])  # fmt: skip
+    at = open_page("pages/webhooks.py", endpoint_id=ep.id)
+    at.button(key=f"toggle_{ep.id}").click()  # pause
+    run_app(at)
+    configured.fault(route="/webhooks/endpoints/*", method="PATCH", status=500)
+    at.button(key=f"toggle_{ep.id}").click()  # resume, which fails
+    run_app(at)
+    configured.clear_faults()
+    audit.flush()
+    rows = audit.entries()
+    assert [(r["actor"], r["action"]) for r in rows[:2]] == [
+        (ADMIN.email, "resume"),
+        (ADMIN.email, "pause"),
+    ]
+    assert rows[1]["outcome"] == "ok" and ep.id in rows[1]["target"]
+    assert rows[0]["outcome"].startswith("failed: InternalServerError")
+    assert rows[0]["organization_id"] is None or rows[0]["organization_id"].startswith("org_")
+
+    at = open_page("pages/activity.py")
+    table = frame_with(at, "Action")
+    assert list(table["Action"][:2]) == ["resume", "pause"]
+    at.multiselect(key="act_actions").set_value(["pause"])
+    run_app(at)
+    assert set(frame_with(at, "Action")["Action"]) == {"pause"}
+    configured.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_a_replay_of_a_delivered_message_needs_a_reason(
+    configured: Sandbox, audit_db: Path
+) -> None:
+    name = configured.new_receiver("ok")
+    ep = configured.client.webhooks.create_endpoint(url=configured.receiver_url(name),
+                                                    event_types=["load.created"])  # fmt: skip
+    msg = next(m["id"] for m in configured.emit("load.created", LOAD)["messages"]
+               if m["endpoint_id"] == ep.id)  # fmt: skip
+    wait_for(lambda: configured.client.webhooks.list_message_attempts(msg)[-1].status
+             == "SUCCEEDED")  # fmt: skip
+    at = open_page("pages/deliveries.py", endpoint_id=ep.id, message_id=msg)
+    assert "the receiver gets it twice" in texts(at)
+    assert at.button(key=f"replay:{msg}").disabled
+    at.text_input(key=f"replay_reason:{msg}").set_value("broker lost it, ticket 42")
+    run_app(at)
+    at.button(key=f"replay:{msg}").click()
+    run_app(at)
+    audit.flush()
+    (row,) = [r for r in audit.entries() if msg in r["target"]]
+    assert (row["action"], row["reason"], row["outcome"]) == (
+        "replay", "broker lost it, ticket 42", "ok")  # fmt: skip
+    configured.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_a_broken_audit_file_never_breaks_the_action(
+    configured: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("ENVOY_AUDIT_DB", str(blocker / "audit.db"))  # cannot be created
+    ep = configured.client.webhooks.create_endpoint(url="https://audit-fail.example.com/h",
+                                                    event_types=["load.created"])  # fmt: skip
+    at = open_page("pages/webhooks.py", endpoint_id=ep.id)
+    at.button(key=f"toggle_{ep.id}").click()
+    run_app(at)
+    audit.flush()
+    assert configured.client.webhooks.retrieve_endpoint(ep.id).status == "PAUSED"
+    configured.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_payloads_and_api_text_render_as_data(configured: Sandbox) -> None:
+    hostile = "<script>alert(1)</script> [click me](javascript:alert(1)) **bold** $x$"
+    ep = configured.client.webhooks.create_endpoint(
+        url=configured.receiver_url(configured.new_receiver("down")),
+        event_types=["load.created"], description=hostile,
+    )  # fmt: skip
+    msg = next(m["id"] for m in configured.emit("load.created", {**LOAD, "note": hostile})[
+        "messages"] if m["endpoint_id"] == ep.id)  # fmt: skip
+    at = open_page("pages/deliveries.py", endpoint_id=ep.id, message_id=msg)
+    (payload,) = at.json
+    assert hostile in str(payload.value)  # shown as data, literally
+    for element in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info]:
+        assert "[click me](" not in str(element.value), element.value
+        assert "<script>" not in str(element.value), element.value
+    at = open_page("pages/deliveries.py", endpoint_id=ep.id)
+    header = next(m.value for m in at.markdown if "click me" in m.value)
+    assert "\\[click me\\]\\(javascript\\:alert\\(1\\)\\)" in header
+    configured.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_config_is_hardened() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] in ("none", False)
+    assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_concurrent_sessions_see_only_their_own_data(sandbox: Sandbox) -> None:
+    first = Connection(kind="remote", base_url=sandbox.base_url, api_key=sandbox.api_key)
+    second = Connection(kind="remote", base_url=sandbox.base_url, api_key=SECOND_ORG_API_KEY)
+    contexts = [(data.register(first, None, 7), ORG_A), (data.register(second, None, 7), ORG_B)]
+
+    def read(i: int) -> tuple[str, set[str]]:
+        ctx, org = contexts[i % 2]
+        rows = data.loads_page(ctx, tab="all", search=None, page=1, page_size=20).items
+        return org, {x.organization_id for x in rows}
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(40)))
+    assert all(seen == {org} for org, seen in results)
