@@ -216,16 +216,18 @@ def endpoint_view(endpoint_id: str) -> None:
         query_params={"endpoint_id": ep.id},
     )
 
-    if "dl_init" not in st.session_state:  # first run: the URL decides the filters
-        st.session_state.dl_init = True
-        st.session_state.dl_status = [
-            s for s in params.get("status", "").split(",") if s in STATUSES
-        ]
-        st.session_state.dl_type = params.get("type") or "Any"
-        st.session_state.dl_window = (
-            params.get("window", "24h") if params.get("window", "24h") in WINDOWS else "24h"
-        )
-        st.session_state.dl_load = params.get("load", "")
+    # The URL decides a filter whenever its widget has no state (first visit, or back from
+    # another view: Streamlit drops the state of widgets a run did not draw).
+    window = params.get("window", "24h")
+    from_url = {
+        "dl_status": [s for s in params.get("status", "").split(",") if s in STATUSES],
+        "dl_type": params.get("type") or "Any",
+        "dl_window": window if window in WINDOWS else "24h",
+        "dl_load": params.get("load", ""),
+    }
+    for key, value in from_url.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
     names = ["Any", *[t.name for t in data.event_types(ctx)]]
     if st.session_state.dl_type not in names:
         st.session_state.dl_type = "Any"

@@ -158,9 +158,12 @@ if not endpoints:
 
 st.subheader("Manage an endpoint")
 by_id = {ep.id: ep for ep in endpoints}
+# A link with ?endpoint_id= selects that endpoint; picking another one updates the link.
 wanted = st.query_params.get("endpoint_id")
-if wanted in by_id and "manage_endpoint" not in st.session_state:
-    st.session_state.manage_endpoint = wanted
+if wanted in by_id and st.session_state.get("_wh_linked") != wanted:
+    st.session_state.manage_endpoint = st.session_state._wh_linked = wanted
+if st.session_state.get("manage_endpoint") not in by_id:
+    st.session_state.pop("manage_endpoint", None)
 endpoint_id = st.selectbox(
     "Endpoint",
     list(by_id),
@@ -168,6 +171,8 @@ endpoint_id = st.selectbox(
     format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
 )
 ep = by_id[endpoint_id]
+if wanted != ep.id:
+    st.query_params["endpoint_id"] = st.session_state._wh_linked = ep.id
 st.page_link(
     "pages/deliveries.py",
     label="Open its deliveries",

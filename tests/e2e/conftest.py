@@ -115,6 +115,8 @@ def page(browser: Browser, console: str, sandbox: Sandbox, request: pytest.Fixtu
     yield pg
     name = request.node.name
     try:
+        # Secret hygiene in the browser: the page never holds the API key.
+        assert sandbox.api_key not in pg.content(), "the API key reached the page"
         pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         failed = getattr(request.node, "rep_call", None)
         if failed is not None and failed.failed:

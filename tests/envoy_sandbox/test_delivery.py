@@ -124,14 +124,15 @@ def test_replay_dead_after_receiver_heals(sandbox: Sandbox) -> None:
     assert receipts[0]["verified"]
 
 
-def test_concurrent_replays_queue_one(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("replays", [10, 50])
+def test_concurrent_replays_queue_one(sandbox: Sandbox, replays: int) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
     msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
     settled(sandbox, msg, "DEAD")
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")  # hold the replay PENDING
-    with ThreadPoolExecutor(10) as pool:
-        clients = [EnvoyClient(sandbox.base_url, api_key=sandbox.api_key) for _ in range(10)]
+    with ThreadPoolExecutor(min(replays, 25)) as pool:
+        clients = [EnvoyClient(sandbox.base_url, api_key=sandbox.api_key) for _ in range(replays)]
         results = list(pool.map(lambda c: c.webhooks.replay(msg, endpoint_id=ep_id), clients))
     assert {r.attempt_count for r in results} == {6}
     rows = attempts_of(sandbox, msg)
