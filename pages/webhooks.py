@@ -164,15 +164,21 @@ if wanted in by_id and st.session_state.get("_wh_linked") != wanted:
     st.session_state.manage_endpoint = st.session_state._wh_linked = wanted
 if st.session_state.get("manage_endpoint") not in by_id:
     st.session_state.pop("manage_endpoint", None)
+
+
+def _link_choice() -> None:
+    chosen = st.session_state.manage_endpoint
+    st.query_params["endpoint_id"] = st.session_state._wh_linked = chosen
+
+
 endpoint_id = st.selectbox(
     "Endpoint",
     list(by_id),
     key="manage_endpoint",
     format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
+    on_change=_link_choice,
 )
 ep = by_id[endpoint_id]
-if wanted != ep.id:
-    st.query_params["endpoint_id"] = st.session_state._wh_linked = ep.id
 st.page_link(
     "pages/deliveries.py",
     label="Open its deliveries",
