@@ -12,7 +12,7 @@ from envoy_api import DeliveryAttempt
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox
-from .conftest import frame_with, new_app, run_app, texts
+from .conftest import download_frame, frame_with, new_app, run_app, texts
 
 LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-WH-1"}
 
@@ -150,6 +150,11 @@ def test_filters_by_status_and_load_number(configured: Sandbox) -> None:
     table = frame_with(at, "Attempt id")
     assert len(table) and set(table["Load"]) == {number}
     load_id = configured.client.loads.list(search=number).data[0].id
+    at.checkbox(key="dl_payloads").check()
+    at.button(key="dl_export_start").click()
+    run_app(at)
+    csv = download_frame(at.download_button(key="dl_csv"))
+    assert set(csv["Load"]) == {number} and '"load_number"' in csv["Payload"].iloc[0]
     expected = configured.client.webhooks.list_endpoint_attempts(ep_id, load_id=load_id,
                                                                  page_size=50)  # fmt: skip
     assert list(table["Attempt id"]) == [a.id for a in expected.data]

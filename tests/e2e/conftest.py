@@ -103,6 +103,8 @@ def console(sandbox: Sandbox) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    # Secret hygiene in the server's own log.
+    assert sandbox.api_key not in (ARTIFACTS / "streamlit.log").read_text()
 
 
 @pytest.fixture
