@@ -32,15 +32,7 @@ from .sender import Sender, active_secrets, emit_event
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _ID = re.compile(rf"^(?:([a-z]+)_)?({_UUID})$")
-TABS = [
-    "all",
-    "available",
-    "covered",
-    "in_transit",
-    "delivered",
-    "active_escalations",
-    "failed_verifications",
-]
+TABS = seed.TAB_KEYS
 ATTEMPT_STATUSES = ["PENDING", "SENDING", "SUCCEEDED", "FAILED", "DEAD"]
 
 
@@ -238,7 +230,8 @@ def create_app(
 
     # -- loads --
 
-    def load_row(who: auth.Caller, load_id: str) -> Any:
+    def load_row(who: auth.Caller, load_id: str) -> tuple[str, str]:
+        """(prefixed id, stored JSON) of a load of the caller's organization, or 404."""
         lid = parse_id(load_id, "load", "load_id")
         row = (
             db.connect()
@@ -247,7 +240,7 @@ def create_app(
         )
         if row is None:
             raise not_found("load", "load_id")
-        return lid
+        return lid, str(row[0])
 
     @api.get("/loads/tab-counts", tags=["loads"], response_model=dict[str, int])
     def get_tab_counts(who: Who) -> Response:
@@ -302,15 +295,7 @@ def create_app(
 
     @api.get("/loads/{load_id}", tags=["loads"], response_model=m.Load)
     def get_load(who: Who, load_id: str) -> Response:
-        lid = parse_id(load_id, "load", "load_id")
-        row = (
-            db.connect()
-            .execute("SELECT body FROM loads WHERE id = ? AND org_id = ?", (lid, who.org_id))
-            .fetchone()
-        )
-        if row is None:
-            raise not_found("load", "load_id")
-        return raw_json(row[0])
+        return raw_json(load_row(who, load_id)[1])
 
     def _bare_list(sql: str, args: tuple[Any, ...]) -> Response:
         rows = db.connect().execute(sql, args).fetchall()
@@ -318,7 +303,7 @@ def create_app(
 
     @api.get("/loads/{load_id}/calls", tags=["loads"], response_model=list[m.Call])
     def get_load_calls(who: Who, load_id: str) -> Response:
-        lid = load_row(who, load_id)
+        lid, _ = load_row(who, load_id)
         return _bare_list(
             "SELECT body FROM calls WHERE load_id = ? ORDER BY call_time DESC, id", (lid,)
         )
@@ -327,7 +312,7 @@ def create_app(
         "/loads/{load_id}/verifications", tags=["loads"], response_model=list[m.CarrierVerification]
     )
     def get_load_failed_verifications(who: Who, load_id: str) -> Response:
-        lid = load_row(who, load_id)
+        lid, _ = load_row(who, load_id)
         return _bare_list(
             "SELECT body FROM verifications WHERE load_id = ? AND status NOT IN"
             " ('VERIFIED', 'PASSED', 'APPROVED') ORDER BY created_at DESC, id",
@@ -336,7 +321,7 @@ def create_app(
 
     @api.get("/loads/{load_id}/escalations", tags=["loads"], response_model=list[m.Escalation])
     def get_load_active_escalations(who: Who, load_id: str) -> Response:
-        lid = load_row(who, load_id)
+        lid, _ = load_row(who, load_id)
         return _bare_list(
             "SELECT body FROM escalations WHERE load_id = ? AND status = 'ACTIVE'"
             " ORDER BY created_at DESC, id",

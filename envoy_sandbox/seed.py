@@ -204,6 +204,9 @@ CALL_STATUSES = ["COMPLETED"] * 10 + [
     "TRANSFERRED",
 ]
 RECEIVERS = ("ok", "flaky", "down")
+# The tab-counts keys, in display order (contract §2.1).
+TAB_KEYS = ["all", "available", "covered", "in_transit", "delivered", "active_escalations",
+            "failed_verifications"]  # fmt: skip
 
 
 class _Rng(random.Random):
@@ -351,19 +354,10 @@ def refresh_tab_counts(db: Database, org_id: str | None = None) -> None:
                 " sum(failed_verifications > 0) FROM loads WHERE org_id = ?",
                 (org,),
             ).fetchone()
-            keys = [
-                "all",
-                "available",
-                "covered",
-                "in_transit",
-                "delivered",
-                "active_escalations",
-                "failed_verifications",
-            ]
             w.execute("DELETE FROM tab_counts WHERE org_id = ?", (org,))
             w.executemany(
                 "INSERT INTO tab_counts VALUES (?, ?, ?)",
-                [(org, k, int(v or 0)) for k, v in zip(keys, row, strict=True)],
+                [(org, k, int(v or 0)) for k, v in zip(TAB_KEYS, row, strict=True)],
             )
 
 

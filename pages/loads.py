@@ -6,6 +6,8 @@ reload.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from components import data, errors, shell, tables
@@ -85,26 +87,21 @@ page_size = right.selectbox(
 pager_key = f"loads_page:{tab}:{search}:{page_size}"
 page_no = st.session_state.get(pager_key) or st.session_state.pop("loads_url_page", 1)
 
+
+def fetch(number: int) -> data.PageResult[Any]:
+    return data.loads_page(
+        ctx, tab=None if tab == "all" else tab, search=search, page=number, page_size=page_size
+    )
+
+
 try:
     with st.spinner("Loading loads…"):
-        result = data.loads_page(
-            ctx,
-            tab=None if tab == "all" else tab,
-            search=search,
-            page=page_no,
-            page_size=page_size,
-        )
+        result = fetch(page_no)
         pages = max(result.pagination.total_pages, 1)
         if page_no > pages:  # the view shrank (a search): go to its last page
             page_no = pages
             st.session_state.pop(pager_key, None)
-            result = data.loads_page(
-                ctx,
-                tab=None if tab == "all" else tab,
-                search=search,
-                page=page_no,
-                page_size=page_size,
-            )
+            result = fetch(page_no)
 except EnvoyError as exc:
     errors.show(exc, "the loads list")
     st.stop()

@@ -67,12 +67,17 @@ def run_app(at: AppTest) -> AppTest:
     return at
 
 
-def open_load(load_id: str) -> AppTest:
-    """The load page as a pasted deep link: the router runs, then the page with its id."""
+def open_page(path: str, **query: str) -> AppTest:
+    """A page as a pasted deep link: the router runs, then the page with its query."""
     at = run_app(new_app())
-    at.switch_page("pages/load.py")
-    at.query_params["load_id"] = load_id
+    at.switch_page(path)
+    for key, value in query.items():
+        at.query_params[key] = value
     return run_app(at)
+
+
+def open_load(load_id: str) -> AppTest:
+    return open_page("pages/load.py", load_id=load_id)
 
 
 def texts(at: AppTest) -> str:

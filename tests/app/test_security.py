@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from components import access, audit, data
 from components.connection import Connection
@@ -16,7 +15,7 @@ from envoy_sandbox.seed import ORG_A, ORG_B
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox
-from .conftest import ROOT, frame_with, new_app, run_app, texts
+from .conftest import ROOT, frame_with, new_app, open_page, run_app, texts
 
 READER = access.User(email="reader@broker.example", name="Rita Reader", is_admin=False,
                      signed_in=True)  # fmt: skip
@@ -29,14 +28,6 @@ def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = tmp_path / "audit.db"
     monkeypatch.setenv("ENVOY_AUDIT_DB", str(db))
     return db
-
-
-def open_page(path: str, **query: str) -> AppTest:
-    at = run_app(new_app())
-    at.switch_page(path)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return run_app(at)
 
 
 def as_user(monkeypatch: pytest.MonkeyPatch, user: access.User) -> None:

@@ -12,17 +12,9 @@ from envoy_api import DeliveryAttempt
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox
-from .conftest import download_frame, frame_with, new_app, run_app, texts
+from .conftest import download_frame, frame_with, open_page, run_app, texts
 
 LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-WH-1"}
-
-
-def open_page(path: str, **query: str) -> AppTest:
-    at = run_app(new_app())
-    at.switch_page(path)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return run_app(at)
 
 
 def everything(at: AppTest) -> str:
