@@ -542,6 +542,8 @@ def _gen_chunk(
             )
             direction = rng.pick(["INBOUND", "OUTBOUND"])
             status = rng.pick(CALL_STATUSES)
+            if status == "SCHEDULED":  # a scheduled call lies ahead, not behind
+                ct = anchor + timedelta(minutes=rng.ri(30, 60 * 48))
             ours, theirs = "+14155550001", _phone(rng)
             ended = status in ("COMPLETED", "FAILED", "TRANSFERRED", "VOICEMAIL", "NO_ANSWER")
             dur = rng.ri(20, 900) if status in ("COMPLETED", "TRANSFERRED") else rng.ri(5, 40)

@@ -46,6 +46,17 @@ def test_seed_is_deterministic(tmp_path: Path) -> None:
     assert dump(tmp_path / "c.db") != a
 
 
+def test_scheduled_calls_lie_ahead(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "s.db"))
+    seed(db, SandboxSettings(db_path="unused", loads=300, seed=5), anchor=ANCHOR)
+    rows = db.connect().execute(
+        "SELECT json_extract(body, '$.status'), call_time FROM calls").fetchall()  # fmt: skip
+    db.close()
+    scheduled = [t for status, t in rows if status == "SCHEDULED"]
+    assert scheduled and all(t > "2026-11-01T12:00:00" for t in scheduled)
+    assert any(t < "2026-11-01T12:00:00" for status, t in rows if status == "COMPLETED")
+
+
 @pytest.mark.slow
 def test_hundred_thousand_loads_seed_under_a_minute(tmp_path: Path) -> None:
     db = Database(str(tmp_path / "big.db"))
