@@ -440,10 +440,24 @@ def _gen_chunk(
         tab, statuses, _ = rng.choices(TAB_STATUS, weights)[0]
         equipment = rng.pick(EQUIPMENT)
         o, d = rng.sample(CITIES, 2)
-        created = anchor - timedelta(minutes=rng.ri(30, span_minutes))
-        updated = min(anchor, created + timedelta(minutes=rng.ri(5, 60 * 24 * 3)))
-        pickup = created + timedelta(days=rng.ri(1, 6), hours=rng.pick([6, 8, 10, 13]))
         transit_h = rng.ri(10, 60)
+        # Pickups follow the status: ahead for open loads, behind for moving and delivered ones.
+        hour = anchor.replace(minute=0, second=0)
+        if tab in ("available", "covered"):
+            pickup = hour + timedelta(hours=rng.ri(4, 24 * 6))
+        elif tab == "in_transit":
+            pickup = hour - timedelta(hours=rng.ri(1, transit_h))
+        else:
+            pickup = hour - timedelta(hours=rng.ri(transit_h + 2, 24 * 20))
+        created = min(
+            anchor - timedelta(minutes=rng.ri(30, span_minutes)),
+            pickup - timedelta(hours=rng.ri(12, 72)),
+        )
+        updated = min(
+            anchor - timedelta(minutes=rng.ri(1, 600)),
+            created + timedelta(minutes=rng.ri(5, 60 * 24 * 3)),
+        )
+        updated = max(updated, created)
         n_stops = 2 if rng.random() < 0.85 else 3
         stops = []
         cities = [o] + ([rng.pick(CITIES)] if n_stops == 3 else []) + [d]
