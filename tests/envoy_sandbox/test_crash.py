@@ -41,20 +41,22 @@ def start(db: Path) -> tuple[subprocess.Popen[str], str]:
 def test_sigkill_mid_burst_loses_nothing(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     proc, base = start(db)
-    root = base.removesuffix("/api/v1")
-    client = EnvoyClient(base, api_key=KEY)
-    ep = client.webhooks.create_endpoint(url=f"{root}/_sandbox/receivers/crash-ok",
-                                         event_types=["load.created"])  # fmt: skip
-    data = {"load_id": "load_00000000-0000-4000-8000-0000000000aa", "load_number": "CRASH-1"}
-    emitted = 0
-    with httpx.Client(base_url=root, headers={"X-API-Key": KEY}, timeout=10) as http:
-        for _ in range(300):
-            http.post("/_sandbox/events", json={"type": "load.created", "data": data})
-            emitted += 1
-            if emitted == 150:
-                break
-    os.kill(proc.pid, signal.SIGKILL)  # deliveries are in flight now
-    proc.wait(timeout=10)
+    try:
+        root = base.removesuffix("/api/v1")
+        client = EnvoyClient(base, api_key=KEY)
+        ep = client.webhooks.create_endpoint(url=f"{root}/_sandbox/receivers/crash-ok",
+                                             event_types=["load.created"])  # fmt: skip
+        data = {"load_id": "load_00000000-0000-4000-8000-0000000000aa", "load_number": "CRASH-1"}
+        emitted = 0
+        with httpx.Client(base_url=root, headers={"X-API-Key": KEY}, timeout=10) as http:
+            for _ in range(150):
+                http.post("/_sandbox/events", json={"type": "load.created", "data": data})
+                emitted += 1
+        os.kill(proc.pid, signal.SIGKILL)  # deliveries are in flight now
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:  # a failure above must not leave the server running
+            proc.kill()
 
     with sqlite3.connect(db) as conn:
         messages = [r[0] for r in conn.execute(
