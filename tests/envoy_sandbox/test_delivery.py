@@ -148,9 +148,15 @@ def test_replay_of_failed_sends_now_without_new_row(sandbox: Sandbox) -> None:
     msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
     wait_for(lambda: any(a.status == "FAILED" for a in attempts_of(sandbox, msg)))
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")
-    before = attempts_of(sandbox, msg)
+    # An attempt claimed before the pause still finishes; wait until the retry it queued is held.
+    before = wait_for(
+        lambda: (rows := attempts_of(sandbox, msg))[-1].status == "PENDING" and rows,
+        what="a held retry",
+    )
+    assert before[-2].status == "FAILED"
     summary = sandbox.client.webhooks.replay(msg, endpoint_id=ep_id)
     assert summary.attempt_count == len(before)  # the queued retry is reused, not duplicated
+    assert len(attempts_of(sandbox, msg)) == len(before)
     sandbox.client.webhooks.delete_endpoint(ep_id)
 
 
