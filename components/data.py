@@ -181,13 +181,7 @@ def load_detail(ctx: Ctx, load_id: str) -> LoadDetail:
     started = time.perf_counter()
     fns: list[Callable[[Ctx, str], Fetched[Any]]] = [_load, _calls, _verifications, _escalations]
     futures = [submit(fn, ctx, load_id) for fn in fns]
-    outcomes: list[Outcome[Any]] = []
-    for future in futures:
-        try:
-            outcomes.append(Outcome(value=_record(future.result())))
-        except Exception as exc:
-            outcomes.append(Outcome(error=exc))
-    load, calls, verifications, escalations = outcomes
+    load, calls, verifications, escalations = (_outcome(f) for f in futures)
     return LoadDetail(load, calls, verifications, escalations, time.perf_counter() - started)
 
 

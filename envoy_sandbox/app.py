@@ -9,7 +9,6 @@ import asyncio
 import json
 import random
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -28,7 +27,7 @@ from .db import Database, dumps, iso, now, now_iso
 from .errors import APIError, install, not_found
 from .events import EVENT_TYPE_NAMES, EVENT_TYPES
 from .faults import FaultMiddleware, Faults, Stats
-from .sender import Sender, active_secrets, emit_event
+from .sender import Sender, active_secrets, new_id, queue_attempt
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _ID = re.compile(rf"^(?:([a-z]+)_)?({_UUID})$")
@@ -365,7 +364,7 @@ def create_app(
         "/webhooks/endpoints", tags=["webhooks"], status_code=201, response_model=m.WebhookEndpoint
     )
     def create_webhook_endpoint(who: Who, body: EndpointCreate) -> JSONResponse:
-        eid, secret, at = f"ep_{_new_uuid()}", generate_secret(), now_iso()
+        eid, secret, at = new_id("ep"), generate_secret(), now_iso()
         with db.write() as w:
             w.execute(
                 "INSERT INTO endpoints (id, org_id, url, description, event_types, headers,"
@@ -591,22 +590,18 @@ def create_app(
                     or 0
                 )
                 n = last + 1
-                w.execute(
-                    "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt,"
-                    " max_attempts, status, created_at, due_at, event_type, load_id)"
-                    " VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?)",
-                    (
-                        f"atmp_{_new_uuid()}",
-                        msg["id"],
-                        msg["endpoint_id"],
-                        msg["org_id"],
-                        n,
-                        n,
-                        at,
-                        at,
-                        msg["event_type"],
-                        msg["load_id"],
-                    ),
+                # A replay is one more try of its own: attempt n of n.
+                queue_attempt(
+                    w,
+                    msg["id"],
+                    msg["endpoint_id"],
+                    msg["org_id"],
+                    n,
+                    n,
+                    at,
+                    at,
+                    msg["event_type"],
+                    msg["load_id"],
                 )
             summary = message_summary(w, msg)
         sender.wake.set()
@@ -634,7 +629,7 @@ def create_app(
     def sandbox_emit_event(who: Who, body: SandboxEvent) -> dict[str, Any]:
         if body.type not in EVENT_TYPE_NAMES:
             raise APIError(422, f"Unknown event type '{body.type}'.", param="type")
-        return emit_event(db, who.org_id, body.type, body.data, wake=sender.wake)
+        return sender.emit(who.org_id, body.type, body.data)
 
     @sb.get("/faults")
     def list_faults() -> list[dict[str, Any]]:
@@ -675,14 +670,15 @@ def create_app(
     async def receive_webhook(name: str, request: Request) -> Response:
         raw = await request.body()
         headers = dict(request.headers)
-        mode, _ = await run_in_threadpool(receiver_mode, name)
+        # SQLite work off the event loop: a wait for the write lock must not stall the server.
+        mode, rate = await run_in_threadpool(receiver_mode, name)
         if mode == "slow":
             await asyncio.sleep(settings.attempt_timeout + 1)
-        # SQLite work off the event loop: a wait for the write lock must not stall the server.
-        return await run_in_threadpool(record_receipt, name, headers, raw)
+        return await run_in_threadpool(record_receipt, name, mode, rate, headers, raw)
 
-    def record_receipt(name: str, headers: dict[str, str], raw: bytes) -> Response:
-        mode, rate = receiver_mode(name)
+    def record_receipt(
+        name: str, mode: str, rate: float, headers: dict[str, str], raw: bytes
+    ) -> Response:
         verified = _verify_delivery(db, headers, raw)
         status = {"ok": 200, "down": 503, "slow": 200}.get(mode, 200)
         if mode == "flaky":
@@ -816,10 +812,6 @@ def rebase_receivers(db: Database, base: str) -> None:
             new = pattern.sub(base.rstrip("/"), row["url"])
             if new != row["url"]:
                 w.execute("UPDATE endpoints SET url = ? WHERE id = ?", (new, row["id"]))
-
-
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 def _aware(value: datetime) -> datetime:

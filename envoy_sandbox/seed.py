@@ -203,7 +203,6 @@ CALL_STATUSES = ["COMPLETED"] * 10 + [
     "VOICEMAIL",
     "TRANSFERRED",
 ]
-RECEIVERS = ("ok", "flaky", "down")
 # The tab-counts keys, in display order (contract §2.1).
 TAB_KEYS = ["all", "available", "covered", "in_transit", "delivered", "active_escalations",
             "failed_verifications"]  # fmt: skip

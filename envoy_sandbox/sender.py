@@ -21,7 +21,7 @@ import httpx
 from envoy_api.signing import sign
 
 from .config import SandboxSettings
-from .db import Database, dumps, iso, now, now_iso, parse_iso
+from .db import Database, dumps, iso, now, now_iso
 
 log = logging.getLogger("envoy_sandbox.sender")
 
@@ -41,63 +41,36 @@ def active_secrets(row: Any, at: str | None = None) -> list[str]:
     return secrets
 
 
-def emit_event(
-    db: Database,
+def queue_attempt(
+    conn: Any,
+    message_id: str,
+    endpoint_id: str,
     org_id: str,
+    attempt: int,
+    max_attempts: int,
+    created_at: str,
+    due_at: str | None,
     event_type: str,
-    data: dict[str, Any],
-    *,
-    wake: threading.Event | None = None,
-) -> dict[str, Any]:
-    """Create one event and a message (with a first PENDING attempt) per subscribed endpoint.
-
-    ACTIVE and PAUSED endpoints get the message (PAUSED ones hold it until resumed); DISABLED
-    and deleted ones do not.
-    """
-    at = now_iso()
-    event = {"id": new_id("evt"), "type": event_type, "timestamp": at, "data": data}
-    payload = dumps(event)
-    load_id = data.get("load_id") if isinstance(data.get("load_id"), str) else None
-    messages = []
-    with db.write() as w:
-        rows = w.execute(
-            "SELECT id, event_types, status FROM endpoints WHERE org_id = ? AND deleted = 0"
-            " AND status IN ('ACTIVE', 'PAUSED')",
-            (org_id,),
-        ).fetchall()
-        for row in rows:
-            if event_type not in json.loads(row["event_types"]):
-                continue
-            msg_id = new_id("msg")
-            w.execute(
-                "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
-                (msg_id, org_id, row["id"], event_type, load_id, payload, at),
-            )
-            w.execute(
-                "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt, max_attempts,"
-                " status, created_at, due_at, event_type, load_id)"
-                " VALUES (?,?,?,?,1,?,'PENDING',?,?,?,?)",
-                (
-                    new_id("atmp"),
-                    msg_id,
-                    row["id"],
-                    org_id,
-                    _max_attempts(w),
-                    at,
-                    at,
-                    event_type,
-                    load_id,
-                ),
-            )
-            messages.append({"id": msg_id, "endpoint_id": row["id"]})
-    if wake is not None and messages:
-        wake.set()
-    return {"event": event, "messages": messages}
-
-
-def _max_attempts(conn: Any) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'max_attempts'").fetchone()
-    return int(row[0]) if row else 5
+    load_id: str | None,
+) -> None:
+    """Insert a PENDING attempt: the one way a message gets (re)queued."""
+    conn.execute(
+        "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt, max_attempts,"
+        " status, created_at, due_at, event_type, load_id)"
+        " VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?)",
+        (
+            new_id("atmp"),
+            message_id,
+            endpoint_id,
+            org_id,
+            attempt,
+            max_attempts,
+            created_at,
+            due_at,
+            event_type,
+            load_id,
+        ),
+    )
 
 
 class Sender:
@@ -125,13 +98,51 @@ class Sender:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
 
+    def emit(self, org_id: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Create one event and a message (with a first PENDING attempt) per subscribed endpoint.
+
+        ACTIVE and PAUSED endpoints get the message (PAUSED ones hold it until resumed); DISABLED
+        and deleted ones do not.
+        """
+        at = now_iso()
+        event = {"id": new_id("evt"), "type": event_type, "timestamp": at, "data": data}
+        payload = dumps(event)
+        load_id = data.get("load_id") if isinstance(data.get("load_id"), str) else None
+        messages = []
+        with self.db.write() as w:
+            rows = w.execute(
+                "SELECT id, event_types, status FROM endpoints WHERE org_id = ? AND deleted = 0"
+                " AND status IN ('ACTIVE', 'PAUSED')",
+                (org_id,),
+            ).fetchall()
+            for row in rows:
+                if event_type not in json.loads(row["event_types"]):
+                    continue
+                msg_id = new_id("msg")
+                w.execute(
+                    "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+                    (msg_id, org_id, row["id"], event_type, load_id, payload, at),
+                )
+                queue_attempt(
+                    w,
+                    msg_id,
+                    row["id"],
+                    org_id,
+                    1,
+                    self.settings.max_attempts,
+                    at,
+                    at,
+                    event_type,
+                    load_id,
+                )
+                messages.append({"id": msg_id, "endpoint_id": row["id"]})
+        if messages:
+            self.wake.set()
+        return {"event": event, "messages": messages}
+
     def recover(self) -> int:
         """Put attempts a crash left in SENDING back in the queue: no delivery is lost."""
         with self.db.write() as w:
-            w.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('max_attempts', ?)",
-                (str(self.settings.max_attempts),),
-            )
             cur = w.execute(
                 "UPDATE attempts SET status = 'PENDING', due_at = ?, claimed_at = NULL"
                 " WHERE status = 'SENDING'",
@@ -287,22 +298,17 @@ class Sender:
             if cur.rowcount != 1:
                 return status
             if status == "FAILED":
-                w.execute(
-                    "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt,"
-                    " max_attempts, status, created_at, due_at, event_type, load_id)"
-                    " VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?)",
-                    (
-                        new_id("atmp"),
-                        row["message_id"],
-                        row["endpoint_id"],
-                        row["org_id"],
-                        row["attempt"] + 1,
-                        row["max_attempts"],
-                        iso(at),
-                        next_at,
-                        row["event_type"],
-                        row["load_id"],
-                    ),
+                queue_attempt(
+                    w,
+                    row["message_id"],
+                    row["endpoint_id"],
+                    row["org_id"],
+                    row["attempt"] + 1,
+                    row["max_attempts"],
+                    iso(at),
+                    next_at,
+                    row["event_type"],
+                    row["load_id"],
                 )
             elif status == "SUCCEEDED":
                 w.execute(
@@ -329,17 +335,6 @@ class Sender:
                 " WHERE id = ?",
                 (reason, now_iso(), endpoint_id),
             )
-
-    def due_soon(self) -> float | None:
-        """Seconds until the next PENDING attempt is due (for tests and the demo)."""
-        row = (
-            self.db.connect()
-            .execute("SELECT min(due_at) FROM attempts WHERE status = 'PENDING'")
-            .fetchone()
-        )
-        if not row or not row[0]:
-            return None
-        return (parse_iso(row[0]) - now()).total_seconds()
 
 
 def _transport_error(exc: httpx.HTTPError) -> str:

@@ -70,7 +70,7 @@ def start_in_thread(
         if time.monotonic() > deadline:
             raise TimeoutError(f"the sandbox did not start within {startup_timeout:g} s")
         time.sleep(0.02)
-    ticker = Ticker(app.state.db, settings, app.state.sender.wake)
+    ticker = Ticker(app.state.sender)
     if settings.ticker_seconds:
         ticker.start()
 
@@ -91,7 +91,7 @@ def serve(settings: SandboxSettings, host: str, port: int) -> None:
     actual = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     app = create_app(settings, public_base=f"http://{shown}:{actual}")
-    ticker = Ticker(app.state.db, settings, app.state.sender.wake)
+    ticker = Ticker(app.state.sender)
     if settings.ticker_seconds:
         ticker.start()
     print(f"Envoy sandbox: http://{shown}:{actual}/api/v1", flush=True)

@@ -8,15 +8,15 @@ import threading
 import uuid
 from datetime import timedelta
 
-from .config import SandboxSettings
-from .db import Database, dumps, iso, now
+from .db import dumps, iso, now
 from .seed import ORG_A, USER_ID, refresh_tab_counts
-from .sender import emit_event
+from .sender import Sender
 
 
 class Ticker:
-    def __init__(self, db: Database, settings: SandboxSettings, wake: threading.Event) -> None:
-        self.db, self.settings, self.wake = db, settings, wake
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.db, self.settings = sender.db, sender.settings
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-ticker", daemon=True)
         self._rng = random.Random()
@@ -105,8 +105,7 @@ class Ticker:
                 (iso(at), iso(at), load_id),
             )
         base = {"load_id": load_id, "load_number": number}
-        emit_event(
-            self.db,
+        self.sender.emit(
             org_id,
             "call.completed",
             base
@@ -116,14 +115,11 @@ class Ticker:
                 "status": "COMPLETED",
                 "duration_seconds": dur,
             },
-            wake=self.wake,
         )
         if escalate:
-            emit_event(
-                self.db,
+            self.sender.emit(
                 org_id,
                 "escalation.created",
                 base | {"escalation_id": esc["id"], "message": esc["message"]},
-                wake=self.wake,
             )
             refresh_tab_counts(self.db, org_id)

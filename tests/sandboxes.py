@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from envoy_api import EnvoyClient
+from envoy_api import EnvoyClient, Load
 from envoy_sandbox import SandboxSettings, start_in_thread
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 
@@ -20,6 +20,21 @@ FAST: dict[str, Any] = dict(
     attempt_timeout=1.0,
     sender_poll_interval=0.02,
 )
+
+
+# The data of events tests emit themselves: a load the seed does not have (so filters that want
+# a seeded load can tell them apart).
+EVENT_LOAD: dict[str, Any] = {
+    "load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+    "load_number": "LD-TEST-1",
+}
+
+
+def showcase_load(client: EnvoyClient) -> Load:
+    """A seeded load with calls, failed verifications and active escalations."""
+    failing = {x.id for x in client.loads.list(tab="failed_verifications", page_size=100).data}
+    escalated = client.loads.list(tab="active_escalations", page_size=100).data
+    return next(x for x in escalated if x.id in failing and client.loads.calls(x.id))
 
 
 @dataclass

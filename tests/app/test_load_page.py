@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..sandboxes import Sandbox
-from .conftest import download_frame, frame_with, open_load, texts
+from ..sandboxes import Sandbox, showcase_load
+from .conftest import download_frame, frame_with, new_app, open_load, texts
 
 
 def showcase(sb: Sandbox) -> str:
-    """A seeded load with calls, failed verifications and active escalations."""
-    failing = {x.id for x in sb.client.loads.list(tab="failed_verifications", page_size=100).data}
-    escalated = sb.client.loads.list(tab="active_escalations", page_size=100).data
-    return next(x.id for x in escalated if x.id in failing and sb.client.loads.calls(x.id))
+    return showcase_load(sb.client).id
 
 
 def subheaders(at) -> list[str]:  # type: ignore[no-untyped-def]
@@ -99,7 +96,6 @@ def test_requests_run_concurrently(configured: Sandbox) -> None:
 
 def test_401_shows_the_configuration_message(configured: Sandbox, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ENVOY_API_KEY", "envai_live_wrong_key")
-    from .conftest import new_app
 
     at = new_app()
     at.run()
@@ -113,7 +109,6 @@ def test_401_shows_the_configuration_message(configured: Sandbox, monkeypatch) -
 
 def test_unreachable_host_shows_one_message(configured: Sandbox, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ENVOY_BASE_URL", "http://127.0.0.1:9/api/v1")
-    from .conftest import new_app
 
     at = new_app()
     at.run()

@@ -14,13 +14,12 @@ from envoy_sandbox.config import SECOND_ORG_API_KEY
 from envoy_sandbox.seed import ORG_A, ORG_B
 
 from ..helpers import wait_for
-from ..sandboxes import Sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox
 from .conftest import ROOT, frame_with, new_app, open_page, run_app, texts
 
 READER = access.User(email="reader@broker.example", name="Rita Reader", is_admin=False,
                      signed_in=True)  # fmt: skip
 ADMIN = access.User(email="admin@broker.example", name="Ada Admin", is_admin=True, signed_in=True)
-LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-SEC-1"}
 
 
 @pytest.fixture
@@ -115,7 +114,7 @@ def test_a_replay_of_a_delivered_message_needs_a_reason(
     name = configured.new_receiver("ok")
     ep = configured.client.webhooks.create_endpoint(url=configured.receiver_url(name),
                                                     event_types=["load.created"])  # fmt: skip
-    msg = next(m["id"] for m in configured.emit("load.created", LOAD)["messages"]
+    msg = next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
                if m["endpoint_id"] == ep.id)  # fmt: skip
     wait_for(lambda: configured.client.webhooks.list_message_attempts(msg)[-1].status
              == "SUCCEEDED")  # fmt: skip
@@ -155,7 +154,7 @@ def test_payloads_and_api_text_render_as_data(configured: Sandbox) -> None:
         url=configured.receiver_url(configured.new_receiver("down")),
         event_types=["load.created"], description=hostile,
     )  # fmt: skip
-    msg = next(m["id"] for m in configured.emit("load.created", {**LOAD, "note": hostile})[
+    msg = next(m["id"] for m in configured.emit("load.created", {**EVENT_LOAD, "note": hostile})[
         "messages"] if m["endpoint_id"] == ep.id)  # fmt: skip
     at = open_page("pages/deliveries.py", endpoint_id=ep.id, message_id=msg)
     (payload,) = at.json

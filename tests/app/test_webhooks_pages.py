@@ -11,10 +11,8 @@ from components import deliveries
 from envoy_api import DeliveryAttempt
 
 from ..helpers import wait_for
-from ..sandboxes import Sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox
 from .conftest import download_frame, frame_with, open_page, run_app, texts
-
-LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-WH-1"}
 
 
 def everything(at: AppTest) -> str:
@@ -99,7 +97,7 @@ def test_rotate_confirms_then_shows_the_new_secret_once(configured: Sandbox) -> 
     from standardwebhooks.webhooks import Webhook
 
     name = configured.client.webhooks.retrieve_endpoint(ep_id).url.rsplit("/", 1)[-1]
-    msg = next(m["id"] for m in configured.emit("load.created", LOAD)["messages"]
+    msg = next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
                if m["endpoint_id"] == ep_id)  # fmt: skip
     got = wait_for(lambda: [r for r in configured.received(name) if r["webhook_id"] == msg])
     Webhook(secret).verify(got[0]["body"], got[0]["headers"])
@@ -156,7 +154,7 @@ def _dead_messages(sb: Sandbox, count: int) -> tuple[str, str, list[str]]:
     name = sb.new_receiver("down")
     ep = sb.client.webhooks.create_endpoint(url=sb.receiver_url(name),
                                             event_types=["load.created"])  # fmt: skip
-    msgs = [next(m["id"] for m in sb.emit("load.created", LOAD)["messages"]
+    msgs = [next(m["id"] for m in sb.emit("load.created", EVENT_LOAD)["messages"]
                  if m["endpoint_id"] == ep.id) for _ in range(count)]  # fmt: skip
 
     def all_dead() -> bool:

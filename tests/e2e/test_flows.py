@@ -11,10 +11,8 @@ from playwright.sync_api import Page, expect
 from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
-from ..sandboxes import Sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox, showcase_load
 from .conftest import doc_shot, first_column, grid, select_row, settle, wait_until
-
-LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-E2E-1"}
 
 
 def numbers(api: EnvoyClient, **kw: object) -> list[str]:
@@ -64,9 +62,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
 
 
 def _showcase(api: EnvoyClient) -> tuple[str, str]:
-    failing = {x.id for x in api.loads.list(tab="failed_verifications", page_size=100).data}
-    load = next(x for x in api.loads.list(tab="active_escalations", page_size=100).data
-                if x.id in failing)  # fmt: skip
+    load = showcase_load(api)
     return load.id, load.load_number
 
 
@@ -165,7 +161,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     name = sandbox.new_receiver("down")
     ep = api.webhooks.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
                                       description="e2e down")  # fmt: skip
-    msgs = [next(m["id"] for m in sandbox.emit("load.created", LOAD)["messages"]
+    msgs = [next(m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
                  if m["endpoint_id"] == ep.id) for _ in range(3)]  # fmt: skip
     wait_for(lambda: all(api.webhooks.list_message_attempts(m)[-1].status == "DEAD"
                          for m in msgs), timeout=30)  # fmt: skip

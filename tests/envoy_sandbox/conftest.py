@@ -1,3 +1,3 @@
-from ..sandboxes import FAST, Sandbox, make_sandbox
+from ..sandboxes import EVENT_LOAD, FAST, Sandbox, make_sandbox
 
-__all__ = ["FAST", "Sandbox", "make_sandbox"]
+__all__ = ["EVENT_LOAD", "FAST", "Sandbox", "make_sandbox"]

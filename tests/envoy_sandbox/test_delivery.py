@@ -14,9 +14,7 @@ from envoy_api import DeliveryAttempt, EnvoyClient, NotFoundError
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 
 from ..helpers import wait_for
-from .conftest import Sandbox, make_sandbox
-
-LOAD = {"load_id": "load_0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "load_number": "LD-TEST-1"}
+from .conftest import EVENT_LOAD, Sandbox, make_sandbox
 
 
 def register(sb: Sandbox, receiver: str, types: list[str] | None = None) -> tuple[str, str]:
@@ -46,7 +44,7 @@ def test_delivery_verifies_with_standardwebhooks(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("ok")
     ep_id, secret = register(sandbox, name)
     sandbox.client.webhooks.update_endpoint(ep_id, headers={"X-Broker": "acme"})
-    emitted = sandbox.emit("load.created", LOAD)
+    emitted = sandbox.emit("load.created", EVENT_LOAD)
     msg = message_for(emitted, ep_id)
     rows = settled(sandbox, msg, "SUCCEEDED")
     assert rows[-1].response_status_code == 200 and rows[-1].delivered_at is not None
@@ -55,7 +53,7 @@ def test_delivery_verifies_with_standardwebhooks(sandbox: Sandbox) -> None:
     assert got["verified"] and got["webhook_id"] == msg
     assert got["headers"]["x-broker"] == "acme"  # the endpoint's custom headers
     body = json.loads(got["body"])
-    assert set(body) == {"id", "type", "timestamp", "data"} and body["data"] == LOAD
+    assert set(body) == {"id", "type", "timestamp", "data"} and body["data"] == EVENT_LOAD
     assert body["id"].startswith("evt_") and body["type"] == "load.created"
     assert Webhook(secret).verify(got["body"], got["headers"]) == body
 
@@ -64,7 +62,7 @@ def test_rotation_signs_with_both_secrets(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("ok")
     ep_id, old = register(sandbox, name)
     new = sandbox.client.webhooks.rotate_secret(ep_id).signing_secret.get_secret_value()
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     settled(sandbox, msg, "SUCCEEDED")
     (got,) = sandbox.received(name)
     sigs = got["headers"]["webhook-signature"].split()
@@ -77,7 +75,7 @@ def test_failed_then_succeeded(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("flaky")
     sandbox.set_receiver(name, "flaky", rate=1.0)  # fails every time until healed
     ep_id, _ = register(sandbox, name)
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     wait_for(lambda: any(a.status == "FAILED" for a in attempts_of(sandbox, msg)), what="FAILED")
     sandbox.set_receiver(name, "flaky", rate=0.0)
     rows = settled(sandbox, msg, "SUCCEEDED")
@@ -90,7 +88,7 @@ def test_failed_then_succeeded(sandbox: Sandbox) -> None:
 def test_down_receiver_ends_dead_after_five(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     rows = settled(sandbox, msg, "DEAD")
     assert [a.status for a in rows] == ["FAILED"] * 4 + ["DEAD"]
     assert all(a.max_attempts == 5 and a.response_status_code == 503 for a in rows)
@@ -102,7 +100,7 @@ def test_connection_refused_is_recorded(sandbox: Sandbox) -> None:
     ep = sandbox.client.webhooks.create_endpoint(
         url="http://127.0.0.1:9/unreachable", event_types=["load.created"]
     )
-    msg = message_for(sandbox.emit("load.created", LOAD), ep.id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep.id)
     rows = wait_for(lambda: [a for a in attempts_of(sandbox, msg) if a.status == "FAILED"])
     assert rows[0].error_message and rows[0].response_status_code is None
     sandbox.client.webhooks.delete_endpoint(ep.id)
@@ -111,7 +109,7 @@ def test_connection_refused_is_recorded(sandbox: Sandbox) -> None:
 def test_replay_dead_after_receiver_heals(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     settled(sandbox, msg, "DEAD")
     sandbox.set_receiver(name, "ok")
     summary = sandbox.client.webhooks.replay(msg, endpoint_id=ep_id)
@@ -128,7 +126,7 @@ def test_replay_dead_after_receiver_heals(sandbox: Sandbox) -> None:
 def test_concurrent_replays_queue_one(sandbox: Sandbox, replays: int) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     settled(sandbox, msg, "DEAD")
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")  # hold the replay PENDING
     with ThreadPoolExecutor(min(replays, 25)) as pool:
@@ -145,7 +143,7 @@ def test_concurrent_replays_queue_one(sandbox: Sandbox, replays: int) -> None:
 def test_replay_of_failed_sends_now_without_new_row(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
-    msg = message_for(sandbox.emit("load.created", LOAD), ep_id)
+    msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     wait_for(lambda: any(a.status == "FAILED" for a in attempts_of(sandbox, msg)))
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")
     # An attempt claimed before the pause still finishes; wait until the retry it queued is held.
@@ -164,7 +162,7 @@ def test_pause_holds_and_resume_delivers(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("ok")
     ep_id, _ = register(sandbox, name)
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")
-    emitted = [sandbox.emit("load.created", LOAD) for _ in range(3)]
+    emitted = [sandbox.emit("load.created", EVENT_LOAD) for _ in range(3)]
     msgs = [message_for(e, ep_id) for e in emitted]
     held = sandbox.client.webhooks.list_endpoint_attempts(ep_id)
     assert held.pagination.total_count == 3 and {a.status for a in held.data} == {"PENDING"}
@@ -179,7 +177,7 @@ def test_delete_stops_pending_retries(sandbox: Sandbox) -> None:
     name = sandbox.new_receiver("down")
     ep_id, _ = register(sandbox, name)
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")
-    sandbox.emit("load.created", LOAD)
+    sandbox.emit("load.created", EVENT_LOAD)
     sandbox.client.webhooks.delete_endpoint(ep_id)
     with pytest.raises(NotFoundError):
         sandbox.client.webhooks.list_endpoint_attempts(ep_id)
@@ -187,7 +185,7 @@ def test_delete_stops_pending_retries(sandbox: Sandbox) -> None:
     # nothing is left queued for the deleted endpoint
     other = sandbox.new_receiver("ok")
     ep2, _ = register(sandbox, other)
-    msg2 = message_for(sandbox.emit("load.created", LOAD), ep2)
+    msg2 = message_for(sandbox.emit("load.created", EVENT_LOAD), ep2)
     settled(sandbox, msg2, "SUCCEEDED")  # the sender went round at least once since the delete
     assert sandbox.received(name) == []
     sandbox.client.webhooks.delete_endpoint(ep2)
@@ -199,10 +197,12 @@ def test_disabled_endpoint_gets_no_messages(tmp_path: Path) -> None:
         name = sb.new_receiver("down")
         ep_id, _ = register(sb, name)
         for _ in range(2):
-            settled(sb, message_for(sb.emit("load.created", LOAD), ep_id), "DEAD")
+            settled(sb, message_for(sb.emit("load.created", EVENT_LOAD), ep_id), "DEAD")
         ep = sb.client.webhooks.retrieve_endpoint(ep_id)
         assert ep.status == "DISABLED" and ep.disabled_reason and "HTTP 503" in ep.disabled_reason
-        assert all(m["endpoint_id"] != ep_id for m in sb.emit("load.created", LOAD)["messages"])
+        assert all(
+            m["endpoint_id"] != ep_id for m in sb.emit("load.created", EVENT_LOAD)["messages"]
+        )
         again = sb.client.webhooks.update_endpoint(ep_id, status="ACTIVE")
         assert again.status == "ACTIVE" and again.disabled_reason is None
     finally:
@@ -212,7 +212,7 @@ def test_disabled_endpoint_gets_no_messages(tmp_path: Path) -> None:
 def test_tenant_events_stay_in_their_organization(sandbox: Sandbox) -> None:
     ours = sandbox.new_receiver("ok")
     ep_id, _ = register(sandbox, ours)
-    emitted = sandbox.emit("load.created", LOAD, key=SECOND_ORG_API_KEY)
+    emitted = sandbox.emit("load.created", EVENT_LOAD, key=SECOND_ORG_API_KEY)
     assert emitted["messages"] and all(m["endpoint_id"] != ep_id for m in emitted["messages"])
     theirs = emitted["messages"][0]["id"]
     with pytest.raises(NotFoundError):
@@ -227,7 +227,7 @@ def test_sending_row_is_delivered_after_restart(tmp_path: Path) -> None:
     name = sb.new_receiver("ok")
     ep_id, _ = register(sb, name)
     sb.client.webhooks.update_endpoint(ep_id, status="PAUSED")
-    msg = message_for(sb.emit("load.created", LOAD), ep_id)
+    msg = message_for(sb.emit("load.created", EVENT_LOAD), ep_id)
     stop()
     # Simulate a crash mid-send: the row was claimed (SENDING) and never finished.
     db = sqlite3.connect(tmp_path / "sandbox.db")
