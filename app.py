@@ -1,26 +1,27 @@
-"""Envoy Support Console: the router.
+"""Envoy Support Console: the frame around every page.
 
-Each page draws the shared sidebar itself (components.shell), including the navigation links, so
-a deep link that reaches a page directly looks the same as one routed through here.
+Page config, the navigation menu and the sidebar (connection, organization, user, Refresh data,
+when data was fetched) are drawn here, once, before the chosen page runs; a page module holds
+only its own content and reads its context from ``components.frame``.
+
+Page scripts are named differently from their URL paths (``pages/load_detail.py`` is served at
+``/load``): Streamlit serves a ``pages/`` script whose stem equals the requested path without
+this file until some session has run it since the server started, so this naming sends every
+listed URL through the frame, cold or warm.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components.shell import PAGES
+from components import frame, nav
 
-st.navigation(
-    [
-        st.Page(
-            path,
-            title=title,
-            icon=icon,
-            url_path=url,
-            default=url == "",
-            visibility="visible" if listed else "hidden",
-        )
-        for path, title, icon, url, listed in PAGES
-    ],
-    position="hidden",
-).run()
+st.set_page_config(
+    page_title="Envoy Support Console", page_icon=":material/support_agent:", layout="wide"
+)
+page = st.navigation(nav.pages(), position="sidebar")
+frame.start()
+try:
+    page.run()
+finally:
+    frame.finish()

@@ -9,7 +9,7 @@ import pandas as pd
 
 from envoy_api import Call
 
-from .deliveries import STATUS_COLORS
+from .rules import STATUS_COLORS
 
 
 def call_activity(calls: Sequence[Call]) -> alt.Chart:

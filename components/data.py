@@ -12,7 +12,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,7 @@ from envoy_api import (
     WebhookEndpoint,
     WebhookEndpointWithSecret,
 )
+from envoy_api.client import WebhooksResource
 
 from . import deliveries
 from .connection import Connection, client_for
@@ -44,16 +46,23 @@ LARGE_EXPORT = 2_000  # rows: a bigger CSV export asks before it starts
 # One bounded pool for the whole server process: a page's concurrent requests and exports.
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="envoy-fetch")
 _CONNECTIONS: dict[str, Connection] = {}
+_GENERATIONS: dict[tuple[str, str | None], int] = {}
 _LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Ctx:
-    """What a cache entry is keyed by, besides the call's own arguments."""
+    """What a cache entry is keyed by, besides the call's own arguments.
+
+    ``generation`` counts the changes made through this console to this credential's and
+    organization's webhooks: a change bumps it, so the reads it made stale are fetched anew for
+    every agent of that credential and organization, and nobody else's cache is touched.
+    """
 
     fingerprint: str
     organization_id: str | None
     nonce: int = 0
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,9 +106,23 @@ def _record(fetched: Fetched[T]) -> T:
 # ---- cached reads ----
 
 
-@st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
-def _tab_counts(ctx: Ctx) -> Fetched[TabCounts]:
-    return Fetched(client(ctx).loads.tab_counts(), _now())
+@dataclass(frozen=True)
+class LoadsView:
+    """The tab counts and one page of a tab, fetched together so they never disagree."""
+
+    counts: TabCounts
+    page: PageResult[Load]
+
+
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+def _loads_view(
+    ctx: Ctx, tab: str, search: str | None, page: int, page_size: int
+) -> Fetched[LoadsView]:
+    api = client(ctx).loads
+    counts = _POOL.submit(api.tab_counts)
+    rows = api.list(tab=None if tab == "all" else tab, search=search, page=page,
+                    page_size=page_size)  # fmt: skip
+    return Fetched(LoadsView(counts.result(), PageResult(rows.data, rows.pagination)), _now())
 
 
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
@@ -130,8 +153,9 @@ def _escalations(ctx: Ctx, load_id: str) -> Fetched[list[Escalation]]:
     return Fetched(client(ctx).loads.active_escalations(load_id), _now())
 
 
-def tab_counts(ctx: Ctx) -> TabCounts:
-    return _record(_tab_counts(ctx))
+def loads_view(ctx: Ctx, *, tab: str, search: str, page: int, page_size: int) -> LoadsView:
+    """Tab counts and a page of ``tab`` as one snapshot (tab "all" lists every load)."""
+    return _record(_loads_view(ctx, tab, search or None, page, page_size))
 
 
 def loads_page(
@@ -276,6 +300,7 @@ def _load_attempts(ctx: Ctx, endpoint_id: str, load_id: str) -> Fetched[list[Del
 def endpoints(ctx: Ctx, *, must_include: str | None = None) -> list[WebhookEndpoint]:
     """The organization's endpoints; refetched once if ``must_include`` is not among the cached
     ones (a deep link to an endpoint created since the list was cached)."""
+    ctx = _fresh(ctx)
     result = _record(_endpoints(ctx))
     if must_include and all(ep.id != must_include for ep in result):
         _endpoints.clear(ctx)
@@ -290,11 +315,12 @@ def event_types(ctx: Ctx) -> list[EventType]:
 def attempts_page(
     ctx: Ctx, flt: AttemptFilter, page: int, page_size: int
 ) -> PageResult[DeliveryAttempt]:
-    return _record(_attempts_page(ctx, flt, page, page_size))
+    return _record(_attempts_page(_fresh(ctx), flt, page, page_size))
 
 
 def message_attempts(ctx: Ctx, message_id: str, *, fresh: bool = False) -> list[DeliveryAttempt]:
     """Every attempt of a message; ``fresh`` skips the cache (the live view after a replay)."""
+    ctx = _fresh(ctx)
     if fresh:
         _message_attempts.clear(ctx, message_id)
     return _record(_message_attempts(ctx, message_id))
@@ -303,6 +329,7 @@ def message_attempts(ctx: Ctx, message_id: str, *, fresh: bool = False) -> list[
 def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[Any]]:
     """Health of several endpoints, one request each, concurrently, cached for the hour."""
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0).isoformat()
+    ctx = _fresh(ctx)
     futures = {e: submit(_health, ctx, e, hour) for e in endpoint_ids}
     return {e: _outcome(f) for e, f in futures.items()}
 
@@ -310,6 +337,7 @@ def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[
 def load_messages(ctx: Ctx, load_id: str) -> tuple[list[deliveries.MessageState], list[str]]:
     """Messages about one load across every endpoint (their newest status), and any errors."""
     eps = endpoints(ctx)
+    ctx = _fresh(ctx)
     futures = [submit(_load_attempts, ctx, ep.id, load_id) for ep in eps]
     attempts: list[DeliveryAttempt] = []
     problems: list[str] = []
@@ -367,53 +395,56 @@ def attempt_sample(
     ctx: Ctx, flt: AttemptFilter, max_pages: int = 5
 ) -> tuple[list[DeliveryAttempt], bool]:
     """The newest ``max_pages`` pages of a filter, cached (for charts)."""
-    return _record(_attempt_sample(ctx, flt, max_pages))
+    return _record(_attempt_sample(_fresh(ctx), flt, max_pages))
 
 
-# ---- writes: never cached; each clears the reads it affects ----
+# ---- writes: never cached; each makes stale what it changed, for this credential and org ----
 
 
-def _changed() -> None:
-    for fn in (
-        _endpoints,
-        _attempts_page,
-        _message_attempts,
-        _health,
-        _load_attempts,
-        _attempt_sample,
-    ):
-        fn.clear()
+def _fresh(ctx: Ctx) -> Ctx:
+    """``ctx`` at the current generation of its credential's and organization's webhooks."""
+    return replace(ctx, generation=_GENERATIONS.get((ctx.fingerprint, ctx.organization_id), 0))
+
+
+def _changed(ctx: Ctx) -> None:
+    key = (ctx.fingerprint, ctx.organization_id)
+    with _LOCK:
+        _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
+
+
+@contextmanager
+def _changing(ctx: Ctx) -> Iterator[WebhooksResource]:
+    """The webhooks API for one write; what it touched is stale afterwards, even when it failed
+    (a timeout may still have changed something)."""
+    try:
+        yield client(ctx).webhooks
+    finally:
+        _changed(ctx)
 
 
 def create_endpoint(ctx: Ctx, **fields: Any) -> WebhookEndpointWithSecret:
-    result = client(ctx).webhooks.create_endpoint(**fields)
-    _changed()
-    return result
+    with _changing(ctx) as api:
+        return api.create_endpoint(**fields)
 
 
 def update_endpoint(ctx: Ctx, endpoint_id: str, **fields: Any) -> WebhookEndpoint:
-    result = client(ctx).webhooks.update_endpoint(endpoint_id, **fields)
-    _changed()
-    return result
+    with _changing(ctx) as api:
+        return api.update_endpoint(endpoint_id, **fields)
 
 
 def delete_endpoint(ctx: Ctx, endpoint_id: str) -> None:
-    client(ctx).webhooks.delete_endpoint(endpoint_id)
-    _changed()
+    with _changing(ctx) as api:
+        api.delete_endpoint(endpoint_id)
 
 
 def rotate_secret(ctx: Ctx, endpoint_id: str) -> WebhookEndpointWithSecret:
-    result = client(ctx).webhooks.rotate_secret(endpoint_id)
-    _changed()
-    return result
+    with _changing(ctx) as api:
+        return api.rotate_secret(endpoint_id)
 
 
 def replay(ctx: Ctx, message_id: str, endpoint_id: str) -> MessageSummary:
-    result = client(ctx).webhooks.replay(message_id, endpoint_id=endpoint_id)
-    _message_attempts.clear(ctx, message_id)
-    for fn in (_attempts_page, _health, _load_attempts, _attempt_sample):
-        fn.clear()
-    return result
+    with _changing(ctx) as api:
+        return api.replay(message_id, endpoint_id=endpoint_id)
 
 
 def send_test_event(
@@ -430,6 +461,6 @@ def send_test_event(
         from envoy_api.errors import make_status_error
 
         raise make_status_error(response)
-    _changed()
+    _changed(ctx)
     result: dict[str, Any] = response.json()
     return result

@@ -13,15 +13,7 @@ import pandas as pd
 
 from envoy_api import DeliveryAttempt
 
-TERMINAL = {"SUCCEEDED", "FAILED", "DEAD"}
-REPLAYABLE = {"FAILED", "DEAD"}
-STATUS_COLORS = {
-    "SUCCEEDED": "#2e7d32",
-    "FAILED": "#f9a825",
-    "DEAD": "#c62828",
-    "PENDING": "#1565c0",
-    "SENDING": "#6a1b9a",
-}
+from .rules import REPLAYABLE, TERMINAL, Replay, needs_recovery, replay_rule
 
 
 @dataclass(frozen=True)
@@ -41,8 +33,11 @@ class MessageState:
 
     @property
     def needs_recovery(self) -> bool:
-        """DEAD or FAILED, or waiting on a retry after a failure."""
-        return self.status in REPLAYABLE or (self.status == "PENDING" and self.had_failure)
+        return needs_recovery(self.status, self.had_failure)
+
+    @property
+    def replay(self) -> Replay:
+        return replay_rule(self.status, self.had_failure)
 
     @property
     def label(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from envoy_api._ids import check_event_types, check_url
+from envoy_api.ids import check_event_types, check_url
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 RESERVED = {

@@ -7,7 +7,7 @@ import streamlit as st
 from .markup import md
 
 
-@st.dialog("Signing secret", width="large")
+@st.dialog("Signing secret", width="large", on_dismiss="rerun")
 def show_secret(secret: str, endpoint_url: str, note: str = "") -> None:
     """Show ``secret`` with a copy button; it is not kept anywhere once the dialog closes."""
     st.warning(

@@ -34,7 +34,6 @@ def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
             "Equipment": load.equipment_type or "",
             "Posted rate": load.posted_rate,
             "Updated": load.updated_at,
-            "Open": f"load?load_id={load.id}",
             "id": load.id,
         }
         for load in loads
@@ -49,7 +48,6 @@ def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
         "Equipment",
         "Posted rate",
         "Updated",
-        "Open",
         "id",
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -172,7 +170,3 @@ def datetime_columns(frame: pd.DataFrame) -> dict[str, object]:
         for name in frame.columns
         if pd.api.types.is_datetime64_any_dtype(frame[name])
     }
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()

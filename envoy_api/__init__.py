@@ -3,7 +3,7 @@
 No Streamlit here: the dashboard's cached data layer wraps this package.
 """
 
-from . import signing
+from . import ids, signing
 from .client import DEFAULT_BASE_URL, NOT_GIVEN, ClientSettings, EnvoyClient, NotGiven
 from .errors import (
     APIConnectionError,
@@ -92,5 +92,6 @@ __all__ = [
     "UnprocessableEntityError",
     "WebhookEndpoint",
     "WebhookEndpointWithSecret",
+    "ids",
     "signing",
 ]

@@ -20,7 +20,7 @@ from typing import Any, Final, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from . import _ids
+from . import ids
 from .errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -132,7 +132,7 @@ class EnvoyClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if organization_id:
-            organization_id = _ids.check_id(organization_id, "org")
+            organization_id = ids.check_id(organization_id, "org")
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self.settings = ClientSettings(
@@ -353,24 +353,24 @@ class LoadsResource:
 
     def retrieve(self, load_id: str) -> Load:
         """One load by id."""
-        load_id = _ids.check_id(load_id, "load")
+        load_id = ids.check_id(load_id, "load")
         return self._client._parse(Load, self._client._request("GET", f"loads/{load_id}"))
 
     def calls(self, load_id: str) -> builtins.list[Call]:
         """Every call on the load, newest first."""
-        load_id = _ids.check_id(load_id, "load")
+        load_id = ids.check_id(load_id, "load")
         body = self._client._request("GET", f"loads/{load_id}/calls")
         return self._client._parse_list(Call, body)
 
     def failed_verifications(self, load_id: str) -> builtins.list[CarrierVerification]:
         """The load's failed carrier verifications, newest first."""
-        load_id = _ids.check_id(load_id, "load")
+        load_id = ids.check_id(load_id, "load")
         body = self._client._request("GET", f"loads/{load_id}/verifications")
         return self._client._parse_list(CarrierVerification, body)
 
     def active_escalations(self, load_id: str) -> builtins.list[Escalation]:
         """The load's ACTIVE escalations, newest first."""
-        load_id = _ids.check_id(load_id, "load")
+        load_id = ids.check_id(load_id, "load")
         body = self._client._request("GET", f"loads/{load_id}/escalations")
         return self._client._parse_list(Escalation, body)
 
@@ -401,8 +401,8 @@ class WebhooksResource:
     ) -> WebhookEndpointWithSecret:
         """Register an endpoint; the response carries the signing secret, this once only."""
         payload: dict[str, Any] = {
-            "url": _ids.check_url(url),
-            "event_types": _ids.check_event_types(event_types),
+            "url": ids.check_url(url),
+            "event_types": ids.check_event_types(event_types),
         }
         if description is not None:
             payload["description"] = description
@@ -413,7 +413,7 @@ class WebhooksResource:
 
     def retrieve_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
         """One endpoint (never with its secret)."""
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         body = self._client._request("GET", f"webhooks/endpoints/{endpoint_id}")
         return self._client._parse(WebhookEndpoint, body)
 
@@ -428,12 +428,12 @@ class WebhooksResource:
         status: str | NotGiven = NOT_GIVEN,
     ) -> WebhookEndpoint:
         """Change only the fields passed: ``description=None`` clears it, omitting it leaves it."""
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         payload: dict[str, Any] = {}
         if not isinstance(url, NotGiven):
-            payload["url"] = _ids.check_url(url)
+            payload["url"] = ids.check_url(url)
         if not isinstance(event_types, NotGiven):
-            payload["event_types"] = _ids.check_event_types(event_types)
+            payload["event_types"] = ids.check_event_types(event_types)
         if not isinstance(description, NotGiven):
             payload["description"] = description
         if not isinstance(headers, NotGiven):
@@ -449,12 +449,12 @@ class WebhooksResource:
 
     def delete_endpoint(self, endpoint_id: str) -> None:
         """Delete an endpoint; its pending retries are cancelled."""
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         self._client._request("DELETE", f"webhooks/endpoints/{endpoint_id}")
 
     def rotate_secret(self, endpoint_id: str) -> WebhookEndpointWithSecret:
         """A new signing secret; the old one keeps signing for 24 hours."""
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         body = self._client._request(
             "POST", f"webhooks/endpoints/{endpoint_id}/rotate-secret", json_body={}
         )
@@ -473,12 +473,12 @@ class WebhooksResource:
         page_size: int = 20,
     ) -> Page[DeliveryAttempt]:
         """Delivery attempts for one endpoint, newest first, with the contract's filters."""
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         statuses = [status] if isinstance(status, str) else list(status or [])
         params: dict[str, Any] = {
             "status": statuses or None,
             "event_type": event_type or None,
-            "load_id": _ids.check_id(load_id, "load") if load_id else None,
+            "load_id": ids.check_id(load_id, "load") if load_id else None,
             "since": _iso(since),
             "until": _iso(until),
         }
@@ -487,14 +487,14 @@ class WebhooksResource:
 
     def list_message_attempts(self, message_id: str) -> list[DeliveryAttempt]:
         """Every attempt of one message, oldest first."""
-        message_id = _ids.check_id(message_id, "msg")
+        message_id = ids.check_id(message_id, "msg")
         body = self._client._request("GET", f"webhooks/messages/{message_id}/attempts")
         return self._client._parse_list(DeliveryAttempt, body)
 
     def replay(self, message_id: str, *, endpoint_id: str) -> MessageSummary:
         """Queue the message again (same ``webhook-id``); a replay already pending queues none."""
-        message_id = _ids.check_id(message_id, "msg")
-        endpoint_id = _ids.check_id(endpoint_id, "ep")
+        message_id = ids.check_id(message_id, "msg")
+        endpoint_id = ids.check_id(endpoint_id, "ep")
         body = self._client._request(
             "POST",
             f"webhooks/messages/{message_id}/replay",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.concurrency import run_in_threadpool
 
 from envoy_api import models as m
-from envoy_api._ids import check_url
+from envoy_api.ids import check_url
 from envoy_api.signing import generate_secret, verify
 
 from . import auth, seed

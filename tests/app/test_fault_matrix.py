@@ -1,7 +1,7 @@
 """The fault matrix: every page × every failure the API can throw at it.
 
 Each cell: the page renders without an exception, shows messages that name the cause and the
-next step, and keeps the sidebar (the way to every other page) standing. Data-shape faults
+next step, and keeps the frame (menu and sidebar) standing. Data-shape faults
 (unknown enum values, extra fields, missing optional fields) show no error at all. The results
 table is written to test-artifacts/fault-matrix.md and printed at the end of the run.
 """
@@ -52,11 +52,11 @@ def pages(sb: Sandbox) -> dict[str, tuple[str | None, dict[str, str]]]:
     msg = c.webhooks.list_endpoint_attempts(ep.id).data[0].message_id
     return {
         "Loads": (None, {}),
-        "Load": ("pages/load.py", {"load_id": load}),
-        "Endpoints": ("pages/webhooks.py", {}),
-        "Deliveries": ("pages/deliveries.py", {"endpoint_id": ep.id, "window": "all"}),
-        "Message": ("pages/deliveries.py", {"endpoint_id": ep.id, "message_id": msg}),
-        "Event types": ("pages/event_types.py", {}),
+        "Load": ("pages/load_detail.py", {"load_id": load}),
+        "Endpoints": ("pages/webhook_endpoints.py", {}),
+        "Deliveries": ("pages/delivery_log.py", {"endpoint_id": ep.id, "window": "all"}),
+        "Message": ("pages/delivery_log.py", {"endpoint_id": ep.id, "message_id": msg}),
+        "Event types": ("pages/event_catalogue.py", {}),
     }
 
 
@@ -90,12 +90,12 @@ def test_page_survives_fault(
     configured.clear_faults()
     assert not at.exception, [e.value for e in at.exception]
     errors = [str(e.value) for e in [*at.error, *at.warning]]
-    links = [p.proto.label for p in at.sidebar.get("page_link")]
+    frame = [b.label for b in at.sidebar.button]
     if fault == "refused":
         # no connection at all: one message, and the page does not pretend otherwise
         assert len(errors) >= 1
     else:
-        assert "Loads" in links and "Deliveries" in links, links  # the way elsewhere stands
+        assert "Refresh data" in frame, frame  # the frame (menu, sidebar) stands
     if fault in SHAPE_ONLY:
         assert not errors, errors
         outcome = "renders, no error"
@@ -111,7 +111,7 @@ def test_page_survives_fault(
 def test_register_form_keeps_input_when_the_api_fails(configured: Sandbox) -> None:
     at = new_app()
     at.run()
-    at.switch_page("pages/webhooks.py")
+    at.switch_page("pages/webhook_endpoints.py")
     at.run()
     for status in (401, 422, 429, 500, 503):
         configured.fault(route="/webhooks/endpoints", method="POST", status=status)

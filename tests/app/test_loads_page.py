@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components import data
+from components.markup import md
 
 from ..sandboxes import Sandbox
 from .conftest import download_frame, new_app, run_app, texts
@@ -83,7 +84,7 @@ def test_empty_state(configured: Sandbox) -> None:
     at = new_app()
     at.query_params["q"] = "no-such-load-anywhere"
     run_app(at)
-    assert "No loads match “no-such-load-anywhere”" in texts(at)
+    assert f"No loads match “{md('no-such-load-anywhere')}”" in texts(at)  # shown as text
     assert not at.dataframe
 
 

@@ -12,14 +12,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import audit, charts, data, deliveries, errors, shell, tables
+from components import audit, charts, data, deliveries, errors, frame, nav, tables, ui
 from components.markup import md
 from envoy_api import EnvoyError, Load, NotFoundError
-from envoy_api._ids import check_id
+from envoy_api.ids import check_id
 
-ctx = shell.setup()
-me = shell.user()
-st.page_link("pages/loads.py", label="Back to loads", icon=":material/arrow_back:")
+ctx = frame.ctx()
+me = frame.user()
+# Back to the list as the agent left it (the browser's Back does the same from history).
+nav.link(nav.LOADS, "Back to loads", ":material/arrow_back:",
+         **st.session_state.get("_loads_last_view", {}))  # fmt: skip
 
 raw_id = (st.query_params.get("load_id") or "").strip()
 if not raw_id:
@@ -108,24 +110,17 @@ def section(
         st.subheader(title)
         errors.show(outcome.error, title.lower())  # type: ignore[arg-type]
         return
-    frame = frame_of(outcome.value)
-    st.subheader(f"{title} · {len(frame)}")
-    if frame.empty:
+    table = frame_of(outcome.value)
+    st.subheader(f"{title} · {len(table)}")
+    if table.empty:
         st.caption(empty)
         return
     if extra:
         extra(outcome.value)
     st.dataframe(
-        frame, hide_index=True, key=f"{key}_table", column_config=tables.datetime_columns(frame)
+        table, hide_index=True, key=f"{key}_table", column_config=tables.datetime_columns(table)
     )
-    st.download_button(
-        f"Download {title.lower()} (CSV)",
-        tables.to_csv(frame),
-        file_name=f"{key}-{load_id}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-    )
+    ui.csv_download(table, f"Download {title.lower()} (CSV)", f"{key}-{load_id}.csv", f"{key}_csv")
 
 
 if detail.load.ok and detail.load.value is not None:
@@ -174,13 +169,13 @@ def webhooks_section() -> None:
     if not states:
         st.caption("No webhook messages mention this load.")
         return
-    frame = deliveries.messages_frame(states, names)
-    frame["Open"] = [
-        f"deliveries?endpoint_id={e}&message_id={m}"
-        for e, m in zip(frame["Endpoint id"], frame["Message id"], strict=True)
+    table = deliveries.messages_frame(states, names)
+    table["Open"] = [
+        nav.href(nav.DELIVERIES, endpoint_id=e, message_id=m)
+        for e, m in zip(table["Endpoint id"], table["Message id"], strict=True)
     ]
     st.dataframe(
-        frame,
+        table,
         hide_index=True,
         key="webhooks_table",
         column_order=[
@@ -194,17 +189,13 @@ def webhooks_section() -> None:
         ],
         column_config={
             "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
-            **tables.datetime_columns(frame),
+            **tables.datetime_columns(table),
         },
     )
-    st.download_button(
-        "Download webhooks (CSV)",
-        tables.to_csv(frame.drop(columns=["Open"])),
-        file_name=f"webhooks-{load_id}.csv",
-        mime="text/csv",
-        key="webhooks_csv",
-        icon=":material/download:",
-    )
+    ui.csv_download(
+        table.drop(columns=["Open"]), "Download webhooks (CSV)", f"webhooks-{load_id}.csv",
+        "webhooks_csv",
+    )  # fmt: skip
     by_id = {s.message_id: s for s in states}
     left, right = st.columns([3, 1])
     chosen = left.selectbox(
@@ -217,19 +208,17 @@ def webhooks_section() -> None:
         ),
     )
     state = by_id[chosen]
-    needs_reason = state.status == "SUCCEEDED"
+    rule = state.replay
+    if rule.note:
+        st.caption(rule.note)
     reason = ""
-    if needs_reason:
-        reason = st.text_input(
-            "Reason (required: it was delivered, the receiver will get it twice)",
-            key="load_replay_reason",
-        ).strip()
-    busy = state.status in ("PENDING", "SENDING") and not state.had_failure
+    if rule.needs_reason:
+        reason = st.text_input("Reason (required)", key="load_replay_reason").strip()
     if right.button(
         "Replay",
         key="load_replay",
         icon=":material/replay:",
-        disabled=busy or (needs_reason and not reason),
+        disabled=not rule.allowed or (rule.needs_reason and not reason),
     ):
         try:
             target = {"message_id": state.message_id, "endpoint_id": state.endpoint_id}
@@ -249,4 +238,3 @@ def webhooks_section() -> None:
 
 
 webhooks_section()
-shell.finish()

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import audit, shell
+from components import audit, nav, ui
 
-shell.setup()
 st.title("Activity")
 st.caption(
     f"Every change made through this console: who, when, what, why and how it ended. "
@@ -19,16 +18,25 @@ st.caption(
 rows = audit.entries()
 if not rows:
     st.info("No changes recorded yet.", icon=":material/history:")
-    shell.finish()
     st.stop()
 
 frame = pd.DataFrame(rows)
 frame["at"] = pd.to_datetime(frame["at"], utc=True)
+ACTION = nav.Bound(
+    "act_actions", "action", list[str](), lambda t: [a for a in t.split(",") if a in audit.ACTIONS],
+    ",".join,
+)  # fmt: skip
+ACTOR = nav.Bound("act_actor", "who", "", lambda t: t.strip()[:200])
+OUTCOME = nav.Bound("act_outcome", "outcome", "Any", nav.one_of(["Any", "ok", "failed"]))
+WINDOW = nav.Bound("act_window", "window", "7d", nav.one_of(["24h", "7d", "30d", "all"]))
+changed = nav.store_all(ACTION, ACTOR, OUTCOME, WINDOW)
+for bound in (ACTION, ACTOR, OUTCOME, WINDOW):
+    bound.load()
 cols = st.columns([3, 2, 2, 2])
-actions = cols[0].multiselect("Action", audit.ACTIONS, key="act_actions")
-actor = cols[1].text_input("Who (contains)", key="act_actor").strip().lower()
-outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key="act_outcome")
-window = cols[3].selectbox("Window", ["24h", "7d", "30d", "all"], index=1, key="act_window")
+actions = cols[0].multiselect("Action", audit.ACTIONS, key=ACTION.key, on_change=changed)
+actor = cols[1].text_input("Who (contains)", key=ACTOR.key, on_change=changed).strip().lower()
+outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key=OUTCOME.key, on_change=changed)
+window = cols[3].selectbox("Window", ["24h", "7d", "30d", "all"], key=WINDOW.key, on_change=changed)
 if actions:
     frame = frame[frame["action"].isin(actions)]
 if actor:
@@ -59,12 +67,4 @@ st.dataframe(
     column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
 )
 st.caption(f"{len(shown):,} of {len(rows):,} records")
-st.download_button(
-    "Download activity (CSV)",
-    shown.to_csv(index=False),
-    file_name="console-activity.csv",
-    mime="text/csv",
-    key="activity_csv",
-    icon=":material/download:",
-)
-shell.finish()
+ui.csv_download(shown, "Download activity (CSV)", "console-activity.csv", "activity_csv")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import access, audit, data, errors, shell
+from components import access, audit, data, errors, frame, ui
 from envoy_api import EnvoyError
 
-ctx = shell.setup()
-me = shell.user()
+ctx = frame.ctx()
+me = frame.user()
 st.title("Event types")
 st.caption("What Envoy can send, the shape of each event's data, and which endpoints get it.")
 
@@ -22,7 +22,7 @@ except EnvoyError as exc:
     st.stop()
 
 subscribers = {t.name: [ep for ep in endpoints if t.name in ep.event_types] for t in catalogue}
-frame = pd.DataFrame(
+table = pd.DataFrame(
     [
         {
             "Event type": t.name,
@@ -33,15 +33,8 @@ frame = pd.DataFrame(
         for t in catalogue
     ]
 )
-st.dataframe(frame, hide_index=True, key="event_types_table")
-st.download_button(
-    "Download the catalogue (CSV)",
-    frame.to_csv(index=False),
-    file_name="event-types.csv",
-    mime="text/csv",
-    key="event_types_csv",
-    icon=":material/download:",
-)
+st.dataframe(table, hide_index=True, key="event_types_table")
+ui.csv_download(table, "Download the catalogue (CSV)", "event-types.csv", "event_types_csv")
 
 st.subheader("Payload schemas")
 for t in catalogue:
@@ -49,7 +42,7 @@ for t in catalogue:
         st.write(t.description or "")
         st.json(t.payload_schema or {}, expanded=2)
 
-sandbox_root = st.session_state.get("_sandbox_root")
+sandbox_root = frame.current().connection.sandbox_root
 if sandbox_root:
     st.subheader("Send a test event")
     st.caption("Sandbox only: emits the event to every subscribed endpoint of this organization.")
@@ -86,4 +79,3 @@ if sandbox_root:
         else:
             n = len(result.get("messages", []))
             st.success(f"Sent {event_type}: {n} message(s) queued.", icon=":material/send:")
-shell.finish()

@@ -7,13 +7,26 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from components import access, audit, bulk, charts, data, deliveries, errors, shell, tables
+from components import (
+    access,
+    audit,
+    bulk,
+    charts,
+    data,
+    deliveries,
+    errors,
+    frame,
+    nav,
+    rules,
+    tables,
+    ui,
+)
 from components.markup import md
-from envoy_api import AttemptStatus, DeliveryAttempt, EnvoyError, NotFoundError
-from envoy_api._ids import check_id
+from envoy_api import DeliveryAttempt, EnvoyError, NotFoundError
+from envoy_api.ids import check_id
 
-ctx = shell.setup()
-me = shell.user()
+ctx = frame.ctx()
+me = frame.user()
 params = st.query_params
 WINDOWS = {
     "1h": timedelta(hours=1),
@@ -22,7 +35,14 @@ WINDOWS = {
     "all": None,
 }
 WINDOW_LABELS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days", "all": "All time"}
-STATUSES = [s.value for s in AttemptStatus]
+LIST_PARAMS = ("endpoint_id", "status", "type", "window", "load", "page")
+
+
+def list_params() -> dict[str, str]:
+    """The endpoint list's view as the URL names it (a message's URL carries it too, so leaving
+    the message lands on the list as it was)."""
+    return {k: params[k] for k in LIST_PARAMS if params.get(k)}
+
 
 try:
     endpoints = data.endpoints(ctx, must_include=st.query_params.get("endpoint_id"))
@@ -66,20 +86,13 @@ def message_view(message_id: str) -> None:
         f"{md(_endpoint_name(endpoint_id))}"
     )
     links = st.columns(3)
-    links[0].page_link(
-        "pages/deliveries.py",
-        label="All deliveries of this endpoint",
-        icon=":material/arrow_back:",
-        query_params={"endpoint_id": endpoint_id},
-    )
+    back = {**list_params(), "endpoint_id": endpoint_id}
+    nav.link(nav.DELIVERIES, "All deliveries of this endpoint", ":material/arrow_back:",
+             links[0], **back)  # fmt: skip
     if payload and payload.load_id:
-        links[1].page_link(
-            "pages/load.py",
-            label=f"Load {payload.load_number or payload.load_id}",
-            icon=":material/local_shipping:",
-            query_params={"load_id": payload.load_id},
-        )
-    replay_panel(message_id, endpoint_id, latest)
+        label = f"Load {md(payload.load_number or payload.load_id)}"
+        nav.link(nav.LOAD, label, ":material/local_shipping:", links[1], load_id=payload.load_id)
+    replay_panel(message_id, endpoint_id, attempts)
     live_attempts(message_id)
     st.subheader("Payload")
     st.caption("Exactly what was sent (the body of every attempt; same webhook-id each time).")
@@ -90,31 +103,26 @@ def _in_flight_key(message_id: str) -> str:
     return f"replay_inflight:{message_id}"
 
 
-def replay_panel(message_id: str, endpoint_id: str, latest: DeliveryAttempt) -> None:
+def replay_panel(message_id: str, endpoint_id: str, attempts: list[DeliveryAttempt]) -> None:
     key = _in_flight_key(message_id)
-    in_flight = key in st.session_state or latest.status in ("PENDING", "SENDING")
+    latest = attempts[-1]
+    rule = deliveries.message_states(attempts)[0].replay
+    watching = key in st.session_state
     st.subheader("Replay")
-    disabled = in_flight
+    if rule.note:
+        (st.warning if rule.warn else st.caption)(rule.note)
     reason: str | None = None
-    if latest.status == "SUCCEEDED":
-        st.warning(
-            "This message was delivered. Replaying sends it again: the receiver gets it twice, "
-            "with the same webhook-id.",
-            icon=":material/content_copy:",
-        )
+    if rule.needs_reason:
         reason = st.text_input(
             "Reason (required)",
             key=f"replay_reason:{message_id}",
             placeholder="e.g. broker lost it in their queue, ticket #1234",
         ).strip()
-        disabled = disabled or not reason
-    elif latest.status not in ("FAILED", "DEAD"):
-        st.caption("A delivery of this message is queued or in flight; replay when it ends.")
     clicked = st.button(
-        "Replay now" if not in_flight else "Replay in flight…",
+        "Replay in flight…" if watching else "Replay now",
         key=f"replay:{message_id}",
         type="primary",
-        disabled=disabled,
+        disabled=watching or not rule.allowed or (rule.needs_reason and not reason),
         icon=":material/replay:",
     )
     if clicked:
@@ -146,7 +154,7 @@ def live_attempts(message_id: str) -> None:
         st.subheader(f"Attempts · {len(attempts)}")
         if wanted is not None:
             mine = [a for a in attempts if a.attempt >= wanted]
-            if mine and mine[-1].status in deliveries.TERMINAL:
+            if mine and mine[-1].status in rules.TERMINAL:
                 st.session_state.pop(key, None)
                 st.toast(f"Replay finished: {mine[-1].status}", icon=":material/done_all:")
                 st.rerun()
@@ -202,87 +210,97 @@ def resolve_load(text: str) -> tuple[str | None, str | None]:
     return exact[0].id, None
 
 
-def endpoint_view(endpoint_id: str) -> None:
-    ep = by_id.get(endpoint_id)
-    if ep is None:
-        st.warning("That endpoint does not exist (any more) in this organization.")
-        return
-    st.title("Deliveries")
-    st.markdown(f"**{md(ep.url)}** · {md(ep.description or '')} · :blue-badge[{md(ep.status)}]")
-    st.page_link(
-        "pages/webhooks.py",
-        label="Manage this endpoint",
-        icon=":material/settings:",
-        query_params={"endpoint_id": ep.id},
-    )
+def _statuses(text: str) -> list[str] | None:
+    return [x for x in text.split(",") if x in rules.STATUSES]
 
-    # The URL decides a filter whenever its widget has no state (first visit, or back from
-    # another view: Streamlit drops the state of widgets a run did not draw).
-    window = params.get("window", "24h")
-    from_url = {
-        "dl_status": [s for s in params.get("status", "").split(",") if s in STATUSES],
-        "dl_type": params.get("type") or "Any",
-        "dl_window": window if window in WINDOWS else "24h",
-        "dl_load": params.get("load", ""),
-    }
-    for key, value in from_url.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
+
+PAGE = nav.Bound("dl_page", "page", 1, nav.positive_int)
+
+
+def filters(endpoint_id: str) -> data.AttemptFilter | None:
+    """The filter widgets, bound to the URL; None (and a message) when the load is unknown."""
     names = ["Any", *[t.name for t in data.event_types(ctx)]]
-    if st.session_state.dl_type not in names:
-        st.session_state.dl_type = "Any"
+    status = nav.Bound("dl_status", "status", list[str](), _statuses, ",".join)
+    kind = nav.Bound("dl_type", "type", "Any", nav.one_of(names))
+    window_ = nav.Bound("dl_window", "window", "24h", nav.one_of(list(WINDOWS)))
+    load = nav.Bound("dl_load", "load", "", lambda t: t.strip()[:200])
+    changed = nav.store_all(status, kind, window_, load, reset=(PAGE,))
+    for bound in (status, kind, window_, load, PAGE):
+        bound.load()
     cols = st.columns([3, 2, 2, 2])
-    statuses = cols[0].multiselect("Status", STATUSES, key="dl_status")
-    event_type = cols[1].selectbox("Event type", names, key="dl_type")
+    statuses = cols[0].multiselect("Status", rules.STATUSES, key=status.key, on_change=changed)
+    event_type = cols[1].selectbox("Event type", names, key=kind.key, on_change=changed)
     window = cols[2].selectbox(
-        "Window", list(WINDOWS), key="dl_window", format_func=WINDOW_LABELS.__getitem__
+        "Window",
+        list(WINDOWS),
+        key=window_.key,
+        format_func=WINDOW_LABELS.__getitem__,
+        on_change=changed,
     )
-    load_text = cols[3].text_input("Load number or id", key="dl_load")
-
-    wanted = {
-        "endpoint_id": ep.id,
-        "status": ",".join(statuses),
-        "type": "" if event_type == "Any" else event_type,
-        "window": "" if window == "24h" else window,
-        "load": load_text.strip(),
-    }
-    wanted = {k: v for k, v in wanted.items() if v}
-    if dict(params) != wanted:
-        params.from_dict(wanted)
-
+    load_text = cols[3].text_input("Load number or id", key=load.key, on_change=changed)
     load_id, problem = resolve_load(load_text)
     if problem:
         st.warning(problem, icon=":material/search_off:")
-        return
-    flt = data.AttemptFilter(
-        endpoint_id=ep.id,
+        return None
+    return data.AttemptFilter(
+        endpoint_id=endpoint_id,
         statuses=tuple(statuses),
         event_type=None if event_type == "Any" else event_type,
         load_id=load_id,
         since=_window_since(window),
     )
-    pager_key = f"dl_page:{hash(flt)}"
-    page_no = st.session_state.get(pager_key, 1)
+
+
+def endpoint_view(endpoint_id: str) -> None:
+    ep = by_id[endpoint_id]
+    st.title("Deliveries")
+    st.markdown(f"**{md(ep.url)}** · {md(ep.description or '')} · :blue-badge[{md(ep.status)}]")
+    nav.link(nav.WEBHOOKS, "Manage this endpoint", ":material/settings:", endpoint_id=ep.id)
+    flt = filters(ep.id)
+    if flt is None:
+        return
+    total = attempts_table(flt)
+    if not total:
+        return
+    with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
+        sample, complete = data.attempt_sample(ctx, flt)
+        st.altair_chart(
+            charts.delivery_outcomes(deliveries.attempts_frame(sample)), width="stretch"
+        )
+        if not complete:
+            st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
+    export_panel(flt, total)
+    bulk_panel(flt)
+
+
+def attempts_table(flt: data.AttemptFilter) -> int:
+    """One page of the filter's attempts, a row opening its message; returns the total."""
+    page_no = st.session_state[PAGE.key]
     try:
         with st.spinner("Loading attempts…"):
             result = data.attempts_page(ctx, flt, page_no, 50)
+            pages = max(result.pagination.total_pages, 1)
+            if page_no > pages:  # fewer attempts than when the link was made: the last page
+                page_no = st.session_state[PAGE.key] = pages
+                nav.write(PAGE, pages)
+                result = data.attempts_page(ctx, flt, page_no, 50)
     except EnvoyError as exc:
         errors.show(exc, "the delivery attempts")
-        return
+        return 0
     total = result.pagination.total_count
     if not total:
         st.info("No delivery attempts match these filters.", icon=":material/filter_alt_off:")
-        return
-
-    frame = deliveries.attempts_frame(result.items)
-    frame["Open"] = [f"deliveries?endpoint_id={ep.id}&message_id={m}" for m in frame["Message id"]]
+        return 0
+    table = deliveries.attempts_frame(result.items)
+    table["Open"] = [nav.href(nav.DELIVERIES, **list_params(), message_id=m)
+                     for m in table["Message id"]]  # fmt: skip
     event = st.dataframe(
-        frame,
+        table,
         hide_index=True,
         key="attempts_table",
         on_select="rerun",
         selection_mode="single-row",
-        column_order=[c for c in frame.columns if c not in ("Message id", "Attempt id")],
+        column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
         column_config={
             "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
             "Created": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
@@ -291,32 +309,17 @@ def endpoint_view(endpoint_id: str) -> None:
     )
     selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
     if selected:
-        st.switch_page(
-            "pages/deliveries.py",
-            query_params={
-                "endpoint_id": ep.id,
-                "message_id": frame.iloc[selected[0]]["Message id"],
-            },
+        nav.switch(
+            nav.DELIVERIES, **list_params(), message_id=table.iloc[selected[0]]["Message id"]
         )
-    pages = max(result.pagination.total_pages, 1)
     info, pager = st.columns([2, 3])
     info.caption(
         f"Page {page_no} of {pages} · {total:,} attempts · newest first · "
         "select a row to open its message"
     )
     with pager:
-        st.pagination(num_pages=pages, default=min(page_no, pages), key=pager_key)
-
-    with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
-        sample, complete = data.attempt_sample(ctx, flt)
-        st.altair_chart(
-            charts.delivery_outcomes(deliveries.attempts_frame(sample)), width="stretch"
-        )
-        if not complete:
-            st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
-
-    export_panel(flt, total)
-    bulk_panel(flt)
+        st.pagination(num_pages=pages, key=PAGE.key, on_change=PAGE.store)
+    return total
 
 
 def export_panel(flt: data.AttemptFilter, total: int) -> None:
@@ -325,13 +328,13 @@ def export_panel(flt: data.AttemptFilter, total: int) -> None:
         key = ("dl_export", flt, payloads)
         ready = st.session_state.get("dl_export")
         if ready and ready["key"] == key:
-            st.download_button(
-                f"Download {ready['count']:,} attempts (CSV)",
+            if not ready["complete"]:
+                st.warning("Only the newest 10,000 attempts were exported; narrow the filters.")
+            ui.csv_download(
                 ready["csv"],
-                file_name=f"deliveries-{flt.endpoint_id}.csv",
-                mime="text/csv",
-                key="dl_csv",
-                icon=":material/download:",
+                f"Download {ready['count']:,} attempts (CSV)",
+                f"deliveries-{flt.endpoint_id}.csv",
+                "dl_csv",
             )
             return
         if st.button("Prepare CSV", key="dl_export_start"):
@@ -341,14 +344,13 @@ def export_panel(flt: data.AttemptFilter, total: int) -> None:
                 except EnvoyError as exc:
                     errors.show(exc, "the export")
                     return
-            frame = deliveries.attempts_frame(rows, payloads=payloads)
+            table = deliveries.attempts_frame(rows, payloads=payloads)
             st.session_state.dl_export = {
                 "key": key,
                 "count": len(rows),
-                "csv": frame.to_csv(index=False).encode(),
+                "complete": complete,
+                "csv": table.to_csv(index=False).encode(),
             }
-            if not complete:
-                st.warning("Only the newest 10,000 attempts were exported; narrow the filters.")
             st.rerun()
 
 
@@ -471,7 +473,9 @@ else:
     st.title("Deliveries")
     if endpoint_param:
         st.warning(
-            f"No endpoint {endpoint_param[:80]} in this organization.", icon=":material/search_off:"
+            f"No endpoint {md(endpoint_param[:80])} in this organization (it may have been "
+            "deleted, or belong to another organization).",
+            icon=":material/search_off:",
         )
     if not endpoints:
         st.info("No webhook endpoints yet: register one on the Webhooks page.")
@@ -485,6 +489,5 @@ else:
             key="dl_pick",
         )
         if choice:
-            params.from_dict({"endpoint_id": choice})
+            nav.set_params(endpoint_id=choice)
             st.rerun()
-shell.finish()

@@ -8,14 +8,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import access, audit, data, errors, forms, shell
+from components import access, audit, data, errors, forms, frame, nav, ui
 from components.markup import md
 from components.secret_dialog import show_secret
 from components.tables import age
 from envoy_api import EnvoyError, WebhookEndpoint
 
-ctx = shell.setup()
-me = shell.user()
+ctx = frame.ctx()
+me = frame.user()
+REGISTER_KEYS = ("reg_url", "reg_types", "reg_description", "reg_headers")
+REGISTERED = "_wh_registered"  # set after a registration: empty the form on the next run
 admin = access.can(me, "change")
 locked = None if admin else access.denied("register, edit, pause, rotate or delete endpoints")
 
@@ -63,7 +65,7 @@ def endpoints_frame() -> pd.DataFrame:
             "Last success": None,
             "Failing streak": None,
             "Next retry": None,
-            "Deliveries": f"deliveries?endpoint_id={ep.id}",
+            "Deliveries": nav.href(nav.DELIVERIES, endpoint_id=ep.id),
             "id": ep.id,
         }
         if h.ok and h.value is not None:
@@ -80,9 +82,9 @@ def endpoints_frame() -> pd.DataFrame:
 
 
 if endpoints:
-    frame = endpoints_frame()
+    table = endpoints_frame()
     st.dataframe(
-        frame,
+        table,
         hide_index=True,
         key="endpoints_table",
         column_order=[
@@ -105,13 +107,11 @@ if endpoints:
             ),
         },
     )
-    st.download_button(
+    ui.csv_download(
+        table.drop(columns=["Deliveries"]),
         "Download endpoints (CSV)",
-        frame.drop(columns=["Deliveries"]).to_csv(index=False),
-        file_name="webhook-endpoints.csv",
-        mime="text/csv",
-        key="endpoints_csv",
-        icon=":material/download:",
+        "webhook-endpoints.csv",
+        "endpoints_csv",
     )
 else:
     st.info("No webhook endpoints yet. Register one below.", icon=":material/webhook:")
@@ -119,6 +119,9 @@ else:
 
 # ---- register ----
 
+if st.session_state.pop(REGISTERED, False):  # the form empties once the secret was seen
+    for key in REGISTER_KEYS:
+        st.session_state.pop(key, None)
 with st.expander("Register an endpoint", icon=":material/add:", expanded=not endpoints):
     with st.form("register_form", clear_on_submit=False):
         url = st.text_input(
@@ -147,31 +150,38 @@ with st.expander("Register an endpoint", icon=":material/add:", expanded=not end
             errors.show(exc, "the new endpoint")  # the form keeps what was typed
         else:
             st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
+            st.session_state[REGISTERED] = True
+            st.query_params["endpoint_id"] = created.id  # selected once the dialog closes
             show_secret(created.signing_secret.get_secret_value(), created.url)
+            st.stop()  # the list on this run predates the new endpoint; the next run has it
 
 
 # ---- manage one endpoint ----
 
 if not endpoints:
-    shell.finish()
     st.stop()
 
 st.subheader("Manage an endpoint")
 by_id = {ep.id: ep for ep in endpoints}
-# A link with ?endpoint_id= selects that endpoint; picking another one updates the link.
+# The URL's endpoint_id is the selection; without a valid one, the first endpoint.
 wanted = st.query_params.get("endpoint_id")
-if wanted in by_id and st.session_state.get("_wh_linked") != wanted:
-    st.session_state.manage_endpoint = st.session_state._wh_linked = wanted
-if st.session_state.get("manage_endpoint") not in by_id:
-    st.session_state.pop("manage_endpoint", None)
+endpoint_id = wanted if wanted in by_id else endpoints[0].id
+if wanted and wanted != endpoint_id:
+    st.warning(
+        f"No endpoint {md(wanted[:80])} in this organization (it may have been deleted); "
+        "showing the first one.",
+        icon=":material/search_off:",
+    )
+if wanted != endpoint_id:
+    st.query_params["endpoint_id"] = endpoint_id
+st.session_state.manage_endpoint = endpoint_id
 
 
 def _link_choice() -> None:
-    chosen = st.session_state.manage_endpoint
-    st.query_params["endpoint_id"] = st.session_state._wh_linked = chosen
+    st.query_params["endpoint_id"] = st.session_state.manage_endpoint
 
 
-endpoint_id = st.selectbox(
+st.selectbox(
     "Endpoint",
     list(by_id),
     key="manage_endpoint",
@@ -179,12 +189,7 @@ endpoint_id = st.selectbox(
     on_change=_link_choice,
 )
 ep = by_id[endpoint_id]
-st.page_link(
-    "pages/deliveries.py",
-    label="Open its deliveries",
-    icon=":material/send:",
-    query_params={"endpoint_id": ep.id},
-)
+nav.link(nav.DELIVERIES, "Open its deliveries", ":material/send:", endpoint_id=ep.id)
 
 actions = st.columns(3)
 if ep.status == "ACTIVE":
@@ -266,8 +271,13 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
             errors.show(exc, "the endpoint")
             return
         _close_dialog()
-        st.session_state.pop("manage_endpoint", None)
         st.session_state.pop("delete_confirm_url", None)
+        # The selection moves to an endpoint that still exists (or none), and so does the link.
+        rest = [e.id for e in endpoints if e.id != endpoint.id]
+        if rest:
+            st.query_params["endpoint_id"] = rest[0]
+        else:
+            del st.query_params["endpoint_id"]
         st.toast(f"Deleted {md(endpoint.url)}", icon=":material/delete:")
         st.rerun()
 
@@ -314,5 +324,4 @@ if saved:
         st.toast("Saved", icon=":material/check_circle:")
         st.rerun()
 
-st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {ep.status}")
-shell.finish()
+st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(ep.status)}")

@@ -1,0 +1,149 @@
+"""The frame around every page, drawn once by ``app.py``: the sidebar (connection, organization,
+user, Refresh data, when data was fetched) and the context a page reads its data through.
+
+The organization selector lives here, before the page runs, so Streamlit gives it one identity
+on every page (a widget's identity includes the page it is drawn on). Its value is the URL's
+``org`` parameter: a reload, a pasted link and every in-app link keep it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from . import access, connection, data, errors, nav
+from .markup import md
+
+_STATE = "_frame"
+_SLOT = "_fetched_slot"
+ORG_KEY = "organization"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the frame resolved for this run: the page reads it through ``ctx()``/``user()``."""
+
+    ctx: data.Ctx
+    user: access.User
+    connection: connection.Connection
+
+
+def start() -> Frame:
+    """Resolve user and connection, draw the sidebar; stops the run when the page cannot run."""
+    st.session_state.pop(_STATE, None)
+    st.session_state["_fetched_at"] = []
+    user = access.current_user()  # asks to sign in first when [auth] is configured
+    try:
+        conn = connection.resolve_connection()
+    except Exception as exc:  # misconfiguration, or a sandbox that cannot start: say the fix
+        st.title("Envoy Support Console")
+        errors.show(exc, "the connection")
+        st.stop()
+    with st.sidebar:
+        icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
+        label = conn.label if conn.kind == "sandbox" else md(conn.label)
+        st.caption(f"{icon} Connected to **{label}**")
+        org_id, refused = _organization(conn)
+        _whoami(user)
+        if st.button(
+            "Refresh data", icon=":material/refresh:", width="stretch", key="refresh_data"
+        ):
+            st.session_state["_refresh_nonce"] = st.session_state.get("_refresh_nonce", 0) + 1
+        st.session_state[_SLOT] = st.empty()
+    if refused is not None:
+        _refuse_organization(refused, conn)
+    frame = Frame(
+        data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0)), user, conn
+    )
+    st.session_state[_STATE] = frame
+    return frame
+
+
+def current() -> Frame:
+    """This run's frame. A page run without ``app.py`` (possible only for a cold deep link to a
+    script's own stem, before any session ran ``app.py``) is sent through the frame."""
+    frame = st.session_state.get(_STATE)
+    if not isinstance(frame, Frame):
+        st.switch_page("app.py")  # raises: the run restarts through the frame
+    return frame
+
+
+def ctx() -> data.Ctx:
+    return current().ctx
+
+
+def user() -> access.User:
+    return current().user
+
+
+def _organization(conn: connection.Connection) -> tuple[str | None, str | None]:
+    """(the organization for this run, an organization the URL named that this agent cannot
+    use). The URL's ``org`` wins; without one the session's choice (or the first) is written
+    into the URL."""
+    ids = [o.id for o in conn.organizations]
+    if not ids:
+        return None, None  # a key bound to one organization the console does not know by id
+    wanted = st.query_params.get(nav.ORG_PARAM)
+    if wanted is not None and wanted not in ids:
+        return None, wanted
+    if wanted is not None:
+        st.session_state[ORG_KEY] = wanted
+    elif st.session_state.get(ORG_KEY) not in ids:
+        st.session_state[ORG_KEY] = ids[0]
+    names = {o.id: o.name for o in conn.organizations}
+    if len(ids) > 1:
+        st.selectbox(
+            "Organization",
+            ids,
+            format_func=lambda i: names[i],
+            key=ORG_KEY,
+            on_change=_switch_organization,
+            help="Sent to Envoy as X-Organization-ID. Part of every link you copy.",
+        )
+    else:
+        st.caption(f"Organization: {md(names[ids[0]])}")
+    chosen: str = st.session_state[ORG_KEY]
+    if wanted != chosen:
+        st.query_params[nav.ORG_PARAM] = chosen
+    return chosen, None
+
+
+def _switch_organization() -> None:
+    # Another customer's view starts afresh: ids and filters of the old one mean nothing there.
+    st.query_params.from_dict({nav.ORG_PARAM: st.session_state[ORG_KEY]})
+
+
+def _refuse_organization(wanted: str, conn: connection.Connection) -> None:
+    st.error(
+        f"This link is for organization “{md(wanted[:80])}”, which this console cannot open "
+        "with its credentials. Nothing from it is shown. Ask for a link in one of your "
+        "organizations, or continue in one below.",
+        icon=":material/domain_disabled:",
+    )
+    for org in conn.organizations:
+        st.page_link(
+            nav.LOADS.path, label=f"Continue in {org.name}", query_params={nav.ORG_PARAM: org.id}
+        )
+    st.stop()
+
+
+def _whoami(user: access.User) -> None:
+    if not user.signed_in:
+        st.caption(":material/person: Local single user: no sign-in configured")
+        return
+    role = "admin" if user.is_admin else "read and replay"
+    st.caption(f":material/person: {md(user.name)} ({role})")
+    st.button("Sign out", on_click=st.logout, key="sign_out")
+
+
+def finish() -> None:
+    """Say in the sidebar when the oldest data on screen was fetched."""
+    times = st.session_state.get("_fetched_at") or []
+    slot = st.session_state.get(_SLOT)
+    if not times or slot is None:
+        return
+    oldest = min(times)
+    ago = int((datetime.now(UTC) - oldest).total_seconds())
+    slot.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S} UTC); cached up to {data.TTL} s.")

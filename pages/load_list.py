@@ -1,0 +1,158 @@
+"""Loads: tab counts as tabs, a searchable server-side-paged table, open a load, CSV export.
+
+The view (tab, search, page, page size) is the URL's: a reload, a pasted link and the browser's
+Back/Forward land on it; opening a load and coming back restores it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import data, errors, frame, nav, tables, ui
+from components.markup import md
+from envoy_api import EnvoyError
+
+PAGE_SIZES = [20, 50, 100]
+LAST_VIEW = "_loads_last_view"  # the list as the agent left it, for "Back to loads"
+
+ctx = frame.ctx()
+st.title("Loads")
+
+TAB = nav.Bound("loads_tab", "tab", "all", nav.text)
+SEARCH = nav.Bound("loads_q", "q", "", lambda t: t.strip()[:200])
+SIZE = nav.Bound(
+    "loads_size", "size", PAGE_SIZES[0], lambda t: int(t) if t in ("50", "100") else None
+)
+PAGE = nav.Bound("loads_page", "page", 1, nav.positive_int)
+new_view = nav.store_all(TAB, SEARCH, SIZE, reset=(PAGE,))
+
+
+def fetch(tab: str, search: str, page: int, size: int) -> data.LoadsView:
+    return data.loads_view(ctx, tab=tab, search=search, page=page, page_size=size)
+
+
+try:
+    with st.spinner("Loading loads…"):
+        tab, search, size, page_no = TAB.load(), SEARCH.load(), SIZE.load(), PAGE.load()
+        view = fetch(tab, search, page_no, size)
+        keys = view.counts.keys() or ["all"]
+        if tab not in keys:  # a tab this API does not have: show its first one
+            tab = keys[0]
+            nav.write(TAB, tab)
+            st.session_state[TAB.key] = tab
+            view = fetch(tab, search, page_no, size)
+        pages = max(view.page.pagination.total_pages, 1)
+        if page_no > pages:  # the view shrank since the link was made: its last page
+            page_no = pages
+            nav.write(PAGE, page_no)
+            st.session_state[PAGE.key] = page_no
+            view = fetch(tab, search, page_no, size)
+except EnvoyError as exc:
+    errors.show(exc, "the loads list")
+    st.stop()
+
+counts = view.counts
+st.segmented_control(
+    "Tab",
+    keys,
+    format_func=lambda k: f"{counts.label(k)} · {counts[k]:,}" if k in counts else k,
+    key=TAB.key,
+    required=True,
+    on_change=new_view,
+    label_visibility="collapsed",
+    width="stretch",
+)
+left, right = st.columns([4, 1])
+left.text_input(
+    "Search",
+    key=SEARCH.key,
+    placeholder="Load number, customer, carrier or city",
+    on_change=new_view,
+    label_visibility="collapsed",
+)
+right.selectbox(
+    "Rows per page",
+    PAGE_SIZES,
+    key=SIZE.key,
+    on_change=new_view,
+    label_visibility="collapsed",
+    format_func=lambda n: f"{n} per page",
+)
+st.session_state[LAST_VIEW] = {k: v for k, v in st.query_params.items() if k != nav.ORG_PARAM}
+
+total = view.page.pagination.total_count
+if total == 0:
+    what = f" “{search}”" if search else ""
+    st.info(
+        f"No loads match{md(what)} in {counts.label(tab)}. Clear the search or pick another tab.",
+        icon=":material/search_off:",
+    )
+    st.stop()
+
+frame_ = tables.loads_frame(view.page.items)
+frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
+event = st.dataframe(
+    frame_,
+    key="loads_table",
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    column_order=[c for c in frame_.columns if c != "id"],
+    height=min(len(frame_), 25) * 35 + 38,
+    column_config={
+        "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
+        "Posted rate": st.column_config.NumberColumn(format="dollar"),
+        "First pickup": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
+        "Updated": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
+    },
+)
+selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
+if selected:
+    nav.switch(nav.LOAD, load_id=str(frame_.iloc[selected[0]]["id"]))
+
+info, pager = st.columns([2, 3])
+info.caption(
+    f"Page {page_no} of {pages} · {total:,} loads · newest update first · select a row to open it"
+)
+with pager:
+    st.pagination(num_pages=pages, key=PAGE.key, on_change=PAGE.store, max_visible_pages=7)
+
+# ---- CSV export of the whole view ----
+
+view_key = (ctx, tab, search)
+export = st.session_state.get("loads_export")
+with st.expander(f"Export all {total:,} loads of this view to CSV", icon=":material/download:"):
+    if export and export["view"] == view_key:
+        ui.csv_download(
+            export["csv"],
+            f"Download {export['count']:,} loads (CSV)",
+            f"loads-{tab}{'-' + search if search else ''}.csv",
+            "loads_csv",
+        )
+    else:
+        if total > data.LARGE_EXPORT:
+            st.warning(
+                f"This fetches {-(-total // 100):,} pages for {total:,} loads and may take a "
+                "while. Narrow the view with a tab or a search to export less.",
+                icon=":material/warning:",
+            )
+        label = "Start the export" if total > data.LARGE_EXPORT else "Prepare CSV"
+        if st.button(label, key="loads_export_start", icon=":material/table_view:"):
+            bar = st.progress(0.0, text="Fetching page 1…")
+            rows = []
+            try:
+                for items, done, total_pages in data.iter_all_loads(
+                    ctx, tab=None if tab == "all" else tab, search=search or None
+                ):
+                    rows += items
+                    bar.progress(done / total_pages, text=f"Fetched page {done} of {total_pages}")
+            except EnvoyError as exc:
+                errors.show(exc, "the export")
+            else:
+                bar.empty()
+                st.session_state.loads_export = {
+                    "view": view_key,
+                    "csv": tables.loads_frame(rows).to_csv(index=False).encode(),
+                    "count": len(rows),
+                }
+                st.rerun()
