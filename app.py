@@ -4,10 +4,11 @@ Page config, the navigation menu and the sidebar (connection, organization, user
 when data was fetched) are drawn here, once, before the chosen page runs; a page module holds
 only its own content and reads its context from ``components.frame``.
 
-Page scripts are named differently from their URL paths (``pages/load_detail.py`` is served at
-``/load``): Streamlit serves a ``pages/`` script whose stem equals the requested path without
-this file until some session has run it since the server started, so this naming sends every
-listed URL through the frame, cold or warm.
+The page scripts live in ``views/``, not ``pages/``: while a ``pages/`` folder exists, Streamlit
+serves the first requests after a server start the old way (a script whose stem equals the
+path runs without this file; any other path shows "Page not found" before falling back here).
+Without one, every URL goes through the frame, cold or warm. Their stems also differ from their
+URL paths (``views/load_detail.py`` is served at ``/load``), so neither quirk can come back.
 """
 
 from __future__ import annotations

@@ -154,12 +154,12 @@ def warm_rerun(box: Box) -> Result:
     message_id = client.webhooks.list_endpoint_attempts(endpoint.id).data[0].message_id
     pages: list[tuple[str, str | None, dict[str, str]]] = [
         ("Loads", None, {}),
-        ("Load", "pages/load_detail.py", {"load_id": load_id}),
-        ("Webhook endpoints", "pages/webhook_endpoints.py", {}),
-        ("Deliveries", "pages/delivery_log.py", {"endpoint_id": endpoint.id}),
-        ("Message", "pages/delivery_log.py", {"endpoint_id": endpoint.id,
+        ("Load", "views/load_detail.py", {"load_id": load_id}),
+        ("Webhook endpoints", "views/webhook_endpoints.py", {}),
+        ("Deliveries", "views/delivery_log.py", {"endpoint_id": endpoint.id}),
+        ("Message", "views/delivery_log.py", {"endpoint_id": endpoint.id,
                                             "message_id": message_id}),
-        ("Event types", "pages/event_catalogue.py", {}),
+        ("Event types", "views/event_catalogue.py", {}),
     ]  # fmt: skip
     counts = {}
     with console_env(box):
@@ -233,7 +233,7 @@ def endpoint_health(box: Box, endpoints: int) -> Result:
     with console_env(box):
         clear_caches()
         box.reset_stats()
-        at = app_page("pages/webhook_endpoints.py")
+        at = app_page("views/webhook_endpoints.py")
         route = "GET /api/v1/webhooks/endpoints/{endpoint_id}/messages"
         first = box.stats().get(route, 0)
         box.reset_stats()
@@ -289,7 +289,7 @@ def memory(box: Box, loads: int) -> Result:
     with console_env(box):
         clear_caches()
         for n, load_id in enumerate(ids, start=1):
-            app_page("pages/load_detail.py", load_id=load_id)
+            app_page("views/load_detail.py", load_id=load_id)
             if n % max(1, loads // 4) == 0 or n == loads:
                 marks[n] = rss_mb()
     first = marks[min(marks)]

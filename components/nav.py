@@ -29,13 +29,14 @@ class View:
     listed: bool = True
 
 
-LOADS = View("pages/load_list.py", "Loads", ":material/local_shipping:", "")
-LOAD = View("pages/load_detail.py", "Load", ":material/package_2:", "load", listed=False)
-WEBHOOKS = View("pages/webhook_endpoints.py", "Webhook endpoints", ":material/webhook:", "webhooks")
-DELIVERIES = View("pages/delivery_log.py", "Deliveries", ":material/send:", "deliveries")
-EVENT_TYPES = View("pages/event_catalogue.py", "Event types", ":material/category:", "event-types")
-ACTIVITY = View("pages/activity_log.py", "Activity", ":material/history:", "activity")
+LOADS = View("views/load_list.py", "Loads", ":material/local_shipping:", "")
+LOAD = View("views/load_detail.py", "Load", ":material/package_2:", "load", listed=False)
+WEBHOOKS = View("views/webhook_endpoints.py", "Webhook endpoints", ":material/webhook:", "webhooks")
+DELIVERIES = View("views/delivery_log.py", "Deliveries", ":material/send:", "deliveries")
+EVENT_TYPES = View("views/event_catalogue.py", "Event types", ":material/category:", "event-types")
+ACTIVITY = View("views/activity_log.py", "Activity", ":material/history:", "activity")
 VIEWS = (LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, ACTIVITY)
+LIST_VIEW = ("tab", "q", "page", "size")  # the Loads list's parameters
 
 
 def pages() -> list[Any]:
@@ -77,6 +78,11 @@ def link(view: View, label: str, icon: str | None = None, container: Any = st, *
 def switch(view: View, **params: str) -> None:
     """Go to ``view`` with ``params`` (and the organization) now."""
     st.switch_page(view.path, query_params=_with_org(params))
+
+
+def current(names: tuple[str, ...]) -> dict[str, str]:
+    """The URL's values of ``names`` (those it has)."""
+    return {k: st.query_params[k] for k in names if st.query_params.get(k)}
 
 
 def set_params(**params: str) -> None:

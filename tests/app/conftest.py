@@ -77,7 +77,7 @@ def open_page(path: str, **query: str) -> AppTest:
 
 
 def open_load(load_id: str) -> AppTest:
-    return open_page("pages/load_detail.py", load_id=load_id)
+    return open_page("views/load_detail.py", load_id=load_id)
 
 
 def texts(at: AppTest) -> str:

@@ -52,11 +52,11 @@ def pages(sb: Sandbox) -> dict[str, tuple[str | None, dict[str, str]]]:
     msg = c.webhooks.list_endpoint_attempts(ep.id).data[0].message_id
     return {
         "Loads": (None, {}),
-        "Load": ("pages/load_detail.py", {"load_id": load}),
-        "Endpoints": ("pages/webhook_endpoints.py", {}),
-        "Deliveries": ("pages/delivery_log.py", {"endpoint_id": ep.id, "window": "all"}),
-        "Message": ("pages/delivery_log.py", {"endpoint_id": ep.id, "message_id": msg}),
-        "Event types": ("pages/event_catalogue.py", {}),
+        "Load": ("views/load_detail.py", {"load_id": load}),
+        "Endpoints": ("views/webhook_endpoints.py", {}),
+        "Deliveries": ("views/delivery_log.py", {"endpoint_id": ep.id, "window": "all"}),
+        "Message": ("views/delivery_log.py", {"endpoint_id": ep.id, "message_id": msg}),
+        "Event types": ("views/event_catalogue.py", {}),
     }
 
 
@@ -111,7 +111,7 @@ def test_page_survives_fault(
 def test_register_form_keeps_input_when_the_api_fails(configured: Sandbox) -> None:
     at = new_app()
     at.run()
-    at.switch_page("pages/webhook_endpoints.py")
+    at.switch_page("views/webhook_endpoints.py")
     at.run()
     for status in (401, 422, 429, 500, 503):
         configured.fault(route="/webhooks/endpoints", method="POST", status=status)

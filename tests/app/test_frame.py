@@ -56,11 +56,11 @@ def test_the_organization_follows_the_agent_across_pages_and_reloads(two_orgs: S
     at.selectbox(key="organization").set_value(ORG_B)
     run_app(at)
     assert all_tab(at) == f"All · {size_b:,}" and at.query_params["org"] == ORG_B
-    switch(at, "pages/webhook_endpoints.py")
+    switch(at, "views/webhook_endpoints.py")
     assert at.selectbox(key="organization").value == ORG_B
     urls = set(frame_with(at, "URL")["URL"])
     assert urls == {e.url for e in two_orgs.other.webhooks.list_endpoints()}
-    switch(at, "pages/load_list.py")
+    switch(at, "views/load_list.py")
     assert all_tab(at) == f"All · {size_b:,}"  # not silently back on the first organization
     # A reload is a new session with the same URL.
     reload = new_app()
@@ -95,7 +95,7 @@ def test_back_to_loads_restores_the_list(configured: Sandbox) -> None:
     at.query_params.update(view)
     run_app(at)
     load_id = frame_with(at, "Load")["id"].iloc[0]
-    switch(at, "pages/load_detail.py", load_id=load_id)
+    switch(at, "views/load_detail.py", **view, load_id=load_id)  # what a row click opens
     assert link_query(at, "Back to loads") == view
 
 
@@ -118,10 +118,10 @@ def _message_of(sb: Sandbox, endpoint_id: str) -> str:
 def test_leaving_a_message_keeps_the_filters_and_drops_the_message(configured: Sandbox) -> None:
     ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
     query = {"endpoint_id": ep.id, "status": "FAILED,DEAD", "window": "all"}
-    at = open_page("pages/delivery_log.py", **query)
+    at = open_page("views/delivery_log.py", **query)
     links = frame_with(at, "Open")["Open"]
     assert all("status=FAILED%2CDEAD" in href and "window=all" in href for href in links)
-    at = open_page("pages/delivery_log.py", **query, message_id=_message_of(configured, ep.id))
+    at = open_page("views/delivery_log.py", **query, message_id=_message_of(configured, ep.id))
     assert link_query(at, "All deliveries of this endpoint") == query
 
 
@@ -129,7 +129,7 @@ def test_after_delete_every_control_agrees_with_the_selection(configured: Sandbo
     api = configured.client.webhooks
     eps = [api.create_endpoint(url=configured.receiver_url(configured.new_receiver()),
                                event_types=["load.created"]) for _ in range(2)]  # fmt: skip
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=eps[0].id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=eps[0].id)
     at.button(key=f"delete_{eps[0].id}").click()
     run_app(at)
     at.text_input(key="delete_confirm_url").set_value(eps[0].url)
@@ -148,7 +148,7 @@ def test_after_register_the_new_endpoint_is_selected_and_the_form_empty(
     configured: Sandbox,
 ) -> None:
     url = configured.receiver_url(configured.new_receiver())
-    at = open_page("pages/webhook_endpoints.py")
+    at = open_page("views/webhook_endpoints.py")
     at.text_input(key="reg_url").set_value(url)
     at.multiselect(key="reg_types").set_value(["load.created"])
     at.text_input(key="reg_description").set_value("fresh")
@@ -171,21 +171,21 @@ def test_after_pause_and_replay_the_screen_shows_the_new_state(configured: Sandb
     msg = next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
                if m["endpoint_id"] == ep.id)  # fmt: skip
     wait_for(lambda: api.list_message_attempts(msg)[-1].status == "DEAD", timeout=30)
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)  # caches the list
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)  # caches the list
     at.button(key=f"toggle_{ep.id}").click()
     run_app(at)
     assert frame_with(at, "URL").set_index("id").loc[ep.id, "Status"] == "PAUSED"
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, window="all")
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
     assert set(frame_with(at, "Status")["Status"]) == {"DEAD", "FAILED"}
     configured.set_receiver(name, "ok")
     api.update_endpoint(ep.id, status="ACTIVE")
-    at.switch_page("pages/delivery_log.py")
+    at.switch_page("views/delivery_log.py")
     at.query_params["message_id"] = msg
     run_app(at)
     at.button(key=f"replay:{msg}").click()
     run_app(at)
     wait_for(lambda: api.list_message_attempts(msg)[-1].status == "SUCCEEDED", timeout=30)
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, window="all")
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
     statuses: Any = frame_with(at, "Status")["Status"]
     assert "SUCCEEDED" in set(statuses) or "PENDING" in set(statuses)
     api.delete_endpoint(ep.id)

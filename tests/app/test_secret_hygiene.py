@@ -45,7 +45,7 @@ def test_nothing_leaks_a_credential_or_signing_secret(
     name = configured.new_receiver("ok")
     url = configured.receiver_url(name)
 
-    at = goto(run_app(new_app()), "pages/webhook_endpoints.py")
+    at = goto(run_app(new_app()), "views/webhook_endpoints.py")
     at.text_input(key="reg_url").set_value(url)
     at.multiselect(key="reg_types").set_value(["load.created"])
     at.button[[b.label for b in at.button].index("Register")].click()
@@ -56,7 +56,7 @@ def test_nothing_leaks_a_credential_or_signing_secret(
     seen.append(("webhooks after register", emitted(at)))
     ep = next(e for e in c.webhooks.list_endpoints() if e.url == url)
 
-    at = goto(at, "pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = goto(at, "views/webhook_endpoints.py", endpoint_id=ep.id)
     at.button(key=f"rotate_{ep.id}").click()
     run_app(at)
     at.button(key="rotate_confirm").click()
@@ -72,26 +72,26 @@ def test_nothing_leaks_a_credential_or_signing_secret(
         "messages"] if m["endpoint_id"] == ep.id)  # fmt: skip
     load = c.loads.list(tab="active_escalations").data[0].id
     for path, query in [
-        ("pages/load_list.py", {}),
-        ("pages/load_detail.py", {"load_id": load}),
-        ("pages/delivery_log.py", {"endpoint_id": ep.id, "window": "all"}),
-        ("pages/delivery_log.py", {"endpoint_id": ep.id, "message_id": msg}),
-        ("pages/event_catalogue.py", {}),
-        ("pages/activity_log.py", {}),
+        ("views/load_list.py", {}),
+        ("views/load_detail.py", {"load_id": load}),
+        ("views/delivery_log.py", {"endpoint_id": ep.id, "window": "all"}),
+        ("views/delivery_log.py", {"endpoint_id": ep.id, "message_id": msg}),
+        ("views/event_catalogue.py", {}),
+        ("views/activity_log.py", {}),
     ]:
         at = goto(at, path, **query)
         seen.append((f"{path} {query}", emitted(at)))
 
-    at = goto(at, "pages/delivery_log.py", endpoint_id=ep.id, window="all")
+    at = goto(at, "views/delivery_log.py", endpoint_id=ep.id, window="all")
     at.button(key="dl_export_start").click()
     run_app(at)
-    at = goto(at, "pages/load_list.py")
+    at = goto(at, "views/load_list.py")
     at.button(key="loads_export_start").click()
     run_app(at)
     seen += [(f"download {k}", v.decode(errors="replace")) for k, v in _DOWNLOADS.items()]
 
     configured.fault(route="/loads*", status=500)  # errors, as shown
-    at = goto(at, "pages/load_list.py")
+    at = goto(at, "views/load_list.py")
     at.button(key="refresh_data").click()
     run_app(at)
     seen.append(("errors", emitted(at)))

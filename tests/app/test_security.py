@@ -34,7 +34,7 @@ def as_user(monkeypatch: pytest.MonkeyPatch, user: access.User) -> None:
 
 
 def test_without_auth_the_console_is_a_local_single_user(configured: Sandbox) -> None:
-    at = open_page("pages/webhook_endpoints.py")
+    at = open_page("views/webhook_endpoints.py")
     assert "Local single user: no sign-in configured" in texts(at)
     assert not at.button[[b.label for b in at.button].index("Register")].disabled
 
@@ -54,22 +54,22 @@ def test_readers_may_read_and_replay_one_message_only(
 ) -> None:
     as_user(monkeypatch, READER)
     ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     assert "Rita Reader (read and replay)" in texts(at)
     for key in (f"rotate_{ep.id}", f"delete_{ep.id}", f"toggle_{ep.id}"):
         assert at.button(key=key).disabled, key
     assert at.button[[b.label for b in at.button].index("Register")].disabled
     dead = configured.client.webhooks.list_endpoint_attempts(ep.id, status="DEAD").data[0]
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, window="all")
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
     assert at.button(key="bulk_count").disabled
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, message_id=dead.message_id)
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, message_id=dead.message_id)
     assert not at.button(key=f"replay:{dead.message_id}").disabled
 
 
 def test_admins_may_change_things(configured: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     as_user(monkeypatch, ADMIN)
     ep = configured.client.webhooks.list_endpoints()[0]
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     assert "Ada Admin (admin)" in texts(at)
     for key in (f"rotate_{ep.id}", f"delete_{ep.id}", f"toggle_{ep.id}"):
         assert not at.button(key=key).disabled, key
@@ -82,7 +82,7 @@ def test_changes_are_recorded_with_who_what_and_outcome(
     name = configured.new_receiver("ok")
     ep = configured.client.webhooks.create_endpoint(url=configured.receiver_url(name),
                                                     event_types=["load.created"])  # fmt: skip
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     at.button(key=f"toggle_{ep.id}").click()  # pause
     run_app(at)
     configured.fault(route="/webhooks/endpoints/*", method="PATCH", status=500)
@@ -99,7 +99,7 @@ def test_changes_are_recorded_with_who_what_and_outcome(
     assert rows[0]["outcome"].startswith("failed: InternalServerError")
     assert rows[0]["organization_id"] is None or rows[0]["organization_id"].startswith("org_")
 
-    at = open_page("pages/activity_log.py")
+    at = open_page("views/activity_log.py")
     table = frame_with(at, "Action")
     assert list(table["Action"][:2]) == ["resume", "pause"]
     at.multiselect(key="act_actions").set_value(["pause"])
@@ -118,7 +118,7 @@ def test_a_replay_of_a_delivered_message_needs_a_reason(
                if m["endpoint_id"] == ep.id)  # fmt: skip
     wait_for(lambda: configured.client.webhooks.list_message_attempts(msg)[-1].status
              == "SUCCEEDED")  # fmt: skip
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, message_id=msg)
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, message_id=msg)
     assert "the receiver gets it twice" in texts(at)
     assert at.button(key=f"replay:{msg}").disabled
     at.text_input(key=f"replay_reason:{msg}").set_value("broker lost it, ticket 42")
@@ -140,7 +140,7 @@ def test_a_broken_audit_file_never_breaks_the_action(
     monkeypatch.setenv("ENVOY_AUDIT_DB", str(blocker / "audit.db"))  # cannot be created
     ep = configured.client.webhooks.create_endpoint(url="https://audit-fail.example.com/h",
                                                     event_types=["load.created"])  # fmt: skip
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     at.button(key=f"toggle_{ep.id}").click()
     run_app(at)
     audit.flush()
@@ -156,13 +156,13 @@ def test_payloads_and_api_text_render_as_data(configured: Sandbox) -> None:
     )  # fmt: skip
     msg = next(m["id"] for m in configured.emit("load.created", {**EVENT_LOAD, "note": hostile})[
         "messages"] if m["endpoint_id"] == ep.id)  # fmt: skip
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id, message_id=msg)
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, message_id=msg)
     (payload,) = at.json
     assert hostile in str(payload.value)  # shown as data, literally
     for element in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info]:
         assert "[click me](" not in str(element.value), element.value
         assert "<script>" not in str(element.value), element.value
-    at = open_page("pages/delivery_log.py", endpoint_id=ep.id)
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id)
     header = next(m.value for m in at.markdown if "click me" in m.value)
     assert "\\[click me\\]\\(javascript\\:alert\\(1\\)\\)" in header
     configured.client.webhooks.delete_endpoint(ep.id)

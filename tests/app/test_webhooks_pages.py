@@ -33,7 +33,7 @@ def register(at: AppTest, url: str, types: list[str], description: str = "") -> 
 def test_register_shows_the_secret_once_then_lists_it(configured: Sandbox) -> None:
     name = configured.new_receiver("ok")
     url = configured.receiver_url(name)
-    at = register(open_page("pages/webhook_endpoints.py"), url, ["load.created"], "register test")
+    at = register(open_page("views/webhook_endpoints.py"), url, ["load.created"], "register test")
     secrets = [c.value for c in at.code if str(c.value).startswith("whsec_")]
     assert len(secrets) == 1, "the secret is shown in the dialog"
     assert "will not be shown again" in texts(at)
@@ -47,7 +47,9 @@ def test_register_shows_the_secret_once_then_lists_it(configured: Sandbox) -> No
 
 
 def test_invalid_input_is_refused_and_kept(configured: Sandbox) -> None:
-    at = register(open_page("pages/webhook_endpoints.py"), "ftp://files.example.com/x", ["load.created"])
+    at = register(
+        open_page("views/webhook_endpoints.py"), "ftp://files.example.com/x", ["load.created"]
+    )
     assert any("must start with http" in e.value for e in at.error)
     assert at.text_input(key="reg_url").value == "ftp://files.example.com/x"
     at = register(at, "https://hooks.example.com/x", [], "no types")
@@ -63,7 +65,7 @@ def _manage(configured: Sandbox, mode: str = "ok") -> tuple[str, str, AppTest]:
     ep = configured.client.webhooks.create_endpoint(
         url=configured.receiver_url(name), event_types=["load.created"], description="manage"
     )
-    at = open_page("pages/webhook_endpoints.py", endpoint_id=ep.id)
+    at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     assert at.selectbox(key="manage_endpoint").value == ep.id
     return ep.id, ep.url, at
 
@@ -127,7 +129,7 @@ def _down_endpoint(sb: Sandbox) -> str:
 
 def test_filters_by_status_and_load_number(configured: Sandbox) -> None:
     ep_id = _down_endpoint(configured)
-    at = open_page("pages/delivery_log.py", endpoint_id=ep_id, window="all")
+    at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
     at.multiselect(key="dl_status").set_value(["DEAD"])
     run_app(at)
     table = frame_with(at, "Attempt id")
@@ -171,7 +173,7 @@ def _attempts(sb: Sandbox, msg: str) -> list[DeliveryAttempt]:
 def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
     ep_id, name, (msg,) = _dead_messages(configured, 1)
     configured.set_receiver(name, "ok")
-    at = open_page("pages/delivery_log.py", endpoint_id=ep_id, message_id=msg)
+    at = open_page("views/delivery_log.py", endpoint_id=ep_id, message_id=msg)
     button = at.button(key=f"replay:{msg}")
     assert not button.disabled
     button.click()
@@ -194,7 +196,7 @@ def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
 def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox) -> None:
     ep_id, name, msgs = _dead_messages(configured, 3)
     configured.set_receiver(name, "ok")
-    at = open_page("pages/delivery_log.py", endpoint_id=ep_id, window="all")
+    at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
     at.button(key="bulk_count").click()
     run_app(at)
     assert "**3 messages** of 3 in this filter" in texts(at)
@@ -210,7 +212,7 @@ def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox) -> None
 
 
 def test_event_types_page_and_test_event(configured: Sandbox) -> None:
-    at = open_page("pages/event_catalogue.py")
+    at = open_page("views/event_catalogue.py")
     table = at.dataframe[0].value
     names = [t.name for t in configured.client.webhooks.list_event_types()]
     assert list(table["Event type"]) == names
@@ -242,7 +244,7 @@ def test_load_page_lists_its_webhooks(configured: Sandbox) -> None:
             ep.id, load_id=load_id, page_size=100
         ).data
     expected = {s.message_id for s in deliveries.message_states(attempts)}
-    at = open_page("pages/load_detail.py", load_id=load_id)
+    at = open_page("views/load_detail.py", load_id=load_id)
     table = frame_with(at, "Endpoint id")
     assert set(table["Message id"]) == expected
     assert any(s.value.startswith("Webhooks · ") for s in at.subheader)

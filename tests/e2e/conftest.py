@@ -12,13 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from ..sandboxes import Sandbox
 
@@ -30,6 +30,11 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+
+
+# Every expectation polls its condition with a generous bound: a loaded CI machine renders
+# slowly, and Playwright's own default (5 s) is a fixed short timeout.
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -73,38 +78,60 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture(scope="session")
-def console(sandbox: Sandbox) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, configured to the test sandbox."""
+def start_console(env: dict[str, str], log_name: str) -> tuple[str, Callable[[], None]]:
+    """``streamlit run app.py`` on a free port with ``env`` over this process's environment
+    (less any ENVOY_* setting); returns its URL and a stop function."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {
-        **os.environ,
-        "ENVOY_BASE_URL": sandbox.base_url,
-        "ENVOY_API_KEY": sandbox.api_key,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    env.pop("ENVOY_BEARER_TOKEN", None)
-    env.pop("ENVOY_ORGANIZATION_ID", None)
-    log = (ARTIFACTS / "streamlit.log").open("w")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
+    log = (ARTIFACTS / log_name).open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**base, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
+        stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/_stcore/health")
-        yield url
-    finally:
+
+    def stop() -> None:
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/_stcore/health")
+    except BaseException:
+        stop()
+        raise
+    return url, stop
+
+
+def configured_env(sandbox: Sandbox) -> dict[str, str]:
+    return {"ENVOY_BASE_URL": sandbox.base_url, "ENVOY_API_KEY": sandbox.api_key}
+
+
+@pytest.fixture(scope="session")
+def console(sandbox: Sandbox) -> Iterator[str]:
+    """The console configured to the test sandbox (its API key: one organization)."""
+    url, stop = start_console(configured_env(sandbox), "streamlit.log")
+    yield url
+    stop()
     # Secret hygiene in the server's own log.
     assert sandbox.api_key not in (ARTIFACTS / "streamlit.log").read_text()
+
+
+@pytest.fixture(scope="session")
+def demo_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The console as ``make run`` starts it: nothing configured, the embedded sandbox with its
+    two demo organizations (kept small here)."""
+    db = tmp_path_factory.mktemp("embedded") / "sandbox.db"
+    env = {"ENVOY_SANDBOX_DB": str(db), "ENVOY_SANDBOX_LOADS": "120", "ENVOY_SANDBOX_TICKER": "0"}
+    url, stop = start_console(env, "streamlit-demo.log")
+    yield url
+    stop()
 
 
 @pytest.fixture
@@ -128,22 +155,45 @@ def page(browser: Browser, console: str, sandbox: Sandbox, request: pytest.Fixtu
         sandbox.clear_faults()
 
 
+RUN_STATE = '[data-testid="stApp"][data-test-script-state="{}"]'
+
+
 def settle(pg: Page, timeout: float = 30.0) -> None:
-    """Wait until the script run is over (Streamlit's running indicator gone for a moment), so
-    typing is not lost to a rerun that redraws the form."""
+    """Wait until the app's script run is over and stays over for a moment, as Streamlit's own
+    e2e suite does (the run state, not the status widget, which shows only after a delay), so
+    typing is not lost to a run that redraws the form."""
     deadline = time.monotonic() + timeout
     quiet_since: float | None = None
+    idle = pg.locator(RUN_STATE.format("notRunning"))
     while time.monotonic() < deadline:
-        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
         now = time.monotonic()
-        if running:
+        if idle.count() == 0:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = now
-        elif now - quiet_since > 0.5:
+        elif now - quiet_since > 0.3:
             return
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise AssertionError("the app kept running")
+
+
+def choose(multiselect: Locator, option: str) -> None:
+    """Add ``option`` to a multiselect: type to filter, click the option (a pressed Enter is
+    lost when no option is highlighted yet), and poll until its chip shows; again if not."""
+    chip = multiselect.get_by_text(option, exact=True)
+    box = multiselect.locator("input")
+    deadline = time.monotonic() + 30
+    while chip.count() == 0:
+        assert time.monotonic() < deadline, f"the {option!r} chip never appeared"
+        settle(multiselect.page)
+        box.click()
+        box.fill(option)
+        listed = multiselect.page.get_by_role("option", name=option, exact=True)
+        listed.wait_for(state="visible")
+        listed.click()
+        multiselect.page.keyboard.press("Escape")
+        time.sleep(0.2)
+    expect(chip).to_be_visible()
 
 
 def doc_shot(pg: Page, name: str) -> None:

@@ -12,7 +12,7 @@ from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox, showcase_load
-from .conftest import doc_shot, first_column, grid, select_row, settle, wait_until
+from .conftest import choose, doc_shot, first_column, grid, select_row, settle, wait_until
 
 
 def numbers(api: EnvoyClient, **kw: object) -> list[str]:
@@ -111,13 +111,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     form = page.locator('[data-testid="stForm"]').first
     form.get_by_label("URL").fill(url)
     form.get_by_label("Description").fill("e2e receiver")
-    chooser = form.locator('[data-testid="stMultiSelect"] input')
-    chooser.click()
-    chooser.fill("load.created")
-    expect(page.get_by_role("option", name="load.created", exact=True)).to_be_visible()
-    chooser.press("Enter")
-    page.keyboard.press("Escape")
-    expect(form.get_by_text("load.created", exact=True)).to_be_visible()
+    choose(form.locator('[data-testid="stMultiSelect"]'), "load.created")
     form.get_by_role("button", name="Register").click()
     dialog = _dialog(page)
     expect(dialog.get_by_text("will not be shown again")).to_be_visible()

@@ -13,7 +13,6 @@ from components.markup import md
 from envoy_api import EnvoyError
 
 PAGE_SIZES = [20, 50, 100]
-LAST_VIEW = "_loads_last_view"  # the list as the agent left it, for "Back to loads"
 
 ctx = frame.ctx()
 st.title("Loads")
@@ -78,7 +77,10 @@ right.selectbox(
     label_visibility="collapsed",
     format_func=lambda n: f"{n} per page",
 )
-st.session_state[LAST_VIEW] = {k: v for k, v in st.query_params.items() if k != nav.ORG_PARAM}
+# Opening a load names it in this list's own history entry too (Streamlit sets the query, then
+# changes the page): coming Back, the list shows as it was and forgets the load.
+if "load_id" in st.query_params:
+    del st.query_params["load_id"]
 
 total = view.page.pagination.total_count
 if total == 0:
@@ -107,8 +109,8 @@ event = st.dataframe(
     },
 )
 selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
-if selected:
-    nav.switch(nav.LOAD, load_id=str(frame_.iloc[selected[0]]["id"]))
+if selected:  # the load's URL keeps the list's view, for "Back to loads"
+    nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=str(frame_.iloc[selected[0]]["id"]))
 
 info, pager = st.columns([2, 3])
 info.caption(

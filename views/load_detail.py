@@ -19,9 +19,8 @@ from envoy_api.ids import check_id
 
 ctx = frame.ctx()
 me = frame.user()
-# Back to the list as the agent left it (the browser's Back does the same from history).
-nav.link(nav.LOADS, "Back to loads", ":material/arrow_back:",
-         **st.session_state.get("_loads_last_view", {}))  # fmt: skip
+# Back to the list as the agent left it: a load opened from the list carries its view.
+nav.link(nav.LOADS, "Back to loads", ":material/arrow_back:", **nav.current(nav.LIST_VIEW))
 
 raw_id = (st.query_params.get("load_id") or "").strip()
 if not raw_id:

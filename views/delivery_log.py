@@ -41,7 +41,7 @@ LIST_PARAMS = ("endpoint_id", "status", "type", "window", "load", "page")
 def list_params() -> dict[str, str]:
     """The endpoint list's view as the URL names it (a message's URL carries it too, so leaving
     the message lands on the list as it was)."""
-    return {k: params[k] for k in LIST_PARAMS if params.get(k)}
+    return nav.current(LIST_PARAMS)
 
 
 try:
