@@ -8,7 +8,12 @@ Configuration comes from the environment (``ENVOY_BASE_URL``, ``ENVOY_API_KEY``,
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,7 +97,7 @@ def resolve_connection() -> Connection:
     """The connection for this server process (raises ``ConfigurationError`` with the fix)."""
     config = read_config()
     if not config:
-        return embedded_sandbox()
+        return sandbox_connection()
     if not (config.get("api_key") or config.get("bearer_token")):
         raise ConfigurationError(
             "ENVOY_BASE_URL is set but no credential is. Set ENVOY_API_KEY (or "
@@ -128,9 +133,52 @@ def _probe_sandbox(base_url: str) -> str | None:
     return root if response.status_code == 200 else None
 
 
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT-shaped token (Unix seconds), read without verifying it: the
+    console only needs to know when to log in again."""
+    try:
+        claims = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        return float(data["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
+class DemoLogin:
+    """The embedded sandbox's demo agent: logs in, and again before the token expires (a console
+    left open overnight keeps working)."""
+
+    FALLBACK_LIFETIME = 3600.0  # a token without a readable expiry is renewed hourly
+
+    def __init__(self, login: Callable[[], str], clock: Callable[[], float] = time.time) -> None:
+        self._login = login
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token = ""
+        self._renew_at = 0.0
+
+    def token(self) -> str:
+        with self._lock:
+            now = self._clock()
+            if now >= self._renew_at:
+                self._token = self._login()
+                expires = token_expiry(self._token) or now + self.FALLBACK_LIFETIME
+                # Renew with a tenth of the lifetime (at most ten minutes) still to go.
+                self._renew_at = expires - min((expires - now) / 10, 600.0)
+            return self._token
+
+
+@dataclass(frozen=True)
+class EmbeddedSandbox:
+    base_url: str
+    root: str
+    organizations: tuple[Organization, ...]
+    login: DemoLogin = field(repr=False, compare=False)
+
+
 @st.cache_resource(show_spinner="Starting the local Envoy sandbox…")
-def embedded_sandbox() -> Connection:
-    """Start the sandbox once per server process and log in as its demo agent."""
+def embedded_sandbox() -> EmbeddedSandbox:
+    """Start the sandbox once per server process; the demo agent logs in on demand."""
     from envoy_sandbox import SandboxSettings, start_in_thread
     from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 
@@ -143,18 +191,27 @@ def embedded_sandbox() -> Connection:
     )
     base_url, _key, _stop = start_in_thread(settings)
     root = base_url.removesuffix("/api/v1")
-    # The demo agent belongs to both demo organizations, so the selector has something to do.
-    token = httpx.post(
-        f"{base_url}/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
-    ).json()["access_token"]
+
+    def login() -> str:
+        body = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        token: str = httpx.post(f"{base_url}/auth/login", json=body).json()["access_token"]
+        return token
+
     info = httpx.get(f"{root}/_sandbox/info").json()
     orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in info["organizations"])
+    return EmbeddedSandbox(base_url, root, orgs, DemoLogin(login))
+
+
+def sandbox_connection() -> Connection:
+    """The connection to the embedded sandbox as its demo agent, who belongs to both demo
+    organizations (so the selector has something to do), with a token that is still good."""
+    box = embedded_sandbox()
     return Connection(
         kind="sandbox",
-        base_url=base_url,
-        bearer_token=token,
-        organizations=orgs,
-        sandbox_root=root,
+        base_url=box.base_url,
+        bearer_token=box.login.token(),
+        organizations=box.organizations,
+        sandbox_root=box.root,
     )
 
 

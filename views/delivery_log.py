@@ -377,90 +377,102 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
         expanded=run is not None,
     ):
         if run is None:
-            st.caption("First counts the messages whose latest attempt failed, then asks.")
-            allowed = access.can(me, "bulk replay")
-            if st.button(
-                "Count messages to replay",
-                key="bulk_count",
-                disabled=not allowed,
-                help=None if allowed else access.denied("bulk-replay"),
-            ):
-                everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
-                with st.spinner("Reading the filter…"):
-                    try:
-                        rows, complete = data.walk_attempts(ctx, everything, max_pages=20)
-                    except EnvoyError as exc:
-                        errors.show(exc, "the bulk count")
-                        return
-                states = deliveries.message_states(rows)
-                wanted = set(flt.statuses)
-                chosen = [
-                    s
-                    for s in states
-                    if s.needs_recovery and (not wanted or s.status in wanted or "FAILED" in wanted)
-                ]
-                st.session_state.bulk_run = bulk.BulkRun(
-                    key=key,
-                    candidates=[
-                        (s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen
-                    ],
-                    looked_at=len(states),
-                    complete=complete,
-                )
-                st.rerun()
-            return
-        n = len(run.candidates)
-        if run.state == "counted":
-            scope = "" if run.complete else " (the filter was read up to 2,000 attempts)"
-            st.write(
-                f"**{n:,} messages** of {run.looked_at:,} in this filter{scope} will be "
-                "replayed: each gets a new attempt with the same webhook-id."
-            )
-            go, cancel = st.columns(2)
-            reason = st.text_input(
-                "Reason (required)",
-                key="bulk_reason",
-                placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
-            ).strip()
-            if go.button(
-                f"Replay {n:,} messages",
-                key="bulk_go",
-                type="primary",
-                disabled=n == 0 or not reason,
-            ):
-                run.state = "running"
-                run.reason = reason
-                st.rerun()
-            if cancel.button("Cancel", key="bulk_cancel"):
-                st.session_state.pop("bulk_run", None)
-                st.rerun()
-            return
-        if run.state == "running":
-            if st.button("Stop", key="bulk_stop", icon=":material/stop_circle:"):
-                run.state = "stopped"
-                _audit_bulk(run, flt)
-                st.rerun()
-            bar = st.progress(run.done / n if n else 1.0, text=f"{run.done} of {n}")
+            _bulk_count(flt, key)
+        elif run.state == "counted":
+            _bulk_confirm(run)
+        elif run.state == "running":
+            _bulk_run(run, flt)
+        else:
+            _bulk_summary(run)
 
-            def progress(r: bulk.BulkRun) -> None:
-                bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
 
-            bulk.run(run, lambda m, e: data.replay(ctx, m, e), progress)
-            _audit_bulk(run, flt)
-            st.rerun()
-        verb = "Finished" if run.state == "finished" else f"Stopped after {run.done} of {n}"
-        st.success(
-            f"{verb}: {run.queued} queued, {run.already_pending} already pending, "
-            f"{len(run.failed)} failed.",
-            icon=":material/done_all:",
-        )
-        if run.rate_limited:
-            st.caption(f"Envoy rate-limited {run.rate_limited} request(s); they were retried.")
-        if run.failed:
-            st.dataframe([{"Message id": m, "Reason": r} for m, r in run.failed], hide_index=True)
-        if st.button("Done", key="bulk_done"):
-            st.session_state.pop("bulk_run", None)
-            st.rerun()
+def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
+    st.caption("First counts the messages whose latest attempt failed, then asks.")
+    allowed = access.can(me, "bulk replay")
+    if not st.button(
+        "Count messages to replay",
+        key="bulk_count",
+        disabled=not allowed,
+        help=None if allowed else access.denied("bulk-replay"),
+    ):
+        return
+    everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
+    with st.spinner("Reading the filter…"):
+        try:
+            rows, complete = data.walk_attempts(ctx, everything, max_pages=20)
+        except EnvoyError as exc:
+            errors.show(exc, "the bulk count")
+            return
+    states = deliveries.message_states(rows)
+    wanted = set(flt.statuses)
+    chosen = [
+        s
+        for s in states
+        if s.needs_recovery and (not wanted or s.status in wanted or "FAILED" in wanted)
+    ]
+    st.session_state.bulk_run = bulk.BulkRun(
+        key=key,
+        candidates=[(s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen],
+        looked_at=len(states),
+        complete=complete,
+    )
+    st.rerun()
+
+
+def _bulk_confirm(run: bulk.BulkRun) -> None:
+    n = len(run.candidates)
+    scope = "" if run.complete else " (the filter was read up to 2,000 attempts)"
+    st.write(
+        f"**{n:,} messages** of {run.looked_at:,} in this filter{scope} will be "
+        "replayed: each gets a new attempt with the same webhook-id."
+    )
+    go, cancel = st.columns(2)
+    reason = st.text_input(
+        "Reason (required)",
+        key="bulk_reason",
+        placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
+    ).strip()
+    if go.button(f"Replay {n:,} messages", key="bulk_go", type="primary",
+                 disabled=n == 0 or not reason):  # fmt: skip
+        run.state = "running"
+        run.reason = reason
+        st.rerun()
+    if cancel.button("Cancel", key="bulk_cancel"):
+        st.session_state.pop("bulk_run", None)
+        st.rerun()
+
+
+def _bulk_run(run: bulk.BulkRun, flt: data.AttemptFilter) -> None:
+    n = len(run.candidates)
+    if st.button("Stop", key="bulk_stop", icon=":material/stop_circle:"):
+        run.state = "stopped"
+        _audit_bulk(run, flt)
+        st.rerun()
+    bar = st.progress(run.done / n if n else 1.0, text=f"{run.done} of {n}")
+
+    def progress(r: bulk.BulkRun) -> None:
+        bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
+
+    bulk.run(run, lambda m, e: data.replay(ctx, m, e), progress)
+    _audit_bulk(run, flt)
+    st.rerun()
+
+
+def _bulk_summary(run: bulk.BulkRun) -> None:
+    n = len(run.candidates)
+    verb = "Finished" if run.state == "finished" else f"Stopped after {run.done} of {n}"
+    st.success(
+        f"{verb}: {run.queued} queued, {run.already_pending} already pending, "
+        f"{len(run.failed)} failed.",
+        icon=":material/done_all:",
+    )
+    if run.rate_limited:
+        st.caption(f"Envoy rate-limited {run.rate_limited} request(s); they were retried.")
+    if run.failed:
+        st.dataframe([{"Message id": m, "Reason": r} for m, r in run.failed], hide_index=True)
+    if st.button("Done", key="bulk_done"):
+        st.session_state.pop("bulk_run", None)
+        st.rerun()
 
 
 message_param = params.get("message_id")

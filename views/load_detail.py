@@ -195,6 +195,11 @@ def webhooks_section() -> None:
         table.drop(columns=["Open"]), "Download webhooks (CSV)", f"webhooks-{load_id}.csv",
         "webhooks_csv",
     )  # fmt: skip
+    replay_control(states, names)
+
+
+def replay_control(states: list[deliveries.MessageState], names: dict[str, str]) -> None:
+    """Pick one of the load's messages and replay it, by the one replay rule."""
     by_id = {s.message_id: s for s in states}
     left, right = st.columns([3, 1])
     chosen = left.selectbox(
