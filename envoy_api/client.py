@@ -382,12 +382,8 @@ class WebhooksResource:
         self._client = client
 
     def list_endpoints(self) -> list[WebhookEndpoint]:
-        """Every endpoint of the organization (walks all pages of the envelope)."""
-        body = self._client._request(
-            "GET", "webhooks/endpoints", params={"page": 1, "page_size": 100}
-        )
-        if isinstance(body, list):
-            return self._client._parse_list(WebhookEndpoint, body)
+        """Every endpoint of the organization: walks the pages of the envelope (one request when
+        they fit in one page, or when the API answers with a bare array)."""
         first = self._client._page(WebhookEndpoint, "webhooks/endpoints", {}, 1, 100)
         return list(first.iter_all())
 

@@ -189,3 +189,19 @@ def test_after_pause_and_replay_the_screen_shows_the_new_state(configured: Sandb
     statuses: Any = frame_with(at, "Status")["Status"]
     assert "SUCCEEDED" in set(statuses) or "PENDING" in set(statuses)
     api.delete_endpoint(ep.id)
+
+
+def test_a_change_refetches_only_its_own_credential_and_organization(two_orgs: Sandbox) -> None:
+    from components import data
+    from components.connection import resolve_connection
+
+    conn = resolve_connection()
+    ctx_a, ctx_b = data.register(conn, ORG_A), data.register(conn, ORG_B)
+    ep = data.endpoints(ctx_a)[0]
+    data.endpoints(ctx_b)  # both organizations' lists are cached now
+    data.update_endpoint(ctx_a, ep.id, description=ep.description)
+    two_orgs.reset_stats()
+    data.endpoints(ctx_b)
+    assert two_orgs.stats()["routes"] == {}  # the other organization's list: from the cache
+    data.endpoints(ctx_a)
+    assert two_orgs.stats()["routes"] == {"GET /api/v1/webhooks/endpoints": 1}  # refetched

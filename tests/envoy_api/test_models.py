@@ -122,8 +122,10 @@ def test_endpoint_disabled_reason_empty_or_null(
 def test_list_endpoints_envelope_or_bare(client: EnvoyClient, recorder: Recorder) -> None:
     recorder.routes[("GET", "/webhooks/endpoints")] = P.page([P.ENDPOINT])
     assert [e.id for e in client.webhooks.list_endpoints()] == [P.EP_ID]
+    assert len(recorder.requests) == 1  # one page, one request
     recorder.routes[("GET", "/webhooks/endpoints")] = [P.ENDPOINT]
     assert [e.id for e in client.webhooks.list_endpoints()] == [P.EP_ID]
+    assert len(recorder.requests) == 2
 
 
 def test_create_endpoint_returns_secret_hidden_in_repr(
