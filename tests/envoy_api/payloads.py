@@ -1,4 +1,4 @@
-"""Example payloads from the wire contract (shared/envoy-api.md and the seed reference page)."""
+"""Example payloads from the wire contract (docs/wire-contract.md and Envoy's reference page for the calls endpoint)."""
 
 from __future__ import annotations
 
