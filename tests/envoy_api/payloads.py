@@ -1,4 +1,4 @@
-"""Example payloads from the wire contract (docs/wire-contract.md and Envoy's reference page for the calls endpoint)."""
+"""Example payloads from the wire contract (docs/wire-contract.md) and Envoy's calls reference."""
 
 from __future__ import annotations
 
