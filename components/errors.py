@@ -27,7 +27,7 @@ def describe(error: BaseException, what: str = "this data") -> str:
     message = md(getattr(error, "message", "") or "")
     param = md(getattr(error, "param", "") or "")
     if isinstance(error, ConfigurationError):
-        return str(error)
+        return md(error)
     if isinstance(error, AuthenticationError):
         return (
             "The API key was rejected (401). Check ENVOY_API_KEY (or ENVOY_BEARER_TOKEN) in the "
@@ -66,8 +66,8 @@ def describe(error: BaseException, what: str = "this data") -> str:
             f"Envoy sent {what} in a shape this console cannot read: {message} Try Refresh "
             "data; if it keeps happening, the API has changed: tell the console's maintainers."
         )
-    if isinstance(error, ValueError):
-        return str(error)
+    if isinstance(error, ValueError):  # ours, but it quotes what the agent typed
+        return md(error)
     return f"Something went wrong while loading {what}: {type(error).__name__}."
 
 

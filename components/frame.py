@@ -124,7 +124,9 @@ def _refuse_organization(wanted: str, conn: connection.Connection) -> None:
     )
     for org in conn.organizations:
         st.page_link(
-            nav.LOADS.path, label=f"Continue in {org.name}", query_params={nav.ORG_PARAM: org.id}
+            nav.LOADS.path,
+            label=f"Continue in {md(org.name)}",
+            query_params={nav.ORG_PARAM: org.id},
         )
     st.stop()
 

@@ -64,12 +64,16 @@ def message_view(message_id: str) -> None:
     try:
         message_id = check_id(message_id, "msg")
     except ValueError:
-        st.error(f"“{message_id[:80]}” is not a message id (msg_<uuid>).", icon=":material/error:")
+        st.error(
+            f"“{md(message_id, 80)}” is not a message id (msg_<uuid>).", icon=":material/error:"
+        )
         return
     try:
         attempts = data.message_attempts(ctx, message_id)
     except NotFoundError:
-        st.warning(f"No message {message_id} in this organization.", icon=":material/search_off:")
+        st.warning(
+            f"No message {md(message_id)} in this organization.", icon=":material/search_off:"
+        )
         return
     except EnvoyError as exc:
         errors.show(exc, "the message")
@@ -156,7 +160,7 @@ def live_attempts(message_id: str) -> None:
             mine = [a for a in attempts if a.attempt >= wanted]
             if mine and mine[-1].status in rules.TERMINAL:
                 st.session_state.pop(key, None)
-                st.toast(f"Replay finished: {mine[-1].status}", icon=":material/done_all:")
+                st.toast(f"Replay finished: {md(mine[-1].status)}", icon=":material/done_all:")
                 st.rerun()
             st.info(
                 "Watching the replay: this list refreshes every second until it ends.",

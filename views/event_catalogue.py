@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components import access, audit, data, errors, frame, ui
+from components.markup import md
 from envoy_api import EnvoyError
 
 ctx = frame.ctx()
@@ -78,4 +79,4 @@ if sandbox_root:
             errors.show(exc, "the test event")
         else:
             n = len(result.get("messages", []))
-            st.success(f"Sent {event_type}: {n} message(s) queued.", icon=":material/send:")
+            st.success(f"Sent {md(event_type)}: {n} message(s) queued.", icon=":material/send:")

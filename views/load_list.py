@@ -54,7 +54,7 @@ counts = view.counts
 st.segmented_control(
     "Tab",
     keys,
-    format_func=lambda k: f"{counts.label(k)} · {counts[k]:,}" if k in counts else k,
+    format_func=lambda k: f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(k),
     key=TAB.key,
     required=True,
     on_change=new_view,
@@ -84,9 +84,9 @@ if "load_id" in st.query_params:
 
 total = view.page.pagination.total_count
 if total == 0:
-    what = f" “{search}”" if search else ""
+    what = f" “{md(search)}”" if search else ""
     st.info(
-        f"No loads match{md(what)} in {counts.label(tab)}. Clear the search or pick another tab.",
+        f"No loads match{what} in {md(counts.label(tab))}. Clear the search or pick another tab.",
         icon=":material/search_off:",
     )
     st.stop()

@@ -131,7 +131,7 @@ with st.expander("Register an endpoint", icon=":material/add:", expanded=not end
             "Event types",
             type_names,
             key="reg_types",
-            help="\n".join(f"- **{n}**: {d}" for n, d in type_help.items()),
+            help="\n".join(f"- **{md(n)}**: {md(d)}" for n, d in type_help.items()),
         )
         description = st.text_input("Description", key="reg_description")
         headers = st.text_area(
@@ -251,7 +251,7 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
         st.session_state[DIALOG] = ("rotated", endpoint.id)
         st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
         st.code(rotated.signing_secret.get_secret_value(), language=None)
-        st.info(f"The old secret stays valid until {until}.", icon=":material/schedule:")
+        st.info(f"The old secret stays valid until {md(until)}.", icon=":material/schedule:")
         st.button("Done", key="rotate_done", type="primary")
 
 
