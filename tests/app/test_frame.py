@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.markup import md
 from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 from envoy_sandbox.seed import ORG_A, ORG_B
 
@@ -76,7 +77,7 @@ def test_a_link_to_an_organization_the_agent_cannot_use_says_so(two_orgs: Sandbo
     run_app(at)
     assert "cannot open with its credentials" in texts(at)
     assert not at.dataframe  # nothing of another organization is shown
-    assert [p.proto.label for p in at.get("page_link")][:1] == ["Continue in " + ORG_A]
+    assert [p.proto.label for p in at.get("page_link")][:1] == ["Continue in " + md(ORG_A)]
 
 
 def test_links_for_new_tabs_carry_the_organization(two_orgs: Sandbox) -> None:
