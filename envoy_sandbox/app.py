@@ -23,16 +23,14 @@ from envoy_api.signing import generate_secret, verify
 
 from . import auth, seed
 from .config import SandboxSettings
+from .contract import ATTEMPT_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, TAB_KEYS
 from .db import Database, dumps, iso, now, now_iso
 from .errors import APIError, install, not_found
-from .events import EVENT_TYPE_NAMES, EVENT_TYPES
 from .faults import FaultMiddleware, Faults, Stats
 from .sender import Sender, active_secrets, new_id, queue_attempt
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _ID = re.compile(rf"^(?:([a-z]+)_)?({_UUID})$")
-TABS = seed.TAB_KEYS
-ATTEMPT_STATUSES = ["PENDING", "SENDING", "SUCCEEDED", "FAILED", "DEAD"]
 
 
 def parse_id(value: str, prefix: str, param: str) -> str:
@@ -249,7 +247,7 @@ def create_app(
             .fetchall()
         )
         counts = {r["tab"]: r["count"] for r in rows}
-        return raw_json(dumps({t: counts.get(t, 0) for t in TABS}))
+        return raw_json(dumps({t: counts.get(t, 0) for t in TAB_KEYS}))
 
     @api.get("/loads", tags=["loads"], response_model=m.Page[m.Load])
     def list_loads(
@@ -265,7 +263,7 @@ def create_app(
                 where.append("active_escalations > 0")
             elif tab == "failed_verifications":
                 where.append("failed_verifications > 0")
-            elif tab in TABS:
+            elif tab in TAB_KEYS:
                 where.append("tab = ?")
                 args.append(tab)
             else:

@@ -8,7 +8,6 @@ second gets a tenth of it. 100,000 loads seed well inside a minute.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import random
 import uuid
@@ -20,18 +19,21 @@ from typing import Any, TypeVar
 
 from envoy_api.signing import SECRET_PREFIX
 
+from .auth import api_key_hash, password_hash
 from .config import DEMO_EMAIL, DEMO_PASSWORD, SECOND_ORG_API_KEY, SandboxSettings
+from .contract import (
+    EVENT_TYPE_NAMES,
+    ORG_A,
+    ORG_B,
+    ORG_NAMES,
+    SOLO_EMAIL,
+    SOLO_USER_ID,
+    TAB_KEYS,
+    USER_ID,
+)
 from .db import SCHEMA, Database, dumps, now
-from .events import EVENT_TYPE_NAMES
 
 T = TypeVar("T")
-
-ORG_A = "org_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-ORG_B = "org_5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-ORG_NAMES = {ORG_A: "Lakeshore Logistics", ORG_B: "Pinecrest Freight"}
-USER_ID = "usr_1f2e3d4c-5b6a-4978-8877-665544332211"
-SOLO_USER_ID = "usr_2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
-SOLO_EMAIL = "solo@envoy.example"
 
 CITIES = [
     ("Chicago", "IL", 41.88, -87.63),
@@ -203,9 +205,6 @@ CALL_STATUSES = ["COMPLETED"] * 10 + [
     "VOICEMAIL",
     "TRANSFERRED",
 ]
-# The tab-counts keys, in display order (contract §2.1).
-TAB_KEYS = ["all", "available", "covered", "in_transit", "delivered", "active_escalations",
-            "failed_verifications"]  # fmt: skip
 
 
 class _Rng(random.Random):
@@ -225,14 +224,6 @@ def iso(value: datetime) -> str:
 
 def _uuid(rng: _Rng) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def api_key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def password_hash(password: str) -> str:
-    return hashlib.sha256(("envoy-sandbox:" + password).encode()).hexdigest()
 
 
 def _phone(rng: _Rng) -> str:

@@ -8,8 +8,9 @@ import threading
 import uuid
 from datetime import timedelta
 
+from .contract import ORG_A, USER_ID
 from .db import dumps, iso, now
-from .seed import ORG_A, USER_ID, refresh_tab_counts
+from .seed import refresh_tab_counts
 from .sender import Sender
 
 

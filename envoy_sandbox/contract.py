@@ -1,8 +1,71 @@
-"""The sandbox's event catalogue (contract §2.5): names, descriptions, JSON Schemas of ``data``."""
+"""The contract's vocabulary, defined once: the API prefix, the demo organizations and users,
+tab keys, statuses and the webhook event catalogue.
+
+Where ``envoy_api.models`` already names a set of values (tabs, statuses), it is re-exported
+here instead of copied, so the client and the sandbox cannot drift apart. The seeder, the
+routes, the sender and the ticker take their words from this module.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from envoy_api.models import AttemptStatus, EndpointStatus, EscalationStatus, LoadTab
+
+__all__ = [
+    "API_PREFIX",
+    "ATTEMPT_STATUSES",
+    "ENDPOINT_STATUSES",
+    "ESCALATION_STATUSES",
+    "EVENT_TYPES",
+    "EVENT_TYPE_NAMES",
+    "LOAD_STATUS_TABS",
+    "OPEN_ATTEMPT_STATUSES",
+    "ORG_A",
+    "ORG_B",
+    "ORG_NAMES",
+    "PASSED_VERIFICATION_STATUSES",
+    "SOLO_EMAIL",
+    "SOLO_USER_ID",
+    "TAB_KEYS",
+    "USER_ID",
+    "AttemptStatus",
+    "EndpointStatus",
+    "EscalationStatus",
+    "LoadTab",
+]
+
+API_PREFIX = "/api/v1"
+
+# ---- the demo organizations and users ----
+
+ORG_A = "org_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+ORG_B = "org_5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+ORG_NAMES = {ORG_A: "Lakeshore Logistics", ORG_B: "Pinecrest Freight"}
+USER_ID = "usr_1f2e3d4c-5b6a-4978-8877-665544332211"  # the demo agent, in both organizations
+SOLO_USER_ID = "usr_2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"  # a user of the second one only
+SOLO_EMAIL = "solo@envoy.example"
+
+# ---- value sets ----
+
+# The tab-counts keys, in display order (contract §2.1).
+TAB_KEYS: tuple[str, ...] = tuple(t.value for t in LoadTab)
+# The tabs that are a load's status (a column of the load), not a counter over its children.
+LOAD_STATUS_TABS: tuple[str, ...] = (
+    LoadTab.AVAILABLE,
+    LoadTab.COVERED,
+    LoadTab.IN_TRANSIT,
+    LoadTab.DELIVERED,
+)
+ATTEMPT_STATUSES: tuple[str, ...] = tuple(s.value for s in AttemptStatus)
+# An attempt in one of these is still queued or on the wire: a replay reuses it.
+OPEN_ATTEMPT_STATUSES: tuple[str, ...] = (AttemptStatus.PENDING, AttemptStatus.SENDING)
+ENDPOINT_STATUSES: tuple[str, ...] = tuple(s.value for s in EndpointStatus)
+ESCALATION_STATUSES: tuple[str, ...] = tuple(s.value for s in EscalationStatus)
+# Verification outcomes that are not failures; every other status is listed as failed.
+PASSED_VERIFICATION_STATUSES: tuple[str, ...] = ("VERIFIED", "PASSED", "APPROVED")
+
+# ---- the event catalogue (contract §2.5): names, descriptions, JSON Schemas of ``data`` ----
 
 
 def _schema(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
@@ -21,6 +84,7 @@ def _schema(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
+_OFFER = {"offer_id": _STR, "carrier_id": _STR, "amount": _INT}
 
 EVENT_TYPES: list[dict[str, Any]] = [
     {
@@ -75,12 +139,12 @@ EVENT_TYPES: list[dict[str, Any]] = [
     {
         "name": "offer.created",
         "description": "A carrier made an offer on the load.",
-        "payload_schema": _schema(["offer_id"], offer_id=_STR, carrier_id=_STR, amount=_INT),
+        "payload_schema": _schema(["offer_id"], **_OFFER),
     },
     {
         "name": "offer.accepted",
         "description": "An offer on the load was accepted.",
-        "payload_schema": _schema(["offer_id"], offer_id=_STR, carrier_id=_STR, amount=_INT),
+        "payload_schema": _schema(["offer_id"], **_OFFER),
     },
 ]
 
