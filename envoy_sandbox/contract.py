@@ -1,5 +1,5 @@
 """The contract's vocabulary, defined once: the API prefix, the demo organizations and users,
-tab keys, statuses and the webhook event catalogue.
+tab keys, statuses, the webhook event catalogue and the wire shapes of the ``/_sandbox`` routes.
 
 Where ``envoy_api.models`` already names a set of values (tabs, statuses), it is re-exported
 here instead of copied, so the client and the sandbox cannot drift apart. The seeder, the
@@ -8,7 +8,10 @@ routes, the sender and the ticker take their words from this module.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
+
+# TypedDict from typing_extensions: pydantic (FastAPI's response models) needs it before 3.12.
+from typing_extensions import TypedDict
 
 from envoy_api.models import AttemptStatus, EndpointStatus, EscalationStatus, LoadTab
 
@@ -25,14 +28,28 @@ __all__ = [
     "ORG_B",
     "ORG_NAMES",
     "PASSED_VERIFICATION_STATUSES",
+    "RECEIVER_MODES",
     "SOLO_EMAIL",
     "SOLO_USER_ID",
     "TAB_KEYS",
     "USER_ID",
     "AttemptStatus",
+    "EmittedEvent",
+    "EmittedMessage",
     "EndpointStatus",
     "EscalationStatus",
+    "EventEmitted",
+    "Fault",
+    "FaultMutation",
+    "FaultRule",
     "LoadTab",
+    "Organization",
+    "Receipt",
+    "ReceiverLog",
+    "ReceiverMode",
+    "ReceiverSettings",
+    "SandboxInfo",
+    "SandboxStats",
 ]
 
 API_PREFIX = "/api/v1"
@@ -149,3 +166,91 @@ EVENT_TYPES: list[dict[str, Any]] = [
 ]
 
 EVENT_TYPE_NAMES: list[str] = [e["name"] for e in EVENT_TYPES]
+
+# ---- the ``/_sandbox`` routes' wire shapes (the server documents them, SandboxExtras reads) ----
+
+ReceiverMode = Literal["ok", "flaky", "down", "slow"]
+RECEIVER_MODES: tuple[str, ...] = get_args(ReceiverMode)
+FaultMutation = Literal["unknown_enum", "extra_fields", "missing_optional"]
+
+
+class Organization(TypedDict):
+    id: str
+    name: str
+
+
+class SandboxInfo(TypedDict):
+    organizations: list[Organization]
+    event_types: list[str]
+    anchor: str | None  # the seed's "now": seeded times lie around it
+
+
+class EmittedEvent(TypedDict):
+    id: str
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+
+
+class EmittedMessage(TypedDict):
+    id: str
+    endpoint_id: str
+
+
+class EventEmitted(TypedDict):
+    event: EmittedEvent
+    messages: list[EmittedMessage]  # one per subscribed endpoint
+
+
+class FaultRule(TypedDict, total=False):
+    """What a fault matches and does; keys left out take the server's defaults."""
+
+    route: str  # fnmatch pattern on the path, with or without the /api/v1 prefix
+    method: str
+    latency_ms: float
+    status: int | None
+    malformed: bool
+    retry_after: int | None
+    remaining: int | None  # used up after this many matching requests
+    mutate: FaultMutation | None
+
+
+class Fault(TypedDict):
+    id: int
+    route: str
+    method: str
+    latency_ms: float
+    status: int | None
+    malformed: bool
+    retry_after: int | None
+    remaining: int | None
+    mutate: str | None
+
+
+class SandboxStats(TypedDict):
+    total: int
+    routes: dict[str, int]  # "GET /api/v1/loads/{load_id}" → requests since start or reset
+
+
+class ReceiverSettings(TypedDict):
+    name: str
+    mode: ReceiverMode
+    failure_rate: float | None
+
+
+class Receipt(TypedDict):
+    webhook_id: str | None
+    verified: bool
+    answered: int  # the status code the receiver answered with
+    headers: dict[str, str]
+    body: str
+    received_at: str
+
+
+class ReceiverLog(TypedDict):
+    name: str
+    mode: ReceiverMode
+    failure_rate: float
+    count: int
+    distinct_webhook_ids: int
+    received: list[Receipt]  # newest first

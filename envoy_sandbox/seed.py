@@ -28,10 +28,10 @@ from .contract import (
     ORG_NAMES,
     SOLO_EMAIL,
     SOLO_USER_ID,
-    TAB_KEYS,
     USER_ID,
 )
 from .db import SCHEMA, Database, dumps, now
+from .store import refresh_tab_counts
 
 T = TypeVar("T")
 
@@ -331,24 +331,6 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
             _seed_webhooks(db, rng, org, loads, anchor, settings)
     conn.executescript(SCHEMA)  # recreates the deferred indexes
     refresh_tab_counts(db)
-
-
-def refresh_tab_counts(db: Database, org_id: str | None = None) -> None:
-    """Recompute the per-organization tab counters the tab-counts endpoint reads."""
-    with db.write() as w:
-        orgs = [org_id] if org_id else [r[0] for r in w.execute("SELECT id FROM organizations")]
-        for org in orgs:
-            row = w.execute(
-                "SELECT count(*), sum(tab='available'), sum(tab='covered'), sum(tab='in_transit'),"
-                " sum(tab='delivered'), sum(active_escalations > 0),"
-                " sum(failed_verifications > 0) FROM loads WHERE org_id = ?",
-                (org,),
-            ).fetchone()
-            w.execute("DELETE FROM tab_counts WHERE org_id = ?", (org,))
-            w.executemany(
-                "INSERT INTO tab_counts VALUES (?, ?, ?)",
-                [(org, k, int(v or 0)) for k, v in zip(TAB_KEYS, row, strict=True)],
-            )
 
 
 def load_search_text(body: dict[str, Any]) -> str:

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from .contract import ORG_A, USER_ID
 from .db import dumps, iso, now
-from .seed import refresh_tab_counts
 from .sender import Sender
+from .store import refresh_tab_counts
 
 
 class Ticker:
