@@ -21,14 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+from typing_extensions import Unpack
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from envoy_api import EnvoyClient  # noqa: E402
-from envoy_sandbox import SandboxSettings, start_in_thread  # noqa: E402
+from envoy_sandbox import SandboxExtras, SandboxSettings, start_in_thread  # noqa: E402
+from envoy_sandbox.contract import FaultRule  # noqa: E402
 
 
 @dataclass
@@ -48,34 +49,34 @@ class Box:
     base_url: str
     api_key: str
     stop: Callable[[], None]
-    http: httpx.Client
+    extras: SandboxExtras
 
     @property
     def client(self) -> EnvoyClient:
         return EnvoyClient(self.base_url, api_key=self.api_key, max_retries=0)
 
-    def fault(self, **spec: Any) -> None:
-        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
+    def fault(self, **spec: Unpack[FaultRule]) -> None:
+        self.extras.fault(**spec)
 
     def clear_faults(self) -> None:
-        self.http.delete("/_sandbox/faults").raise_for_status()
+        self.extras.clear_faults()
 
     def stats(self) -> dict[str, int]:
-        return dict(self.http.get("/_sandbox/stats").json()["routes"])
+        return self.extras.stats()["routes"]
 
     def reset_stats(self) -> None:
-        self.http.delete("/_sandbox/stats").raise_for_status()
+        self.extras.reset_stats()
 
 
 @contextmanager
 def sandbox(tmp: Path, name: str, **overrides: Any) -> Iterator[Box]:
     settings = replace(SandboxSettings(db_path=str(tmp / f"{name}.db")), **overrides)
     base, key, stop = start_in_thread(settings)
-    http = httpx.Client(base_url=base.removesuffix("/api/v1"), timeout=60)
+    extras = SandboxExtras(base, api_key=key, timeout=60)
     try:
-        yield Box(base, key, stop, http)
+        yield Box(base, key, stop, extras)
     finally:
-        http.close()
+        extras.close()
         stop()
 
 
@@ -249,15 +250,12 @@ def sender(tmp: Path, events: int) -> Result:
     with sandbox(tmp, "sender", loads=10, seed_history=False, sender_workers=8,
                  sender_poll_interval=0.02) as box:  # fmt: skip
         client = box.client
-        root = box.base_url.removesuffix("/api/v1")
-        ep = client.webhooks.create_endpoint(url=f"{root}/_sandbox/receivers/bench-ok",
+        ep = client.webhooks.create_endpoint(url=box.extras.receiver_url("bench-ok"),
                                              event_types=["load.created"])  # fmt: skip
         started = time.perf_counter()
         data = {"load_id": "load_00000000-0000-4000-8000-000000000001", "load_number": "B1"}
-        with httpx.Client(base_url=root, timeout=30,
-                          headers={"X-API-Key": box.api_key}) as http:  # fmt: skip
-            for _ in range(events):
-                http.post("/_sandbox/events", json={"type": "load.created", "data": data})
+        for _ in range(events):
+            box.extras.emit("load.created", data)
         deadline = time.monotonic() + max(120, events / 20)
         done = 0
         while time.monotonic() < deadline:
@@ -268,7 +266,7 @@ def sender(tmp: Path, events: int) -> Result:
                 break
             time.sleep(0.5)
         wall = time.perf_counter() - started
-        received = box.http.get("/_sandbox/receivers/bench-ok", params={"limit": 1}).json()
+        received = box.extras.received("bench-ok", limit=1)
     lost = events - received["distinct_webhook_ids"]
     duplicated = received["count"] - received["distinct_webhook_ids"]
     return Result(f"webhook sender, {events:,} events", f"{lost} lost, {duplicated} duplicated, "

@@ -6,6 +6,14 @@ against it over real HTTP.
 
 from .app import create_app
 from .config import DEFAULT_API_KEY, SandboxSettings
+from .extras import Login, SandboxExtras
 from .server import start_in_thread
 
-__all__ = ["DEFAULT_API_KEY", "SandboxSettings", "create_app", "start_in_thread"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "Login",
+    "SandboxExtras",
+    "SandboxSettings",
+    "create_app",
+    "start_in_thread",
+]

@@ -1,6 +1,7 @@
 """Credentials: API keys bound to one organization, bearer tokens for users in several.
 
-Also the per-credential rate limiter (a fixed one-minute window, generous by default).
+Also how keys and passwords are stored (digests; the seeder writes them, login checks them) and
+the per-credential rate limiter (a fixed one-minute window, generous by default).
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from dataclasses import dataclass
 
 from .db import Database
 from .errors import APIError
-from .seed import api_key_hash, password_hash
 
 TOKEN_TTL = 12 * 3600
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def password_hash(password: str) -> str:
+    return hashlib.sha256(("envoy-sandbox:" + password).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

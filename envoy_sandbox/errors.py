@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 CODES = {
@@ -59,6 +61,27 @@ def envelope(
         }
     }
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    param: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """The body of every failure, FastAPI's own validation errors included."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` saying these statuses answer with the envelope.
+
+    Listing 422 also replaces FastAPI's default ``HTTPValidationError``, which this app never
+    sends.
+    """
+    return {s: {"model": ErrorEnvelope, "description": HTTPStatus(s).phrase} for s in statuses}
 
 
 def not_found(what: str, param: str | None = None) -> APIError:

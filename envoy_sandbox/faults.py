@@ -16,13 +16,13 @@ import re
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import contract
+from .contract import API_PREFIX
 from .errors import CODES
-
-API_PREFIX = "/api/v1"
 
 
 @dataclass
@@ -36,6 +36,9 @@ class Fault:
     retry_after: int | None = None
     remaining: int | None = None
     mutate: str | None = None  # unknown_enum | extra_fields | missing_optional
+
+    def wire(self) -> contract.Fault:
+        return cast(contract.Fault, asdict(self))
 
     def matches(self, method: str, path: str) -> bool:
         if self.method != "*" and self.method.upper() != method:
@@ -61,9 +64,9 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[contract.Fault]:
         with self._lock:
-            return [asdict(f) for f in self._rules]
+            return [f.wire() for f in self._rules]
 
     def match(self, method: str, path: str) -> tuple[float, Fault | None]:
         """Total added latency and the first status/malformed rule that applies."""
@@ -93,7 +96,7 @@ class Stats:
         with self._lock:
             self.routes[key] += 1
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> contract.SandboxStats:
         with self._lock:
             return {"total": sum(self.routes.values()), "routes": dict(self.routes)}
 

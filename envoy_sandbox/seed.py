@@ -8,30 +8,37 @@ second gets a tenth of it. 100,000 loads seed well inside a minute.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import random
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
 from envoy_api.signing import SECRET_PREFIX
 
+from .auth import api_key_hash, password_hash
 from .config import DEMO_EMAIL, DEMO_PASSWORD, SECOND_ORG_API_KEY, SandboxSettings
+from .contract import (
+    EVENT_TYPE_NAMES,
+    ORG_A,
+    ORG_B,
+    ORG_NAMES,
+    SOLO_EMAIL,
+    SOLO_USER_ID,
+    USER_ID,
+    AttemptStatus,
+    EndpointStatus,
+    EscalationStatus,
+    LoadTab,
+)
 from .db import SCHEMA, Database, dumps, now
-from .events import EVENT_TYPE_NAMES
+from .store import refresh_tab_counts
 
 T = TypeVar("T")
-
-ORG_A = "org_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-ORG_B = "org_5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-ORG_NAMES = {ORG_A: "Lakeshore Logistics", ORG_B: "Pinecrest Freight"}
-USER_ID = "usr_1f2e3d4c-5b6a-4978-8877-665544332211"
-SOLO_USER_ID = "usr_2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
-SOLO_EMAIL = "solo@envoy.example"
 
 CITIES = [
     ("Chicago", "IL", 41.88, -87.63),
@@ -160,11 +167,21 @@ COMMODITIES = {
     "STEP_DECK": ["Machinery", "Tractors", "Transformers"],
     "POWER_ONLY": ["Preloaded trailer", "Drop trailer"],
 }
+# Each status tab, the load statuses shown under it, and its weight among seeded loads.
 TAB_STATUS = [
-    ("available", ["Available", "Posted"], 25),
-    ("covered", ["Covered", "Dispatched"], 30),
-    ("in_transit", ["In Transit", "At Pickup", "At Delivery"], 25),
-    ("delivered", ["Delivered"], 20),
+    (LoadTab.AVAILABLE, ["Available", "Posted"], 25),
+    (LoadTab.COVERED, ["Covered", "Dispatched"], 30),
+    (LoadTab.IN_TRANSIT, ["In Transit", "At Pickup", "At Delivery"], 25),
+    (LoadTab.DELIVERED, ["Delivered"], 20),
+]
+TAB_WEIGHTS = [w for _, _, w in TAB_STATUS]
+SPECIAL_INSTRUCTIONS = [
+    "Driver assist unload",
+    "TWIC required",
+    "No touch freight",
+    "Call 1 hr ahead",
+    "Tarps required",
+    "Seal must stay intact",
 ]
 VERIFICATION_REASONS = [
     "Insurance expired",
@@ -187,6 +204,14 @@ ESCALATION_MESSAGES = [
     ("COMPLIANCE", "Carrier's insurance certificate does not list the shipper as holder."),
     ("CUSTOMER_REQUEST", "Customer asks to add a stop; carrier wants a new rate."),
 ]
+# Drawn uniformly: the repeats make ACTIVE twice as likely as each other status.
+ESCALATION_STATUS_WEIGHTS = [
+    EscalationStatus.ACTIVE,
+    EscalationStatus.ACTIVE,
+    EscalationStatus.RESPONDED,
+    EscalationStatus.TIMED_OUT,
+    EscalationStatus.CANCELLED,
+]
 AGENT_TYPES = ["CARRIER_SALES", "TRACKING", "CUSTOMER_SUPPORT", "APPOINTMENT_SCHEDULING"]
 CALL_TYPES = [
     "Carrier Sales",
@@ -203,9 +228,6 @@ CALL_STATUSES = ["COMPLETED"] * 10 + [
     "VOICEMAIL",
     "TRANSFERRED",
 ]
-# The tab-counts keys, in display order (contract §2.1).
-TAB_KEYS = ["all", "available", "covered", "in_transit", "delivered", "active_escalations",
-            "failed_verifications"]  # fmt: skip
 
 
 class _Rng(random.Random):
@@ -225,14 +247,6 @@ def iso(value: datetime) -> str:
 
 def _uuid(rng: _Rng) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def api_key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def password_hash(password: str) -> str:
-    return hashlib.sha256(("envoy-sandbox:" + password).encode()).hexdigest()
 
 
 def _phone(rng: _Rng) -> str:
@@ -342,24 +356,6 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
     refresh_tab_counts(db)
 
 
-def refresh_tab_counts(db: Database, org_id: str | None = None) -> None:
-    """Recompute the per-organization tab counters the tab-counts endpoint reads."""
-    with db.write() as w:
-        orgs = [org_id] if org_id else [r[0] for r in w.execute("SELECT id FROM organizations")]
-        for org in orgs:
-            row = w.execute(
-                "SELECT count(*), sum(tab='available'), sum(tab='covered'), sum(tab='in_transit'),"
-                " sum(tab='delivered'), sum(active_escalations > 0),"
-                " sum(failed_verifications > 0) FROM loads WHERE org_id = ?",
-                (org,),
-            ).fetchone()
-            w.execute("DELETE FROM tab_counts WHERE org_id = ?", (org,))
-            w.executemany(
-                "INSERT INTO tab_counts VALUES (?, ?, ?)",
-                [(org, k, int(v or 0)) for k, v in zip(TAB_KEYS, row, strict=True)],
-            )
-
-
 def load_search_text(body: dict[str, Any]) -> str:
     stops = body.get("stops") or []
     parts = [body.get("load_number"), body.get("customer_name"), body.get("carrier_name")]
@@ -428,239 +424,298 @@ def _gen_chunk(
     anchor: datetime,
 ) -> _Chunk:
     rng = _Rng(seed_key)
-    weights = [w for _, _, w in TAB_STATUS]
-    load_rows: list[tuple[Any, ...]] = []
-    call_rows: list[tuple[Any, ...]] = []
-    ver_rows: list[tuple[Any, ...]] = []
-    esc_rows: list[tuple[Any, ...]] = []
-    loads: list[dict[str, Any]] = []
+    chunk: _Chunk = ([], [], [], [], [])
+    load_rows, call_rows, ver_rows, esc_rows, loads = chunk
     span_minutes = max(60 * 24 * 30, count * 3)
     for i in range(start, start + size):
-        tab, statuses, _ = rng.choices(TAB_STATUS, weights)[0]
-        equipment = rng.pick(EQUIPMENT)
-        o, d = rng.sample(CITIES, 2)
-        transit_h = rng.ri(10, 60)
-        # Pickups follow the status: ahead for open loads, behind for moving and delivered ones.
-        hour = anchor.replace(minute=0, second=0)
-        if tab in ("available", "covered"):
-            pickup = hour + timedelta(hours=rng.ri(4, 24 * 6))
-        elif tab == "in_transit":
-            pickup = hour - timedelta(hours=rng.ri(1, transit_h))
-        else:
-            pickup = hour - timedelta(hours=rng.ri(transit_h + 2, 24 * 20))
-        created = min(
-            anchor - timedelta(minutes=rng.ri(30, span_minutes)),
-            pickup - timedelta(hours=rng.ri(12, 72)),
-        )
-        updated = min(
-            anchor - timedelta(minutes=rng.ri(1, 600)),
-            created + timedelta(minutes=rng.ri(5, 60 * 24 * 3)),
-        )
-        updated = max(updated, created)
-        n_stops = 2 if rng.random() < 0.85 else 3
-        stops = []
-        cities = [o] + ([rng.pick(CITIES)] if n_stops == 3 else []) + [d]
-        t = pickup
-        for seq, city in enumerate(cities, start=1):
-            stops.append(
-                {
-                    "location": {"city": city[0], "state": city[1]},
-                    "type": "pickup" if seq == 1 else "dropoff",
-                    "sequence": seq,
-                    "appointment_start": iso(t),
-                    "appointment_end": iso(t + timedelta(hours=2)),
-                }
-            )
-            t += timedelta(hours=transit_h // (n_stops - 1))
-        carrier = rng.pick(carrier_rows) if tab != "available" else None
-        rate = rng.ri(9, 60) * 50
-        load_id = "load_" + _uuid(rng)
-        number = f"{prefix}{base_number + i}"
-        reefer = equipment == "REEFER"
-        last = rng.pick(CITIES) if tab == "in_transit" else None
-        rep_first, rep_last = rng.pick(FIRST), rng.pick(LAST)
-        body: dict[str, Any] = {
-            "id": load_id,
-            "load_number": number,
-            "organization_id": org,
-            "equipment_type": equipment,
-            "mode": "FTL" if rng.random() < 0.92 else "LTL",
-            "load_status": rng.pick(statuses),
-            "tms_status": tab.upper(),
-            "tms_load_id": f"TMS-{rng.ri(1_000_000, 9_999_999)}",
-            "external_id": f"EXT-{rng.ri(10000, 99999)}",
-            "weight": rng.ri(8, 44) * 1000,
-            "distance": rng.ri(120, 2400),
-            "commodity": rng.pick(COMMODITIES[equipment]),
-            "po_numbers": [f"PO{rng.ri(100000, 999999)}" for _ in range(rng.ri(1, 2))],
-            "posted_rate": rate,
-            "max_buy_rate": rate + rng.ri(2, 8) * 50,
-            "suggested_market_rate": rate + rng.ri(-4, 6) * 25,
-            "length_feet": 53 if equipment in ("VAN", "REEFER") else 48,
-            "special_instructions": rng.sample(
-                [
-                    "Driver assist unload",
-                    "TWIC required",
-                    "No touch freight",
-                    "Call 1 hr ahead",
-                    "Tarps required",
-                    "Seal must stay intact",
-                ],
-                rng.ri(0, 2),
-            ),
-            "is_posted": tab == "available",
-            "temperature_setting_minimum": 33 if reefer else None,
-            "temperature_setting_maximum": 38 if reefer else None,
-            "temperature_run_type": "CONTINUOUS" if reefer else None,
-            "last_reported_city": last[0] if last else None,
-            "last_reported_state": last[1] if last else None,
-            "last_reported_lat": last[2] if last else None,
-            "last_reported_long": last[3] if last else None,
-            "tms_carrier_id": carrier["id"] if carrier else None,
-            "carrier_name": carrier["name"] if carrier else None,
-            "customer_name": rng.pick(CUSTOMERS),
-            "carrier_rep": {
-                "type": "CarrierSalesRep",
-                "first_name": rep_first,
-                "last_name": rep_last,
-                "phone": _phone(rng),
-                "email": f"{rep_first.lower()}.{rep_last.lower()}@envoy.example",
-            },
-            "driver": (
-                {
-                    "type": "Driver",
-                    "first_name": rng.pick(FIRST),
-                    "last_name": rng.pick(LAST),
-                    "phone": _phone(rng),
-                    "email": None,
-                }
-                if tab in ("in_transit", "delivered")
-                else None
-            ),
-            "stops": stops,
-            "offer_count": rng.ri(0, 9) if tab == "available" else rng.ri(1, 6),
-            "max_offer_amount": None,
-            "created_at": iso(created),
-            "updated_at": iso(updated),
-        }
-        if body["offer_count"]:
-            body["max_offer_amount"] = rate + rng.ri(-3, 10) * 25
-        # calls
+        load = _gen_load(rng, org, f"{prefix}{base_number + i}", carrier_rows, anchor, span_minutes)
         # The newest-numbered load of each organization shows every section (a demo favourite).
         showcase = i == 0
-        n_calls = rng.ri(3, 8) if showcase else rng.ri(0, 8)
-        for _ in range(n_calls):
-            ct = created + timedelta(
-                minutes=rng.ri(1, max(2, int((updated - created).total_seconds() // 60)))
-            )
-            direction = rng.pick(["INBOUND", "OUTBOUND"])
-            status = rng.pick(CALL_STATUSES)
-            if status == "SCHEDULED":  # a scheduled call lies ahead, not behind
-                ct = anchor + timedelta(minutes=rng.ri(30, 60 * 48))
-            ours, theirs = "+14155550001", _phone(rng)
-            ended = status in ("COMPLETED", "FAILED", "TRANSFERRED", "VOICEMAIL", "NO_ANSWER")
-            dur = rng.ri(20, 900) if status in ("COMPLETED", "TRANSFERRED") else rng.ri(5, 40)
-            call_id = "call_" + _uuid(rng)
-            started = ct + timedelta(seconds=rng.ri(1, 9)) if status != "SCHEDULED" else None
-            call = {
-                "id": call_id,
-                "status": status,
-                "call_time": iso(ct),
-                "created_at": iso(ct),
-                "updated_at": iso(ct + timedelta(seconds=dur + 30)),
-                "call_direction": direction,
-                "phone_number": theirs,
-                "to_number": ours if direction == "INBOUND" else theirs,
-                "from_number": theirs if direction == "INBOUND" else ours,
-                "call_start_time": iso(started) if started else None,
-                "call_end_time": (
-                    iso(started + timedelta(seconds=dur)) if started and ended else None
-                ),
-                "call_type": rng.pick(CALL_TYPES),
-                "load_id": load_id,
-                "organization_id": org,
-                "created_by_id": USER_ID,
-                "recording_status": (
-                    "AVAILABLE"
-                    if status == "COMPLETED"
-                    else rng.pick([None, "PROCESSING", "NOT_RECORDED"])
-                ),
-                "load_number": number,
-            }
-            call_rows.append((call_id, org, load_id, call["call_time"], dumps(call)))
-        n_failed = 0
-        if showcase or rng.random() < 0.04:
-            n_failed = rng.ri(1, 2)
-            for _ in range(n_failed):
-                c = rng.pick(carrier_rows)
-                vt = created + timedelta(minutes=rng.ri(5, 600))
-                v = {
-                    "id": _uuid(rng),
-                    "source": rng.pick(["email_outreach", "inbound_call", "load_board", "api"]),
-                    "created_at": iso(vt),
-                    "carrier_id": c["id"],
-                    "status": rng.pick(["BLOCKED", "BLOCKED", "FAILED"]),
-                    "reasons": rng.sample(VERIFICATION_REASONS, rng.ri(1, 3)),
-                    "error_stage": rng.pick(VERIFICATION_STAGES),
-                    "error_message": "Carrier did not pass compliance checks for this load",
-                    "carrier": c,
-                }
-                ver_rows.append((v["id"], org, load_id, v["status"], v["created_at"], dumps(v)))
-        n_active = 0
-        if showcase or rng.random() < 0.08:
-            for k in range(rng.ri(1, 3)):
-                kind, text = rng.pick(ESCALATION_MESSAGES)
-                status = rng.pick(["ACTIVE", "ACTIVE", "RESPONDED", "TIMED_OUT", "CANCELLED"])
-                if showcase and k == 0:
-                    status = "ACTIVE"
-                et = created + timedelta(minutes=rng.ri(5, 900))
-                responded = status == "RESPONDED"
-                calls_here = call_rows[-n_calls:] if n_calls else []
-                e = {
-                    "id": "esc_" + _uuid(rng),
-                    "load_id": load_id,
-                    "agent_type": rng.pick(AGENT_TYPES),
-                    "message": text.format(amt=rng.ri(2, 8) * 50, city=o[0]),
-                    "status": status,
-                    "created_at": iso(et),
-                    "call_id": rng.pick(calls_here)[0] if calls_here else None,
-                    "escalation_type": kind,
-                    "response_message": "Approved, go ahead." if responded else None,
-                    "response_user_id": USER_ID if responded else None,
-                    "responded_at": iso(et + timedelta(minutes=12)) if responded else None,
-                    "resolved_at": (
-                        iso(et + timedelta(minutes=30)) if status != "ACTIVE" else None
-                    ),
-                }
-                n_active += status == "ACTIVE"
-                esc_rows.append((e["id"], org, load_id, status, e["created_at"], dumps(e)))
+        calls = _gen_calls(rng, load, anchor, showcase)
+        verifications = _gen_verifications(rng, load, carrier_rows, showcase)
+        escalations = _gen_escalations(rng, load, calls, showcase)
+        call_rows += calls
+        ver_rows += verifications
+        esc_rows += escalations
+        n_active = sum(row[3] == EscalationStatus.ACTIVE for row in escalations)
+        body = load.body
         load_rows.append(
             (
-                load_id,
+                body["id"],
                 org,
-                number,
-                tab,
+                body["load_number"],
+                load.tab,
                 body["updated_at"],
                 load_search_text(body),
                 n_active,
-                n_failed,
+                len(verifications),
                 dumps(body),
             )
         )
         loads.append(
             {
-                "id": load_id,
-                "number": number,
-                "tab": tab,
-                "carrier": carrier,
-                "created": created,
+                "id": body["id"],
+                "number": body["load_number"],
+                "tab": load.tab,
+                "carrier": load.carrier,
+                "created": load.created,
                 "customer": body["customer_name"],
-                "origin": o[0],
-                "destination": d[0],
-                "rate": rate,
+                "origin": load.origin[0],
+                "destination": load.destination[0],
+                "rate": body["posted_rate"],
             }
         )
-    return load_rows, call_rows, ver_rows, esc_rows, loads
+    return chunk
+
+
+@dataclass
+class _Load:
+    """A generated load and what its calls, verifications and escalations are made from."""
+
+    body: dict[str, Any]
+    tab: str
+    created: datetime
+    updated: datetime
+    carrier: dict[str, Any] | None
+    origin: tuple[str, str, float, float]
+    destination: tuple[str, str, float, float]
+
+
+def _gen_load(
+    rng: _Rng,
+    org: str,
+    number: str,
+    carrier_rows: list[dict[str, Any]],
+    anchor: datetime,
+    span_minutes: int,
+) -> _Load:
+    tab, statuses, _ = rng.choices(TAB_STATUS, TAB_WEIGHTS)[0]
+    equipment = rng.pick(EQUIPMENT)
+    o, d = rng.sample(CITIES, 2)
+    transit_h = rng.ri(10, 60)
+    # Pickups follow the status: ahead for open loads, behind for moving and delivered ones.
+    hour = anchor.replace(minute=0, second=0)
+    if tab in (LoadTab.AVAILABLE, LoadTab.COVERED):
+        pickup = hour + timedelta(hours=rng.ri(4, 24 * 6))
+    elif tab == LoadTab.IN_TRANSIT:
+        pickup = hour - timedelta(hours=rng.ri(1, transit_h))
+    else:
+        pickup = hour - timedelta(hours=rng.ri(transit_h + 2, 24 * 20))
+    created = min(
+        anchor - timedelta(minutes=rng.ri(30, span_minutes)),
+        pickup - timedelta(hours=rng.ri(12, 72)),
+    )
+    updated = min(
+        anchor - timedelta(minutes=rng.ri(1, 600)),
+        created + timedelta(minutes=rng.ri(5, 60 * 24 * 3)),
+    )
+    updated = max(updated, created)
+    stops = _gen_stops(rng, o, d, pickup, transit_h)
+    carrier = rng.pick(carrier_rows) if tab != LoadTab.AVAILABLE else None
+    body = _load_body(rng, org, number, tab, statuses, equipment, carrier, stops, created, updated)
+    return _Load(body, tab, created, updated, carrier, o, d)
+
+
+def _gen_stops(
+    rng: _Rng, o: tuple[Any, ...], d: tuple[Any, ...], pickup: datetime, transit_h: int
+) -> list[dict[str, Any]]:
+    n_stops = 2 if rng.random() < 0.85 else 3
+    cities = [o] + ([rng.pick(CITIES)] if n_stops == 3 else []) + [d]
+    stops = []
+    t = pickup
+    for seq, city in enumerate(cities, start=1):
+        stops.append(
+            {
+                "location": {"city": city[0], "state": city[1]},
+                "type": "pickup" if seq == 1 else "dropoff",
+                "sequence": seq,
+                "appointment_start": iso(t),
+                "appointment_end": iso(t + timedelta(hours=2)),
+            }
+        )
+        t += timedelta(hours=transit_h // (n_stops - 1))
+    return stops
+
+
+def _load_body(
+    rng: _Rng,
+    org: str,
+    number: str,
+    tab: str,
+    statuses: list[str],
+    equipment: str,
+    carrier: dict[str, Any] | None,
+    stops: list[dict[str, Any]],
+    created: datetime,
+    updated: datetime,
+) -> dict[str, Any]:
+    """The load's wire JSON, fields in the contract's order."""
+    rate = rng.ri(9, 60) * 50
+    load_id = "load_" + _uuid(rng)
+    reefer = equipment == "REEFER"
+    last = rng.pick(CITIES) if tab == LoadTab.IN_TRANSIT else None
+    rep_first, rep_last = rng.pick(FIRST), rng.pick(LAST)
+    # The rng calls run in field order: the same seed must keep making the same loads.
+    body: dict[str, Any] = {
+        "id": load_id,
+        "load_number": number,
+        "organization_id": org,
+        "equipment_type": equipment,
+        "mode": "FTL" if rng.random() < 0.92 else "LTL",
+        "load_status": rng.pick(statuses),
+        "tms_status": tab.upper(),
+        "tms_load_id": f"TMS-{rng.ri(1_000_000, 9_999_999)}",
+        "external_id": f"EXT-{rng.ri(10000, 99999)}",
+        "weight": rng.ri(8, 44) * 1000,
+        "distance": rng.ri(120, 2400),
+        "commodity": rng.pick(COMMODITIES[equipment]),
+        "po_numbers": [f"PO{rng.ri(100000, 999999)}" for _ in range(rng.ri(1, 2))],
+        "posted_rate": rate,
+        "max_buy_rate": rate + rng.ri(2, 8) * 50,
+        "suggested_market_rate": rate + rng.ri(-4, 6) * 25,
+        "length_feet": 53 if equipment in ("VAN", "REEFER") else 48,
+        "special_instructions": rng.sample(SPECIAL_INSTRUCTIONS, rng.ri(0, 2)),
+        "is_posted": tab == LoadTab.AVAILABLE,
+        "temperature_setting_minimum": 33 if reefer else None,
+        "temperature_setting_maximum": 38 if reefer else None,
+        "temperature_run_type": "CONTINUOUS" if reefer else None,
+        "last_reported_city": last[0] if last else None,
+        "last_reported_state": last[1] if last else None,
+        "last_reported_lat": last[2] if last else None,
+        "last_reported_long": last[3] if last else None,
+        "tms_carrier_id": carrier["id"] if carrier else None,
+        "carrier_name": carrier["name"] if carrier else None,
+        "customer_name": rng.pick(CUSTOMERS),
+        "carrier_rep": {
+            "type": "CarrierSalesRep",
+            "first_name": rep_first,
+            "last_name": rep_last,
+            "phone": _phone(rng),
+            "email": f"{rep_first.lower()}.{rep_last.lower()}@envoy.example",
+        },
+        "driver": (
+            {
+                "type": "Driver",
+                "first_name": rng.pick(FIRST),
+                "last_name": rng.pick(LAST),
+                "phone": _phone(rng),
+                "email": None,
+            }
+            if tab in (LoadTab.IN_TRANSIT, LoadTab.DELIVERED)
+            else None
+        ),
+        "stops": stops,
+        "offer_count": rng.ri(0, 9) if tab == LoadTab.AVAILABLE else rng.ri(1, 6),
+        "max_offer_amount": None,
+        "created_at": iso(created),
+        "updated_at": iso(updated),
+    }
+    if body["offer_count"]:
+        body["max_offer_amount"] = rate + rng.ri(-3, 10) * 25
+    return body
+
+
+def _gen_calls(rng: _Rng, load: _Load, anchor: datetime, showcase: bool) -> list[tuple[Any, ...]]:
+    body, created = load.body, load.created
+    minutes = max(2, int((load.updated - created).total_seconds() // 60))
+    rows = []
+    for _ in range(rng.ri(3, 8) if showcase else rng.ri(0, 8)):
+        ct = created + timedelta(minutes=rng.ri(1, minutes))
+        direction = rng.pick(["INBOUND", "OUTBOUND"])
+        status = rng.pick(CALL_STATUSES)
+        if status == "SCHEDULED":  # a scheduled call lies ahead, not behind
+            ct = anchor + timedelta(minutes=rng.ri(30, 60 * 48))
+        ours, theirs = "+14155550001", _phone(rng)
+        ended = status in ("COMPLETED", "FAILED", "TRANSFERRED", "VOICEMAIL", "NO_ANSWER")
+        dur = rng.ri(20, 900) if status in ("COMPLETED", "TRANSFERRED") else rng.ri(5, 40)
+        call_id = "call_" + _uuid(rng)
+        started = ct + timedelta(seconds=rng.ri(1, 9)) if status != "SCHEDULED" else None
+        call = {
+            "id": call_id,
+            "status": status,
+            "call_time": iso(ct),
+            "created_at": iso(ct),
+            "updated_at": iso(ct + timedelta(seconds=dur + 30)),
+            "call_direction": direction,
+            "phone_number": theirs,
+            "to_number": ours if direction == "INBOUND" else theirs,
+            "from_number": theirs if direction == "INBOUND" else ours,
+            "call_start_time": iso(started) if started else None,
+            "call_end_time": iso(started + timedelta(seconds=dur)) if started and ended else None,
+            "call_type": rng.pick(CALL_TYPES),
+            "load_id": body["id"],
+            "organization_id": body["organization_id"],
+            "created_by_id": USER_ID,
+            "recording_status": (
+                "AVAILABLE"
+                if status == "COMPLETED"
+                else rng.pick([None, "PROCESSING", "NOT_RECORDED"])
+            ),
+            "load_number": body["load_number"],
+        }
+        rows.append((call_id, body["organization_id"], body["id"], call["call_time"], dumps(call)))
+    return rows
+
+
+def _gen_verifications(
+    rng: _Rng, load: _Load, carrier_rows: list[dict[str, Any]], showcase: bool
+) -> list[tuple[Any, ...]]:
+    """Failed vettings of carriers offered on the load (one load in 25 has any)."""
+    if not (showcase or rng.random() < 0.04):
+        return []
+    rows = []
+    for _ in range(rng.ri(1, 2)):
+        c = rng.pick(carrier_rows)
+        vt = load.created + timedelta(minutes=rng.ri(5, 600))
+        v = {
+            "id": _uuid(rng),
+            "source": rng.pick(["email_outreach", "inbound_call", "load_board", "api"]),
+            "created_at": iso(vt),
+            "carrier_id": c["id"],
+            "status": rng.pick(["BLOCKED", "BLOCKED", "FAILED"]),
+            "reasons": rng.sample(VERIFICATION_REASONS, rng.ri(1, 3)),
+            "error_stage": rng.pick(VERIFICATION_STAGES),
+            "error_message": "Carrier did not pass compliance checks for this load",
+            "carrier": c,
+        }
+        rows.append((v["id"], load.body["organization_id"], load.body["id"], v["status"],
+                     v["created_at"], dumps(v)))  # fmt: skip
+    return rows
+
+
+def _gen_escalations(
+    rng: _Rng, load: _Load, calls: list[tuple[Any, ...]], showcase: bool
+) -> list[tuple[Any, ...]]:
+    """Escalations to a human (one load in 12 has any); the showcase load has an active one."""
+    if not (showcase or rng.random() < 0.08):
+        return []
+    rows = []
+    for k in range(rng.ri(1, 3)):
+        kind, text = rng.pick(ESCALATION_MESSAGES)
+        status = rng.pick(ESCALATION_STATUS_WEIGHTS)
+        if showcase and k == 0:
+            status = EscalationStatus.ACTIVE
+        et = load.created + timedelta(minutes=rng.ri(5, 900))
+        responded = status == EscalationStatus.RESPONDED
+        e = {
+            "id": "esc_" + _uuid(rng),
+            "load_id": load.body["id"],
+            "agent_type": rng.pick(AGENT_TYPES),
+            "message": text.format(amt=rng.ri(2, 8) * 50, city=load.origin[0]),
+            "status": status,
+            "created_at": iso(et),
+            "call_id": rng.pick(calls)[0] if calls else None,
+            "escalation_type": kind,
+            "response_message": "Approved, go ahead." if responded else None,
+            "response_user_id": USER_ID if responded else None,
+            "responded_at": iso(et + timedelta(minutes=12)) if responded else None,
+            "resolved_at": (
+                iso(et + timedelta(minutes=30)) if status != EscalationStatus.ACTIVE else None
+            ),
+        }
+        rows.append((e["id"], load.body["organization_id"], load.body["id"], status,
+                     e["created_at"], dumps(e)))  # fmt: skip
+    return rows
 
 
 def _flush(
@@ -734,9 +789,45 @@ def _seed_webhooks(
     anchor: datetime,
     settings: SandboxSettings,
 ) -> None:
-    names = EVENT_TYPE_NAMES
+    """Three demo endpoints (healthy, flaky, down receivers) and three days of deliveries."""
+    endpoints = _seed_endpoints(db, rng, org, anchor)
+    n_events = min(max(30, len(loads) // 2), 4000)
+    msg_rows: list[tuple[Any, ...]] = []
+    att_rows: list[tuple[Any, ...]] = []
+    window = timedelta(days=3)
+    for k in range(n_events):
+        load = rng.pick(loads)
+        kind = rng.pick(EVENT_TYPE_NAMES)
+        frac = k / n_events
+        if frac < 0.9:  # most of the history over three days, the last tenth in 15 minutes
+            at = anchor - window + (window - timedelta(minutes=15)) * (frac / 0.9)
+        else:
+            at = anchor - timedelta(minutes=15) * (1 - frac) / 0.1
+        evt = {
+            "id": "evt_" + _uuid(rng),
+            "type": kind,
+            "timestamp": iso(at),
+            "data": _event_data(rng, kind, load),
+        }
+        payload = dumps(evt)
+        recent = anchor - at < timedelta(minutes=20)
+        for ep_id, name, subscribed in endpoints:
+            if kind not in subscribed:
+                continue
+            message = ("msg_" + _uuid(rng), org, ep_id, kind, load["id"], payload, iso(at))
+            msg_rows.append(message)
+            att_rows += _attempt_rows(rng, settings, anchor, message, at, name, recent)
+    with db.write() as w:
+        w.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
+        w.executemany("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", att_rows)
+
+
+def _seed_endpoints(
+    db: Database, rng: _Rng, org: str, anchor: datetime
+) -> list[tuple[str, str, set[str]]]:
+    """(id, receiver name, subscribed event types) of each demo endpoint."""
     specs = [
-        ("ok", "TMS sync (healthy receiver)", names),
+        ("ok", "TMS sync (healthy receiver)", EVENT_TYPE_NAMES),
         (
             "flaky",
             "Broker portal (flaky receiver)",
@@ -765,7 +856,7 @@ def _seed_webhooks(
                     desc,
                     dumps(types),
                     dumps(headers) if headers else None,
-                    "ACTIVE",
+                    EndpointStatus.ACTIVE,
                     None,
                     secret,
                     iso(created),
@@ -773,116 +864,80 @@ def _seed_webhooks(
                 ),
             )
             endpoints.append((ep_id, name, set(types)))
-    n_events = min(max(30, len(loads) // 2), 4000)
-    msg_rows, att_rows = [], []
-    window = timedelta(days=3)
-    for k in range(n_events):
-        load = rng.pick(loads)
-        kind = rng.pick(names)
-        frac = k / n_events
-        if frac < 0.9:  # most of the history over three days, the last tenth in 15 minutes
-            at = anchor - window + (window - timedelta(minutes=15)) * (frac / 0.9)
-        else:
-            at = anchor - timedelta(minutes=15) * (1 - frac) / 0.1
-        evt = {
-            "id": "evt_" + _uuid(rng),
-            "type": kind,
-            "timestamp": iso(at),
-            "data": _event_data(rng, kind, load),
-        }
-        payload = dumps(evt)
-        recent = anchor - at < timedelta(minutes=20)
-        for ep_id, name, subscribed in endpoints:
-            if kind not in subscribed:
-                continue
-            msg_id = "msg_" + _uuid(rng)
-            msg_rows.append((msg_id, org, ep_id, kind, load["id"], payload, iso(at)))
-            outcome = _outcome(rng, name, recent)
-            t = at
-            for n, result in enumerate(outcome, start=1):
-                created = t
-                row: dict[str, Any] = {
-                    "status": result,
-                    "next": None,
-                    "code": None,
-                    "excerpt": None,
-                    "error": None,
-                    "dur": None,
-                    "deliv": None,
-                }
-                if result == "SUCCEEDED":
-                    row |= {
-                        "code": 200,
-                        "excerpt": '{"received":true}',
-                        "dur": rng.ri(40, 400),
-                        "deliv": iso(t),
-                    }
-                elif result in ("FAILED", "DEAD"):
-                    if name == "down" or rng.random() < 0.3:
-                        if rng.random() < 0.2:
-                            row |= {"error": "Connection refused", "dur": rng.ri(1, 5)}
-                        else:
-                            row |= {
-                                "code": 503,
-                                "excerpt": "Service Unavailable",
-                                "dur": rng.ri(20, 200),
-                            }
-                    else:
-                        row |= {
-                            "code": 500,
-                            "excerpt": '{"error":"internal"}',
-                            "dur": rng.ri(50, 900),
-                        }
-                    if result == "FAILED":
-                        t = t + timedelta(seconds=settings.retry_delay(n) or 1)
-                        row["next"] = iso(t)
-                due = iso(t) if result == "PENDING" else None
-                if result == "PENDING" and t < anchor:
-                    due = iso(anchor + timedelta(seconds=rng.ri(30, 300)))
-                att_rows.append(
-                    (
-                        "atmp_" + _uuid(rng),
-                        msg_id,
-                        ep_id,
-                        org,
-                        n,
-                        settings.max_attempts,
-                        result,
-                        row["next"],
-                        row["code"],
-                        row["excerpt"],
-                        row["error"],
-                        row["dur"],
-                        row["deliv"],
-                        iso(created),
-                        due,
-                        kind,
-                        load["id"],
-                        None,
-                    )
-                )
-    with db.write() as w:
-        w.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
-        w.executemany("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", att_rows)
+    return endpoints
+
+
+def _attempt_rows(
+    rng: _Rng,
+    settings: SandboxSettings,
+    anchor: datetime,
+    message: tuple[Any, ...],
+    at: datetime,
+    receiver: str,
+    recent: bool,
+) -> list[tuple[Any, ...]]:
+    """The attempts of one seeded message sent at ``at``, as its receiver would have answered."""
+    msg_id, org, ep_id, kind, load_id = message[:5]
+    rows = []
+    t = at
+    for n, result in enumerate(_outcome(rng, receiver, recent), start=1):
+        created = t
+        row: dict[str, Any] = dict.fromkeys(("next", "code", "excerpt", "error", "dur", "deliv"))
+        if result == AttemptStatus.SUCCEEDED:
+            row |= {
+                "code": 200,
+                "excerpt": '{"received":true}',
+                "dur": rng.ri(40, 400),
+                "deliv": iso(t),
+            }
+        elif result in (AttemptStatus.FAILED, AttemptStatus.DEAD):
+            row |= _failure(rng, receiver)
+            if result == AttemptStatus.FAILED:
+                t = t + timedelta(seconds=settings.retry_delay(n) or 1)
+                row["next"] = iso(t)
+        due = iso(t) if result == AttemptStatus.PENDING else None
+        if result == AttemptStatus.PENDING and t < anchor:
+            due = iso(anchor + timedelta(seconds=rng.ri(30, 300)))
+        rows.append(
+            ("atmp_" + _uuid(rng), msg_id, ep_id, org, n, settings.max_attempts, result,
+             row["next"], row["code"], row["excerpt"], row["error"], row["dur"], row["deliv"],
+             iso(created), due, kind, load_id, None)
+        )  # fmt: skip
+    return rows
+
+
+def _failure(rng: _Rng, receiver: str) -> dict[str, Any]:
+    """How a failed attempt failed: refused, 503 (always so for the down receiver) or 500."""
+    if receiver == "down" or rng.random() < 0.3:
+        if rng.random() < 0.2:
+            return {"error": "Connection refused", "dur": rng.ri(1, 5)}
+        return {"code": 503, "excerpt": "Service Unavailable", "dur": rng.ri(20, 200)}
+    return {"code": 500, "excerpt": '{"error":"internal"}', "dur": rng.ri(50, 900)}
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _outcome(rng: _Rng, receiver: str, recent: bool) -> list[str]:
+def _outcome(rng: _Rng, receiver: str, recent: bool) -> list[AttemptStatus]:
     """The attempt statuses of one seeded message, oldest first."""
+    ok, failed, pending, dead = (
+        AttemptStatus.SUCCEEDED,
+        AttemptStatus.FAILED,
+        AttemptStatus.PENDING,
+        AttemptStatus.DEAD,
+    )
     if receiver == "ok":
-        return ["SUCCEEDED"] if rng.random() < 0.97 else ["FAILED", "SUCCEEDED"]
+        return [ok] if rng.random() < 0.97 else [failed, ok]
     if receiver == "flaky":
         r = rng.random()
         if recent and r < 0.3:
-            return ["FAILED", "PENDING"]
+            return [failed, pending]
         if r < 0.55:
-            return ["SUCCEEDED"]
+            return [ok]
         if r < 0.85:
-            return ["FAILED"] * rng.ri(1, 3) + ["SUCCEEDED"]
-        return ["FAILED"] * 4 + ["DEAD"]
+            return [failed] * rng.ri(1, 3) + [ok]
+        return [failed] * 4 + [dead]
     if recent:
-        return ["FAILED"] * rng.ri(1, 3) + ["PENDING"]
-    return ["FAILED"] * 4 + ["DEAD"]
+        return [failed] * rng.ri(1, 3) + [pending]
+    return [failed] * 4 + [dead]

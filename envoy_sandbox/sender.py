@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -21,56 +20,16 @@ import httpx
 from envoy_api.signing import sign
 
 from .config import SandboxSettings
+from .contract import AttemptStatus, EmittedEvent, EmittedMessage, EndpointStatus, EventEmitted
 from .db import Database, dumps, iso, now, now_iso
+from .store import active_secrets, new_id, queue_attempt, sql_values
 
 log = logging.getLogger("envoy_sandbox.sender")
 
 EXCERPT_CHARS = 500
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4()}"
-
-
-def active_secrets(row: Any, at: str | None = None) -> list[str]:
-    """The endpoint's current secret, plus the previous one during its 24-hour grace window."""
-    secrets = [row["secret"]]
-    expires = row["old_secret_expires_at"]
-    if row["old_secret"] and expires and expires > (at or now_iso()):
-        secrets.append(row["old_secret"])
-    return secrets
-
-
-def queue_attempt(
-    conn: Any,
-    message_id: str,
-    endpoint_id: str,
-    org_id: str,
-    attempt: int,
-    max_attempts: int,
-    created_at: str,
-    due_at: str | None,
-    event_type: str,
-    load_id: str | None,
-) -> None:
-    """Insert a PENDING attempt: the one way a message gets (re)queued."""
-    conn.execute(
-        "INSERT INTO attempts (id, message_id, endpoint_id, org_id, attempt, max_attempts,"
-        " status, created_at, due_at, event_type, load_id)"
-        " VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?)",
-        (
-            new_id("atmp"),
-            message_id,
-            endpoint_id,
-            org_id,
-            attempt,
-            max_attempts,
-            created_at,
-            due_at,
-            event_type,
-            load_id,
-        ),
-    )
+# Endpoints that get new messages: PAUSED ones hold theirs until resumed.
+_RECEIVING = sql_values((EndpointStatus.ACTIVE, EndpointStatus.PAUSED))
+PENDING, SENDING = AttemptStatus.PENDING, AttemptStatus.SENDING
 
 
 class Sender:
@@ -98,21 +57,26 @@ class Sender:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
 
-    def emit(self, org_id: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    def emit(self, org_id: str, event_type: str, data: dict[str, Any]) -> EventEmitted:
         """Create one event and a message (with a first PENDING attempt) per subscribed endpoint.
 
         ACTIVE and PAUSED endpoints get the message (PAUSED ones hold it until resumed); DISABLED
         and deleted ones do not.
         """
         at = now_iso()
-        event = {"id": new_id("evt"), "type": event_type, "timestamp": at, "data": data}
+        event: EmittedEvent = {
+            "id": new_id("evt"),
+            "type": event_type,
+            "timestamp": at,
+            "data": data,
+        }
         payload = dumps(event)
         load_id = data.get("load_id") if isinstance(data.get("load_id"), str) else None
-        messages = []
+        messages: list[EmittedMessage] = []
         with self.db.write() as w:
             rows = w.execute(
                 "SELECT id, event_types, status FROM endpoints WHERE org_id = ? AND deleted = 0"
-                " AND status IN ('ACTIVE', 'PAUSED')",
+                f" AND status IN ({_RECEIVING})",
                 (org_id,),
             ).fetchall()
             for row in rows:
@@ -144,8 +108,8 @@ class Sender:
         """Put attempts a crash left in SENDING back in the queue: no delivery is lost."""
         with self.db.write() as w:
             cur = w.execute(
-                "UPDATE attempts SET status = 'PENDING', due_at = ?, claimed_at = NULL"
-                " WHERE status = 'SENDING'",
+                f"UPDATE attempts SET status = '{PENDING}', due_at = ?, claimed_at = NULL"
+                f" WHERE status = '{SENDING}'",
                 (now_iso(),),
             )
             return cur.rowcount
@@ -169,15 +133,16 @@ class Sender:
         conn = self.db.connect()
         rows = conn.execute(
             "SELECT a.id FROM attempts a JOIN endpoints e ON e.id = a.endpoint_id"
-            " WHERE a.status = 'PENDING' AND a.due_at <= ? AND e.status = 'ACTIVE'"
-            " AND e.deleted = 0 ORDER BY a.due_at LIMIT ?",
+            f" WHERE a.status = '{PENDING}' AND a.due_at <= ?"
+            f" AND e.status = '{EndpointStatus.ACTIVE}' AND e.deleted = 0"
+            " ORDER BY a.due_at LIMIT ?",
             (now_iso(), room),
         ).fetchall()
         claimed = 0
         for row in rows:
             cur = conn.execute(
-                "UPDATE attempts SET status = 'SENDING', claimed_at = ? WHERE id = ?"
-                " AND status = 'PENDING'",
+                f"UPDATE attempts SET status = '{SENDING}', claimed_at = ? WHERE id = ?"
+                f" AND status = '{PENDING}'",
                 (now_iso(), row["id"]),
             )
             if cur.rowcount == 1:
@@ -194,8 +159,8 @@ class Sender:
             log.exception("delivery of %s failed unexpectedly", attempt_id)
             with self.db.write() as w:
                 w.execute(
-                    "UPDATE attempts SET status = 'PENDING', due_at = ? WHERE id = ?"
-                    " AND status = 'SENDING'",
+                    f"UPDATE attempts SET status = '{PENDING}', due_at = ? WHERE id = ?"
+                    f" AND status = '{SENDING}'",
                     (iso(now() + timedelta(seconds=1)), attempt_id),
                 )
         finally:
@@ -212,18 +177,20 @@ class Sender:
             " JOIN endpoints e ON e.id = a.endpoint_id WHERE a.id = ?",
             (attempt_id,),
         ).fetchone()
-        if row is None or row["status"] != "SENDING":
+        if row is None or row["status"] != SENDING:
             return row["status"] if row else "MISSING"
         if row["deleted"]:
-            return self._finish(row, "DEAD", error="Endpoint deleted; delivery cancelled")
-        if row["ep_status"] != "ACTIVE":  # paused (or disabled) after the claim: hold it
+            return self._finish(
+                row, AttemptStatus.DEAD, error="Endpoint deleted; delivery cancelled"
+            )
+        if row["ep_status"] != EndpointStatus.ACTIVE:  # paused or disabled after the claim: hold
             with self.db.write() as w:
                 w.execute(
-                    "UPDATE attempts SET status = 'PENDING', claimed_at = NULL WHERE id = ?"
-                    " AND status = 'SENDING'",
+                    f"UPDATE attempts SET status = '{PENDING}', claimed_at = NULL WHERE id = ?"
+                    f" AND status = '{SENDING}'",
                     (attempt_id,),
                 )
-            return "PENDING"
+            return PENDING
         body = row["payload"].encode()
         ts = int(time.time())
         signatures = " ".join(sign(s, row["message_id"], ts, body) for s in active_secrets(row))
@@ -244,7 +211,7 @@ class Sender:
             ms = (time.perf_counter() - started) * 1000
             return self._finish(
                 row,
-                "FAILED",
+                AttemptStatus.FAILED,
                 error=(
                     f"Timed out after {self.settings.attempt_timeout:g} s waiting for the receiver"
                 ),
@@ -252,14 +219,11 @@ class Sender:
             )
         except httpx.HTTPError as exc:
             ms = (time.perf_counter() - started) * 1000
-            return self._finish(row, "FAILED", error=_transport_error(exc), duration=ms)
+            return self._finish(row, AttemptStatus.FAILED, error=_transport_error(exc), duration=ms)
         ms = (time.perf_counter() - started) * 1000
         excerpt = response.text[:EXCERPT_CHARS]
-        if response.is_success:
-            return self._finish(
-                row, "SUCCEEDED", code=response.status_code, excerpt=excerpt, duration=ms
-            )
-        return self._finish(row, "FAILED", code=response.status_code, excerpt=excerpt, duration=ms)
+        outcome = AttemptStatus.SUCCEEDED if response.is_success else AttemptStatus.FAILED
+        return self._finish(row, outcome, code=response.status_code, excerpt=excerpt, duration=ms)
 
     def _finish(
         self,
@@ -274,16 +238,16 @@ class Sender:
         at = now()
         status = outcome
         next_at: str | None = None
-        if outcome == "FAILED" and row["attempt"] >= row["max_attempts"]:
-            status = "DEAD"
-        if status == "FAILED":
+        if outcome == AttemptStatus.FAILED and row["attempt"] >= row["max_attempts"]:
+            status = AttemptStatus.DEAD
+        if status == AttemptStatus.FAILED:
             next_at = iso(at + timedelta(seconds=self.settings.retry_delay(row["attempt"])))
         dur = round(duration, 1) if duration is not None else None
         with self.db.write() as w:
             cur = w.execute(
                 "UPDATE attempts SET status = ?, next_attempt_at = ?, response_status_code = ?,"
                 " response_body_excerpt = ?, error_message = ?, duration_ms = ?,"
-                " delivered_at = ? WHERE id = ? AND status = 'SENDING'",
+                f" delivered_at = ? WHERE id = ? AND status = '{SENDING}'",
                 (
                     status,
                     next_at,
@@ -291,13 +255,13 @@ class Sender:
                     excerpt,
                     error,
                     dur,
-                    iso(at) if status == "SUCCEEDED" else None,
+                    iso(at) if status == AttemptStatus.SUCCEEDED else None,
                     row["id"],
                 ),
             )
             if cur.rowcount != 1:
                 return status
-            if status == "FAILED":
+            if status == AttemptStatus.FAILED:
                 queue_attempt(
                     w,
                     row["message_id"],
@@ -310,11 +274,11 @@ class Sender:
                     row["event_type"],
                     row["load_id"],
                 )
-            elif status == "SUCCEEDED":
+            elif status == AttemptStatus.SUCCEEDED:
                 w.execute(
                     "UPDATE endpoints SET dead_streak = 0 WHERE id = ?", (row["endpoint_id"],)
                 )
-            elif status == "DEAD" and not row["deleted"]:
+            elif status == AttemptStatus.DEAD and not row["deleted"]:
                 self._count_dead(w, row["endpoint_id"], code, error)
         return status
 
@@ -324,14 +288,15 @@ class Sender:
             "SELECT dead_streak, status FROM endpoints WHERE id = ?", (endpoint_id,)
         ).fetchone()
         limit = self.settings.disable_after_dead
-        if ep and ep["status"] == "ACTIVE" and limit and ep["dead_streak"] >= limit:
+        if ep and ep["status"] == EndpointStatus.ACTIVE and limit and ep["dead_streak"] >= limit:
             last = f"HTTP {code}" if code else (error or "no response")
             reason = (
                 f"Disabled automatically: {ep['dead_streak']} messages in a row failed "
                 f"every attempt (last: {last})."
             )
             w.execute(
-                "UPDATE endpoints SET status = 'DISABLED', disabled_reason = ?, updated_at = ?"
+                f"UPDATE endpoints SET status = '{EndpointStatus.DISABLED}', disabled_reason = ?,"
+                " updated_at = ?"
                 " WHERE id = ?",
                 (reason, now_iso(), endpoint_id),
             )

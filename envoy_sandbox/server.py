@@ -13,7 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .config import SandboxSettings
-from .ticker import Ticker
+from .contract import API_PREFIX
 
 StopFn = Callable[[], None]
 
@@ -70,18 +70,14 @@ def start_in_thread(
         if time.monotonic() > deadline:
             raise TimeoutError(f"the sandbox did not start within {startup_timeout:g} s")
         time.sleep(0.02)
-    ticker = Ticker(app.state.sender)
-    if settings.ticker_seconds:
-        ticker.start()
 
     def stop() -> None:
-        ticker.stop()
+        # The app's lifespan stops the sender and the ticker and closes the database.
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        app.state.db.close()
 
-    return root + "/api/v1", settings.api_key, stop
+    return root + API_PREFIX, settings.api_key, stop
 
 
 def serve(settings: SandboxSettings, host: str, port: int) -> None:
@@ -91,13 +87,7 @@ def serve(settings: SandboxSettings, host: str, port: int) -> None:
     actual = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     app = create_app(settings, public_base=f"http://{shown}:{actual}")
-    ticker = Ticker(app.state.sender)
-    if settings.ticker_seconds:
-        ticker.start()
-    print(f"Envoy sandbox: http://{shown}:{actual}/api/v1", flush=True)
+    print(f"Envoy sandbox: http://{shown}:{actual}{API_PREFIX}", flush=True)
     # A demo credential for local data only (ENVOY_SANDBOX_API_KEY overrides it).
     print(f"Demo API key: {settings.api_key}", flush=True)
-    try:
-        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
-    finally:
-        ticker.stop()
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from typing_extensions import Unpack
 
 from envoy_api import EnvoyClient, Load
-from envoy_sandbox import SandboxSettings, start_in_thread
+from envoy_sandbox import SandboxExtras, SandboxSettings, start_in_thread
 from envoy_sandbox.config import SECOND_ORG_API_KEY
+from envoy_sandbox.contract import EventEmitted, FaultRule, Receipt, ReceiverMode, SandboxStats
 
 FAST: dict[str, Any] = dict(
     loads=300,
@@ -44,62 +46,62 @@ class Sandbox:
     client: EnvoyClient
     other: EnvoyClient  # the second organization's key
     http: httpx.Client  # raw, rooted at the server (not /api/v1), no credentials
+    extras: SandboxExtras  # the /_sandbox routes, as the first organization
 
     @property
     def root(self) -> str:
-        return self.base_url.removesuffix("/api/v1")
+        return self.extras.root
 
     def receiver_url(self, name: str) -> str:
-        return f"{self.root}/_sandbox/receivers/{name}"
+        return self.extras.receiver_url(name)
 
-    def new_receiver(self, mode: str = "ok") -> str:
+    def new_receiver(self, mode: ReceiverMode = "ok") -> str:
         name = f"t-{uuid.uuid4().hex[:10]}"
         self.set_receiver(name, mode)
         return name
 
-    def set_receiver(self, name: str, mode: str, rate: float | None = None) -> None:
-        body = {"mode": mode, "failure_rate": rate}
-        self.http.put(f"/_sandbox/receivers/{name}", json=body).raise_for_status()
+    def set_receiver(self, name: str, mode: ReceiverMode, rate: float | None = None) -> None:
+        self.extras.set_receiver(name, mode, rate)
 
-    def received(self, name: str) -> list[dict[str, Any]]:
-        return list(self.http.get(f"/_sandbox/receivers/{name}").json()["received"])
+    def received(self, name: str) -> list[Receipt]:
+        return self.extras.received(name)["received"]
 
-    def emit(self, event_type: str, data: dict[str, Any], key: str | None = None) -> Any:
-        r = self.http.post(
-            "/_sandbox/events",
-            json={"type": event_type, "data": data},
-            headers={"X-API-Key": key or self.api_key},
-        )
-        r.raise_for_status()
-        return r.json()
+    def emit(self, event_type: str, data: dict[str, Any], key: str | None = None) -> EventEmitted:
+        if key is None:
+            return self.extras.emit(event_type, data)
+        with SandboxExtras(self.root, api_key=key) as other:
+            return other.emit(event_type, data)
 
-    def fault(self, **spec: Any) -> None:
-        self.http.post("/_sandbox/faults", json=spec).raise_for_status()
+    def fault(self, **spec: Unpack[FaultRule]) -> None:
+        self.extras.fault(**spec)
 
     def clear_faults(self) -> None:
-        self.http.delete("/_sandbox/faults").raise_for_status()
+        self.extras.clear_faults()
 
-    def stats(self) -> dict[str, Any]:
-        return dict(self.http.get("/_sandbox/stats").json())
+    def stats(self) -> SandboxStats:
+        return self.extras.stats()
 
     def reset_stats(self) -> None:
-        self.http.delete("/_sandbox/stats").raise_for_status()
+        self.extras.reset_stats()
 
 
 def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], None]]:
     settings = SandboxSettings(db_path=str(tmp / "sandbox.db"), **{**FAST, **overrides})
     base, key, stop = start_in_thread(settings)
-    http = httpx.Client(base_url=base.removesuffix("/api/v1"), timeout=10)
+    extras = SandboxExtras(base, api_key=key)
+    http = httpx.Client(base_url=extras.root, timeout=10)
     sb = Sandbox(
         base_url=base,
         api_key=key,
         client=EnvoyClient(base, api_key=key, max_retries=0),
         other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0),
         http=http,
+        extras=extras,
     )
 
     def close() -> None:
         http.close()
+        extras.close()
         stop()
 
     return sb, close

@@ -9,7 +9,7 @@ import pytest
 from components import data
 from components.connection import Connection, Organization
 from envoy_sandbox.config import SECOND_ORG_API_KEY
-from envoy_sandbox.seed import ORG_A, ORG_B
+from envoy_sandbox.contract import ORG_A, ORG_B
 
 from ..sandboxes import Sandbox
 from .conftest import new_app, run_app, texts

@@ -12,7 +12,7 @@ from envoy_api import (
     PermissionDeniedError,
 )
 from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
-from envoy_sandbox.seed import ORG_A, ORG_B
+from envoy_sandbox.contract import ORG_A, ORG_B
 
 from .conftest import Sandbox
 

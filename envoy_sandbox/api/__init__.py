@@ -1,0 +1,1 @@
+"""The sandbox's HTTP surface: one router per resource, over dependencies from ``deps``."""

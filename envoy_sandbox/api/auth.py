@@ -1,0 +1,29 @@
+"""Login: email and password for a bearer token (for users who belong to several orgs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from .. import auth
+from ..errors import error_responses
+from .deps import DbDep, SettingsDep
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 401, 422))
+
+
+class LoginBody(BaseModel):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Token(BaseModel):
+    access_token: str = Field(description=f"Valid for {auth.TOKEN_TTL // 3600} hours.")
+    token_type: Literal["bearer"] = "bearer"
+
+
+@router.post("/login", response_model=Token)
+def login(body: LoginBody, db: DbDep, settings: SettingsDep) -> Token:
+    return Token(access_token=auth.login(db, settings.token_secret, body.email, body.password))

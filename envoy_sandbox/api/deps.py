@@ -1,0 +1,104 @@
+"""What routes depend on: the app's shared objects, the authenticated caller, common parameters.
+
+The shared objects live on ``app.state`` (``create_app`` puts them there), so routers hold no
+globals and any number of apps can run side by side in one process.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import Response
+
+from ..auth import Caller, RateLimiter, authenticate
+from ..config import SandboxSettings
+from ..db import Database
+from ..errors import APIError
+from ..faults import Faults, Stats
+from ..sender import Sender
+
+# Getters of app.state are async: they never block, so they need no worker thread.
+
+
+async def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_settings(request: Request) -> SandboxSettings:
+    settings: SandboxSettings = request.app.state.settings
+    return settings
+
+
+async def get_sender(request: Request) -> Sender:
+    sender: Sender = request.app.state.sender
+    return sender
+
+
+async def get_faults(request: Request) -> Faults:
+    faults: Faults = request.app.state.faults
+    return faults
+
+
+async def get_stats(request: Request) -> Stats:
+    stats: Stats = request.app.state.stats
+    return stats
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[SandboxSettings, Depends(get_settings)]
+SenderDep = Annotated[Sender, Depends(get_sender)]
+FaultsDep = Annotated[Faults, Depends(get_faults)]
+StatsDep = Annotated[Stats, Depends(get_stats)]
+
+
+def get_caller(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
+    authorization: Annotated[str | None, Header()] = None,
+    x_organization_id: Annotated[str | None, Header(alias="X-Organization-ID")] = None,
+) -> Caller:
+    """The authenticated caller and the organization it acts in, counted by the rate limiter.
+
+    Sync on purpose: it reads SQLite, which must not hold up the event loop.
+    """
+    who = authenticate(db, settings.token_secret, x_api_key, authorization, x_organization_id)
+    limiter: RateLimiter = request.app.state.limiter
+    limiter.check(who.credential)
+    return who
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+# What a route behind CallerDep may answer besides success: a bad id or body, no or a wrong
+# credential, a foreign organization, a missing resource, refused values, the rate limit.
+CALLER_ERRORS = (400, 401, 403, 404, 422, 429)
+
+# ---- parameters and responses the routers share ----
+
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_ID = re.compile(rf"^(?:([a-z]+)_)?({_UUID})$")
+
+
+def parse_id(value: str, prefix: str, param: str) -> str:
+    """``{prefix}_{uuid}`` or a bare uuid → the prefixed form; anything else → 400."""
+    match = _ID.match(value.strip().lower())
+    if match is None or (match.group(1) and match.group(1) != prefix):
+        raise APIError(
+            400,
+            f"'{param}' must look like '{prefix}_<uuid>'.",
+            code="invalid_id_format",
+            param=param,
+        )
+    return f"{prefix}_{match.group(2)}"
+
+
+def json_text(text: str, status: int = 200) -> Response:
+    """Already-serialized JSON (stored wire forms), sent as is."""
+    return Response(content=text, status_code=status, media_type="application/json")
