@@ -8,20 +8,20 @@ Configuration comes from the environment (``ENVOY_BASE_URL``, ``ENVOY_API_KEY``,
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import streamlit as st
 
 from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
+
+if TYPE_CHECKING:  # the sandbox is imported only when the console starts one
+    from envoy_sandbox.extras import Login
 
 SANDBOX_LABEL = "Sandbox (demo data)"
 _KEYS = ("base_url", "api_key", "bearer_token", "organization_id")
@@ -125,22 +125,14 @@ def resolve_connection() -> Connection:
 @st.cache_resource(show_spinner=False)
 def _probe_sandbox(base_url: str) -> str | None:
     """A configured URL may still be a sandbox (tests, demos): then its extras are offered."""
-    root = base_url.removesuffix("/api/v1")
-    try:
-        response = httpx.get(f"{root}/_sandbox/info", timeout=2)
-    except httpx.HTTPError:
-        return None
-    return root if response.status_code == 200 else None
+    from envoy_api import EnvoyError
+    from envoy_sandbox.extras import SandboxExtras
 
-
-def token_expiry(token: str) -> float | None:
-    """The ``exp`` claim of a JWT-shaped token (Unix seconds), read without verifying it: the
-    console only needs to know when to log in again."""
     try:
-        claims = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
-        return float(data["exp"])
-    except (IndexError, ValueError, KeyError, TypeError):
+        with SandboxExtras(base_url, timeout=2) as extras:
+            extras.info()
+            return extras.root
+    except EnvoyError:
         return None
 
 
@@ -150,7 +142,7 @@ class DemoLogin:
 
     FALLBACK_LIFETIME = 3600.0  # a token without a readable expiry is renewed hourly
 
-    def __init__(self, login: Callable[[], str], clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, login: Callable[[], Login], clock: Callable[[], float] = time.time) -> None:
         self._login = login
         self._clock = clock
         self._lock = threading.Lock()
@@ -161,8 +153,13 @@ class DemoLogin:
         with self._lock:
             now = self._clock()
             if now >= self._renew_at:
-                self._token = self._login()
-                expires = token_expiry(self._token) or now + self.FALLBACK_LIFETIME
+                login = self._login()
+                self._token = login.token
+                expires = (
+                    login.expires_at.timestamp()
+                    if login.expires_at
+                    else now + self.FALLBACK_LIFETIME
+                )
                 # Renew with a tenth of the lifetime (at most ten minutes) still to go.
                 self._renew_at = expires - min((expires - now) / 10, 600.0)
             return self._token
@@ -179,7 +176,7 @@ class EmbeddedSandbox:
 @st.cache_resource(show_spinner="Starting the local Envoy sandbox…")
 def embedded_sandbox() -> EmbeddedSandbox:
     """Start the sandbox once per server process; the demo agent logs in on demand."""
-    from envoy_sandbox import SandboxSettings, start_in_thread
+    from envoy_sandbox import SandboxExtras, SandboxSettings, start_in_thread
     from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 
     ticker = os.environ.get("ENVOY_SANDBOX_TICKER", "8")
@@ -189,17 +186,13 @@ def embedded_sandbox() -> EmbeddedSandbox:
         ticker_seconds=float(ticker) if ticker and float(ticker) > 0 else None,
         retry_scale=float(os.environ.get("ENVOY_SANDBOX_RETRY_SCALE", "0.1")),
     )
+    if os.environ.get("ENVOY_SANDBOX_TOKEN_TTL"):  # a short life shows the renewal at work
+        settings = replace(settings, token_ttl=int(os.environ["ENVOY_SANDBOX_TOKEN_TTL"]))
     base_url, _key, _stop = start_in_thread(settings)
-    root = base_url.removesuffix("/api/v1")
-
-    def login() -> str:
-        body = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
-        token: str = httpx.post(f"{base_url}/auth/login", json=body).json()["access_token"]
-        return token
-
-    info = httpx.get(f"{root}/_sandbox/info").json()
-    orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in info["organizations"])
-    return EmbeddedSandbox(base_url, root, orgs, DemoLogin(login))
+    extras = SandboxExtras(base_url)  # lives as long as the sandbox: once per server process
+    orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in extras.info()["organizations"])
+    demo = DemoLogin(lambda: extras.login(DEMO_EMAIL, DEMO_PASSWORD))
+    return EmbeddedSandbox(base_url, extras.root, orgs, demo)
 
 
 def sandbox_connection() -> Connection:

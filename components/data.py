@@ -447,20 +447,21 @@ def replay(ctx: Ctx, message_id: str, endpoint_id: str) -> MessageSummary:
         return api.replay(message_id, endpoint_id=endpoint_id)
 
 
-def send_test_event(
-    ctx: Ctx, sandbox_root: str, event_type: str, payload: dict[str, Any]
-) -> dict[str, Any]:
-    """Emit an event through the sandbox (offered only when connected to one)."""
-    api = client(ctx)
-    response = api._http.post(
-        f"{sandbox_root}/_sandbox/events",
-        json={"type": event_type, "data": payload},
-        headers=api._headers(),
-    )
-    if not response.is_success:
-        from envoy_api.errors import make_status_error
+def send_test_event(ctx: Ctx, event_type: str, payload: dict[str, Any]) -> int:
+    """Emit an event through the sandbox (offered only when connected to one); returns how many
+    messages it queued."""
+    from envoy_sandbox.extras import SandboxExtras
 
-        raise make_status_error(response)
-    _changed(ctx)
-    result: dict[str, Any] = response.json()
-    return result
+    conn = _CONNECTIONS[ctx.fingerprint]
+    if conn.sandbox_root is None:
+        raise ValueError("Test events need the sandbox; this console is connected to Envoy.")
+    with SandboxExtras(
+        conn.sandbox_root,
+        api_key=conn.api_key,
+        bearer_token=conn.bearer_token,
+        organization_id=ctx.organization_id,
+    ) as extras:
+        try:
+            return len(extras.emit(event_type, payload)["messages"])
+        finally:
+            _changed(ctx)

@@ -15,10 +15,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .config import TOKEN_TTL
 from .db import Database
 from .errors import APIError
-
-TOKEN_TTL = 12 * 3600
 
 
 def api_key_hash(key: str) -> str:
@@ -67,7 +66,7 @@ def read_token(secret: str, token: str) -> str | None:
         return None
 
 
-def login(db: Database, secret: str, email: str, password: str) -> str:
+def login(db: Database, secret: str, email: str, password: str, ttl: int = TOKEN_TTL) -> str:
     row = (
         db.connect()
         .execute("SELECT id, password FROM users WHERE email = ?", (email.strip().lower(),))
@@ -75,7 +74,7 @@ def login(db: Database, secret: str, email: str, password: str) -> str:
     )
     if row is None or not hmac.compare_digest(row["password"], password_hash(password)):
         raise APIError(401, "Wrong email or password.")
-    return issue_token(secret, row["id"])
+    return issue_token(secret, row["id"], ttl)
 
 
 def authenticate(

@@ -9,6 +9,7 @@ DEFAULT_API_KEY = "envai_live_sandbox_demo_key_0001"
 SECOND_ORG_API_KEY = "envai_live_sandbox_demo_key_0002"
 DEMO_EMAIL = "agent@envoy.example"
 DEMO_PASSWORD = "sandbox"
+TOKEN_TTL = 12 * 3600  # seconds a bearer token from /auth/login stays valid, by default
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SandboxSettings:
     ticker_seconds: float | None = None
     flaky_failure_rate: float = 0.5
     token_secret: str = field(default="sandbox-token-secret", repr=False)
+    token_ttl: int = TOKEN_TTL
     seed_history: bool = True
     send_webhooks: bool = True
 

@@ -74,9 +74,8 @@ if sandbox_root:
                 {"type": event_type, "load_id": payload["load_id"]},
                 organization_id=ctx.organization_id,
             ):
-                result = data.send_test_event(ctx, sandbox_root, event_type, payload)
+                n = data.send_test_event(ctx, event_type, payload)
         except (ValueError, EnvoyError) as exc:
             errors.show(exc, "the test event")
         else:
-            n = len(result.get("messages", []))
             st.success(f"Sent {md(event_type)}: {n} message(s) queued.", icon=":material/send:")

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from .. import auth
+from ..config import TOKEN_TTL
 from ..errors import error_responses
 from .deps import DbDep, SettingsDep
 
@@ -20,10 +21,13 @@ class LoginBody(BaseModel):
 
 
 class Token(BaseModel):
-    access_token: str = Field(description=f"Valid for {auth.TOKEN_TTL // 3600} hours.")
+    access_token: str = Field(
+        description=f"Valid for {TOKEN_TTL // 3600} hours (the sandbox's token_ttl setting)."
+    )
     token_type: Literal["bearer"] = "bearer"
 
 
 @router.post("/login", response_model=Token)
 def login(body: LoginBody, db: DbDep, settings: SettingsDep) -> Token:
-    return Token(access_token=auth.login(db, settings.token_secret, body.email, body.password))
+    token = auth.login(db, settings.token_secret, body.email, body.password, settings.token_ttl)
+    return Token(access_token=token)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from envoy_api import models as m
-from envoy_api._ids import check_url
+from envoy_api.ids import check_url
 
 from .. import store
 from ..auth import Caller

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.markup import md
 from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
-from envoy_sandbox.seed import ORG_A, ORG_B
+from envoy_sandbox.contract import ORG_A, ORG_B
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox

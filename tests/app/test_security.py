@@ -11,7 +11,7 @@ import pytest
 from components import access, audit, data
 from components.connection import Connection
 from envoy_sandbox.config import SECOND_ORG_API_KEY
-from envoy_sandbox.seed import ORG_A, ORG_B
+from envoy_sandbox.contract import ORG_A, ORG_B
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox

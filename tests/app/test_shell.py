@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from components import data
+from components import connection, data
 from components.connection import Connection, Organization
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 from envoy_sandbox.contract import ORG_A, ORG_B
+from envoy_sandbox.extras import token_expiry
 
+from ..helpers import wait_for
 from ..sandboxes import Sandbox
 from .conftest import new_app, run_app, texts
 
@@ -23,6 +26,8 @@ def test_no_configuration_runs_on_the_embedded_sandbox(
     monkeypatch.setenv("ENVOY_SANDBOX_DB", str(tmp_path / "embedded.db"))
     monkeypatch.setenv("ENVOY_SANDBOX_LOADS", "40")
     monkeypatch.setenv("ENVOY_SANDBOX_TICKER", "0")
+    monkeypatch.setenv("ENVOY_SANDBOX_TOKEN_TTL", "4")  # the demo login must renew itself
+    connection.embedded_sandbox.clear()
     at = run_app(new_app())
     assert "Connected to **Sandbox (demo data)**" in texts(at)
     org = at.selectbox(key="organization")
@@ -32,6 +37,17 @@ def test_no_configuration_runs_on_the_embedded_sandbox(
     run_app(at)
     assert at.button_group(key="loads_tab").options[0] == "All · 10"
     assert all(n.startswith("PF") for n in at.dataframe[0].value["Load"])
+    # Past the first token's expiry (a console left open overnight): still no 401 anywhere.
+    first = connection.resolve_connection().bearer_token or ""
+    expiry = token_expiry(first)
+    assert expiry is not None
+    wait_for(lambda: datetime.now(UTC) > expiry, timeout=10, what="the first token to expire")
+    at.button(key="refresh_data").click()
+    run_app(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.button_group(key="loads_tab").options[0] == "All · 10"
+    assert connection.resolve_connection().bearer_token != first
+    connection.embedded_sandbox.clear()
 
 
 def test_refresh_data_refetches(configured: Sandbox) -> None:
