@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
 
@@ -163,7 +164,7 @@ def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def datetime_columns(frame: pd.DataFrame) -> dict[str, object]:
+def datetime_columns(frame: pd.DataFrame) -> dict[str, ColumnConfig]:
     """Column config that shows every timestamp column the same readable way."""
     return {
         name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss", timezone="UTC")

@@ -311,7 +311,7 @@ def attempts_table(flt: data.AttemptFilter) -> int:
             "Next attempt": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
         },
     )
-    selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
+    selected = event.selection.rows
     if selected:
         nav.switch(
             nav.DELIVERIES, **list_params(), message_id=table.iloc[selected[0]]["Message id"]

@@ -103,7 +103,7 @@ def section(
     frame_of: Callable[[Any], pd.DataFrame],
     key: str,
     empty: str,
-    extra: Callable[[Any], None] | None = None,
+    extra: Callable[[Any], object] | None = None,
 ) -> None:
     if not outcome.ok:
         st.subheader(title)

@@ -108,7 +108,7 @@ event = st.dataframe(
         "Updated": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
     },
 )
-selected = event.selection.rows if event and event.selection else []  # type: ignore[union-attr]
+selected = event.selection.rows
 if selected:  # the load's URL keeps the list's view, for "Back to loads"
     nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=str(frame_.iloc[selected[0]]["id"]))
 
