@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from envoy_api.ids import check_event_types, check_url
-
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-RESERVED = {
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-    "content-type",
-    "content-length",
-    "host",
-}
+from envoy_api.ids import check_event_types, check_headers, check_url, header_problem
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -27,14 +15,11 @@ def parse_headers(text: str) -> dict[str, str]:
         name, value = name.strip(), value.strip()
         if not sep or not name:
             raise ValueError(f"Header line {number} must look like 'Name: value'.")
-        if not _HEADER_NAME.match(name):
-            raise ValueError(f"Header line {number}: '{name}' is not a valid header name.")
-        if name.lower() in RESERVED:
-            raise ValueError(
-                f"Header line {number}: '{name}' is set by Envoy and cannot be overridden."
-            )
+        problem = header_problem(name, value)
+        if problem:
+            raise ValueError(f"Header line {number}: {problem}")
         headers[name] = value
-    return headers
+    return check_headers(headers) or {}
 
 
 def format_headers(headers: dict[str, str] | None) -> str:

@@ -403,7 +403,7 @@ class WebhooksResource:
         if description is not None:
             payload["description"] = description
         if headers is not None:
-            payload["headers"] = dict(headers)
+            payload["headers"] = ids.check_headers(dict(headers))
         body = self._client._request("POST", "webhooks/endpoints", json_body=payload)
         return self._client._parse(WebhookEndpointWithSecret, body)
 
@@ -433,7 +433,7 @@ class WebhooksResource:
         if not isinstance(description, NotGiven):
             payload["description"] = description
         if not isinstance(headers, NotGiven):
-            payload["headers"] = dict(headers) if headers is not None else None
+            payload["headers"] = ids.check_headers(dict(headers)) if headers is not None else None
         if not isinstance(status, NotGiven):
             if status not in ("ACTIVE", "PAUSED"):
                 raise ValueError("status can be set to ACTIVE or PAUSED only")

@@ -67,3 +67,53 @@ def check_event_types(event_types: list[str]) -> list[str]:
     if not cleaned:
         raise ValueError("Choose at least one event type.")
     return cleaned
+
+
+# ---- custom endpoint headers: the one rule the client, the sandbox and the console share ----
+
+MAX_HEADERS = 20
+MAX_HEADER_VALUE = 1024
+_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # RFC 9110 token
+_VALUE = re.compile(r"^[\x20-\x7e\t]*$")  # visible ASCII, space and tab
+# Set by the sender or by HTTP itself: a receiver must be able to trust them.
+RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+    }
+)
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why a custom header cannot be sent (None when it can)."""
+    shown = name[:60].encode("unicode_escape").decode()
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        return f"'{shown}' is not a valid header name (letters, digits and !#$%&'*+.^_`|~- only)."
+    low = name.lower()
+    if low in RESERVED_HEADERS or low.startswith(("proxy-", "webhook-")):
+        return f"'{shown}' is set by Envoy or by HTTP itself and cannot be overridden."
+    if not isinstance(value, str) or not _VALUE.match(value):
+        return f"The value of '{shown}' must be visible ASCII characters, spaces or tabs."
+    if len(value) > MAX_HEADER_VALUE:
+        return f"The value of '{shown}' is longer than {MAX_HEADER_VALUE} characters."
+    return None
+
+
+def check_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Custom headers Envoy will accept; raise ``ValueError`` naming the first problem."""
+    if not headers:
+        return headers
+    if len(headers) > MAX_HEADERS:
+        raise ValueError(f"At most {MAX_HEADERS} custom headers.")
+    for name, value in headers.items():
+        problem = header_problem(name, value)
+        if problem:
+            raise ValueError(problem)
+    return headers

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Generator, Iterator
 
+import pluggy
 import pytest
 
 from .sandboxes import Sandbox, make_sandbox
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):

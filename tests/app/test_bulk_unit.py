@@ -60,5 +60,10 @@ def test_a_stopped_run_resumes_where_it_stopped() -> None:
     run = make_run()
     run.done, run.queued, run.state = 2, 2, "stopped"
     calls: list[str] = []
-    bulk.run(run, lambda m, e: calls.append(m) or summary(9), lambda r: None)
+
+    def replay(message_id: str, endpoint_id: str) -> MessageSummary:
+        calls.append(message_id)
+        return summary(9)
+
+    bulk.run(run, replay, lambda r: None)
     assert calls == ["m3", "m4"] and run.queued == 4

@@ -28,7 +28,8 @@ class Recorder:
             return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
         answer = self.routes[key]
         if callable(answer):
-            return answer(request)
+            handler: Handler = answer
+            return handler(request)
         if isinstance(answer, httpx.Response):
             return answer
         return httpx.Response(200, json=answer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -28,7 +30,7 @@ from .conftest import Recorder
 PATH = ("GET", f"/loads/{P.LOAD_ID}")
 
 
-def envelope(code: str, message: str, param: str | None = None) -> dict:
+def envelope(code: str, message: str, param: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "param": param}}
 
 

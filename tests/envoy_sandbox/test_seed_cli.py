@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from ..helpers import wait_for
 ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def dump(path: Path) -> list[tuple]:
+def dump(path: Path) -> list[tuple[Any, ...]]:
     db = Database(str(path))
     conn = db.connect()
     rows = []
@@ -77,10 +78,15 @@ def test_cli_serves_the_seeded_demo(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     try:
-        assert proc.stdout is not None
+        stdout = proc.stdout
+        assert stdout is not None
         lines: list[str] = []
-        wait_for(lambda: lines.append(proc.stdout.readline()) or "API key" in lines[-1],  # type: ignore[union-attr]
-                 timeout=60, what="the CLI banner")  # fmt: skip
+
+        def banner_seen() -> bool:
+            lines.append(stdout.readline())
+            return "API key" in lines[-1]
+
+        wait_for(banner_seen, timeout=60, what="the CLI banner")
         text = "".join(lines)
         match = re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", text)
         assert match, text
@@ -89,6 +95,7 @@ def test_cli_serves_the_seeded_demo(tmp_path: Path) -> None:
         r = wait_for(
             lambda: _get(f"{base}/loads/tab-counts", "envai_live_cli_test_key"), timeout=30
         )
+        assert r is not None
         assert r.json()["all"] == 50
     finally:
         proc.terminate()
