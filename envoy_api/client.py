@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -105,6 +105,9 @@ _RETRY_STATUSES: Final = frozenset({408, 429})
 BACKOFF_INITIAL: Final = 0.5
 BACKOFF_MAX: Final = 8.0
 RETRY_AFTER_CAP: Final = 30.0
+MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+# Each try runs here so the caller can stop waiting at the try's deadline (see _send).
+_POOL: Final = ThreadPoolExecutor(max_workers=32, thread_name_prefix="envoy-api-try")
 
 
 def _iso(value: datetime | str | None) -> str | None:
@@ -221,20 +224,22 @@ class EnvoyClient:
         retry = 0
         while True:
             error: EnvoyError
+            request = self._http.build_request(
+                method, path.lstrip("/"), params=params, json=json_body, headers=self._headers()
+            )
             try:
-                response = self._http.request(
-                    method,
-                    path.lstrip("/"),
-                    params=params,
-                    json=json_body,
-                    headers=self._headers(),
-                )
+                response = self._send(request)
             except httpx.TimeoutException:
                 error = APITimeoutError(
                     f"The Envoy API at {self.settings.base_url} did not answer within "
                     f"{self.settings.timeout:g} s ({method} /{path.lstrip('/')})."
                 )
-            except httpx.TransportError as exc:
+            except httpx.DecodingError:
+                error = APIResponseValidationError(
+                    f"The Envoy API sent a body that could not be decoded ({method} "
+                    f"/{path.lstrip('/')}): its Content-Encoding does not match it."
+                )
+            except (httpx.TransportError, httpx.StreamError) as exc:
                 error = APIConnectionError(
                     f"Could not connect to the Envoy API at {self.settings.base_url}: "
                     f"{type(exc).__name__}."
@@ -250,21 +255,55 @@ class EnvoyClient:
                 continue
             raise error
 
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """One try within one total deadline (connect, send and the whole response): httpx's
+        own timeouts bound each network operation, so a server that drips a byte a second
+        would otherwise hold the caller for as long as it likes."""
+        deadline = time.monotonic() + self.settings.timeout
+        future = _POOL.submit(self._fetch, request, deadline)
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05)
+        except TimeoutError:
+            # The worker stops by itself at its next chunk or network timeout.
+            raise httpx.ReadTimeout("the try's deadline passed", request=request) from None
+
+    def _fetch(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        response = self._http.send(request, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():  # decoded (Content-Encoding) as it arrives
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise httpx.StreamError("the response is larger than the client accepts")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the try's deadline passed", request=request)
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"]
+        return httpx.Response(
+            response.status_code, headers=headers, content=bytes(body), request=request
+        )
+
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested beyond reason
             raise APIResponseValidationError(
-                f"The Envoy API answered {response.status_code} with a body that is not JSON.",
+                f"The Envoy API answered {response.status_code} with a body that is not JSON "
+                "this client can read.",
                 status_code=response.status_code,
             ) from exc
 
     def _parse(self, model: type[M], body: Any) -> M:
         try:
             return model.model_validate(body)
+        except RecursionError as exc:
+            raise APIResponseValidationError(
+                f"The Envoy API sent a {model.__name__} nested beyond reason."
+            ) from exc
         except ValidationError as exc:
             raise APIResponseValidationError(
                 f"The Envoy API sent a {model.__name__} this console cannot read: "

@@ -33,12 +33,21 @@ __all__ = [
 ]
 
 
+MAX_KEPT_BODY = 64 * 1024  # bytes of an error body kept on the exception
+MAX_MESSAGE = 1000  # characters of a message kept: a server's 5 MB message is not repeated
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit:,} more)"
+
+
 class EnvoyError(Exception):
-    """Base class of every error raised by ``envoy_api``."""
+    """Base class of every error raised by ``envoy_api``; its message is bounded in length."""
 
     message: str
 
     def __init__(self, message: str) -> None:
+        message = bounded(str(message))
         super().__init__(message)
         self.message = message
 
@@ -86,8 +95,8 @@ class APIStatusError(EnvoyError):
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.code = code
-        self.param = param
+        self.code = bounded(str(code), 100)
+        self.param = bounded(str(param), 200) if param is not None else None
         self.body = body
 
     def __str__(self) -> str:
@@ -182,9 +191,11 @@ def _envelope(response: httpx.Response) -> tuple[str | None, str | None, str | N
     """Read ``{"error": {code, message, param}}``, tolerating other shapes and non-JSON bodies."""
     try:
         body: Any = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        text = response.text.strip()
+    except (ValueError, RecursionError):  # not JSON, not decodable, or nested beyond reason
+        text = response.content[:2000].decode("utf-8", "replace").strip()
         return None, (text[:200] or None), None, text
+    if len(response.content) > MAX_KEPT_BODY:
+        body = None  # the envelope's fields are kept; a huge body is not
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("code")

@@ -106,8 +106,11 @@ def test_tab_counts_and_the_table_are_one_snapshot(configured: Sandbox) -> None:
         at.button_group(key="loads_tab").set_value(key)
         run_app(at)
         tabs = at.button_group(key="loads_tab")
-        label = str(tabs.options[tabs.options.index(next(o for o in tabs.options
-                                                         if key.split("_")[0].title() in o))])
+        label = str(
+            tabs.options[
+                tabs.options.index(next(o for o in tabs.options if key.split("_")[0].title() in o))
+            ]
+        )
         total = int(label.rsplit("· ", 1)[1].replace(",", ""))
         assert f"· {total:,} loads ·" in texts(at), (label, texts(at))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from components import data
 from components.markup import md
@@ -11,7 +13,7 @@ from ..sandboxes import Sandbox
 from .conftest import download_frame, new_app, run_app, texts
 
 
-def table(at):  # type: ignore[no-untyped-def]
+def table(at: AppTest) -> pd.DataFrame:
     return at.dataframe[0].value
 
 
@@ -39,8 +41,8 @@ def test_switching_tab_changes_rows_and_url(configured: Sandbox) -> None:
     assert set(table(at)["Status"]) <= {"Delivered"}
 
 
-def _qp(at, key):  # type: ignore[no-untyped-def]
-    value = at.query_params[key]
+def _qp(at: AppTest, key: str) -> str:
+    value: str | list[str] = at.query_params[key]  # a repeated key holds a list
     return value[0] if isinstance(value, list) else value
 
 

@@ -8,10 +8,12 @@ downloads, log records (console and in-process sandbox), and the error messages 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 
@@ -22,7 +24,8 @@ from .conftest import _DOWNLOADS, new_app, run_app, texts
 def emitted(at: AppTest) -> str:
     parts = [texts(at), str(at.session_state), str(dict(at.query_params))]
     for kind in ("code", "json", "text", "exception", "toast", "text_input", "text_area"):
-        parts += [str(e.value) for e in at.get(kind)]
+        # Each of these kinds is an element, never a layout block.
+        parts += [str(e.value) for e in cast(Sequence[Element], at.get(kind))]
     parts += [d.value.to_csv() for d in at.dataframe]
     return "\n".join(parts)
 

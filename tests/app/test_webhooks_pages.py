@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import deliveries
 from envoy_api import DeliveryAttempt
+from envoy_sandbox.contract import ReceiverMode
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox
@@ -60,7 +61,7 @@ def test_invalid_input_is_refused_and_kept(configured: Sandbox) -> None:
     assert "https://hooks.example.com/x" not in urls  # nothing was sent
 
 
-def _manage(configured: Sandbox, mode: str = "ok") -> tuple[str, str, AppTest]:
+def _manage(configured: Sandbox, mode: ReceiverMode = "ok") -> tuple[str, str, AppTest]:
     name = configured.new_receiver(mode)
     ep = configured.client.webhooks.create_endpoint(
         url=configured.receiver_url(name), event_types=["load.created"], description="manage"

@@ -168,7 +168,9 @@ EVENT_TYPE = {
 }
 
 
-def page(items: list[Any], *, page: int = 1, page_size: int = 20, total: int | None = None) -> dict[str, Any]:
+def page(
+    items: list[Any], *, page: int = 1, page_size: int = 20, total: int | None = None
+) -> dict[str, Any]:
     total = len(items) if total is None else total
     pages = max(1, -(-total // page_size))
     return {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 import httpx
 import pytest
 
@@ -20,6 +23,15 @@ from .conftest import Sandbox
 def api(sb: Sandbox, method: str, path: str, **kw: object) -> httpx.Response:
     headers = {"X-API-Key": sb.api_key, **kw.pop("headers", {})}  # type: ignore[dict-item]
     return sb.http.request(method, "/api/v1" + path, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+def timestamps(values: Iterable[datetime | None]) -> list[datetime]:
+    """The timestamps, each of which must be set (ordering them needs every one)."""
+    out: list[datetime] = []
+    for value in values:
+        assert value is not None
+        out.append(value)
+    return out
 
 
 def assert_envelope(r: httpx.Response, status: int, code: str, param: str | None = None) -> None:
@@ -89,7 +101,7 @@ def test_load_detail_calls_verifications_escalations(sandbox: Sandbox) -> None:
     assert escalations and {e.status for e in escalations} == {"ACTIVE"}
     for load_id in (load.id, esc_load):
         calls = c.loads.calls(load_id)
-        times = [x.call_time for x in calls]
+        times = timestamps(x.call_time for x in calls)
         assert times == sorted(times, reverse=True)  # newest first
         raw = api(sandbox, "GET", f"/loads/{load_id}/calls")
         assert isinstance(raw.json(), list)
@@ -236,7 +248,7 @@ def test_attempt_filters(sandbox: Sandbox) -> None:
     both = c.webhooks.list_endpoint_attempts(down.id, status=["DEAD", "FAILED"], page_size=100)
     assert {a.status for a in both.data} <= {"DEAD", "FAILED"}
     assert both.pagination.total_count > dead.pagination.total_count
-    created = [a.created_at for a in both.data]
+    created = timestamps(a.created_at for a in both.data)
     assert created == sorted(created, reverse=True)  # newest first
     sample = dead.data[0]
     assert sample.payload and sample.payload.load_id

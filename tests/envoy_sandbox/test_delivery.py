@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from envoy_api import DeliveryAttempt, EnvoyClient, NotFoundError
 from envoy_sandbox.config import SECOND_ORG_API_KEY
+from envoy_sandbox.contract import EventEmitted
 
 from ..helpers import wait_for
 from .conftest import EVENT_LOAD, Sandbox, make_sandbox
@@ -28,15 +29,17 @@ def attempts_of(sb: Sandbox, message_id: str) -> list[DeliveryAttempt]:
     return sb.client.webhooks.list_message_attempts(message_id)
 
 
-def settled(sb: Sandbox, message_id: str, status: str, timeout: float = 20) -> list:
-    def check() -> list | None:
+def settled(
+    sb: Sandbox, message_id: str, status: str, timeout: float = 20
+) -> list[DeliveryAttempt]:
+    def check() -> list[DeliveryAttempt]:
         rows = attempts_of(sb, message_id)
-        return rows if rows and rows[-1].status == status else None
+        return rows if rows and rows[-1].status == status else []
 
     return wait_for(check, timeout=timeout, what=f"{message_id} to end {status}")
 
 
-def message_for(emitted: dict, endpoint_id: str) -> str:
+def message_for(emitted: EventEmitted, endpoint_id: str) -> str:
     return next(m["id"] for m in emitted["messages"] if m["endpoint_id"] == endpoint_id)
 
 
@@ -146,11 +149,13 @@ def test_replay_of_failed_sends_now_without_new_row(sandbox: Sandbox) -> None:
     msg = message_for(sandbox.emit("load.created", EVENT_LOAD), ep_id)
     wait_for(lambda: any(a.status == "FAILED" for a in attempts_of(sandbox, msg)))
     sandbox.client.webhooks.update_endpoint(ep_id, status="PAUSED")
+
     # An attempt claimed before the pause still finishes; wait until the retry it queued is held.
-    before = wait_for(
-        lambda: (rows := attempts_of(sandbox, msg))[-1].status == "PENDING" and rows,
-        what="a held retry",
-    )
+    def held() -> list[DeliveryAttempt]:
+        rows = attempts_of(sandbox, msg)
+        return rows if rows[-1].status == "PENDING" else []
+
+    before = wait_for(held, what="a held retry")
     assert before[-2].status == "FAILED"
     summary = sandbox.client.webhooks.replay(msg, endpoint_id=ep_id)
     assert summary.attempt_count == len(before)  # the queued retry is reused, not duplicated

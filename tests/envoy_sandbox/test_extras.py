@@ -14,8 +14,7 @@ from envoy_api import (
     UnprocessableEntityError,
 )
 from envoy_sandbox import SandboxExtras
-from envoy_sandbox.auth import TOKEN_TTL
-from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
+from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD, TOKEN_TTL
 from envoy_sandbox.contract import EVENT_TYPE_NAMES, ORG_A, ORG_B
 
 from .conftest import EVENT_LOAD, Sandbox

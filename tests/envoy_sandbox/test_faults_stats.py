@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ from .conftest import Sandbox, make_sandbox
 
 
 @pytest.fixture
-def clean(sandbox: Sandbox) -> Sandbox:
+def clean(sandbox: Sandbox) -> Iterator[Sandbox]:
     sandbox.http.delete("/_sandbox/faults")
-    yield sandbox  # type: ignore[misc]
+    yield sandbox
     sandbox.http.delete("/_sandbox/faults")
 
 

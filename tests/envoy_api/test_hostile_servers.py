@@ -1,0 +1,138 @@
+"""The client against small hostile servers on real sockets: a try has one total deadline, and
+every failure is an ``EnvoyError`` with bounded text."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from envoy_api import APIResponseValidationError, APITimeoutError, EnvoyClient, EnvoyError
+from envoy_api.errors import MAX_MESSAGE, InternalServerError
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], str]]:
+    """Start a local HTTP server whose every GET runs ``handler``; returns its base URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(handler: Handler) -> str:
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                try:
+                    handler(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: exactly what some tests want
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def answer(status: int, body: bytes, **headers: str) -> Handler:
+    def handle(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers}.items():
+            h.send_header(name.replace("_", "-"), value)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return handle
+
+
+def drip(h: BaseHTTPRequestHandler) -> None:
+    """Headers at once, then one byte a second for a minute: every read returns in time."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "60")
+    h.end_headers()
+    for _ in range(60):
+        h.wfile.write(b" ")
+        h.wfile.flush()
+        time.sleep(1)  # the hostile server's pace, not the test's wait
+
+
+def test_a_dripping_server_costs_one_timeout_per_try(serve: Callable[[Handler], str]) -> None:
+    client = EnvoyClient(serve(drip), api_key="envai_live_test", timeout=1.0, max_retries=2)
+    client._sleep = lambda s: None  # the backoff between tries is not what is measured
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        client.loads.tab_counts()
+    elapsed = time.monotonic() - started
+    assert elapsed < 3 * 1.0 + 1.5, f"three tries of 1 s took {elapsed:.1f} s"
+
+
+def test_a_silent_server_costs_one_timeout(serve: Callable[[Handler], str]) -> None:
+    stop = threading.Event()
+
+    def silent(h: BaseHTTPRequestHandler) -> None:
+        stop.wait(30)
+
+    client = EnvoyClient(serve(silent), api_key="envai_live_test", timeout=0.5, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        client.loads.tab_counts()
+    stop.set()
+    assert time.monotonic() - started < 1.5
+
+
+def test_deeply_nested_json_is_an_envoy_error(serve: Callable[[Handler], str]) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    client = EnvoyClient(serve(answer(200, body)), api_key="envai_live_test", max_retries=0)
+    with pytest.raises(APIResponseValidationError):
+        client.loads.tab_counts()
+
+
+def test_a_body_that_is_not_the_encoding_it_claims(serve: Callable[[Handler], str]) -> None:
+    bad = answer(200, b"this is not gzip", Content_Encoding="gzip")
+    client = EnvoyClient(serve(bad), api_key="envai_live_test", max_retries=0)
+    with pytest.raises(APIResponseValidationError):
+        client.loads.tab_counts()
+    good = answer(200, gzip.compress(b'{"all": 3}'), Content_Encoding="gzip")
+    client = EnvoyClient(serve(good), api_key="envai_live_test", max_retries=0)
+    assert client.loads.tab_counts()["all"] == 3
+
+
+def test_error_text_is_bounded(serve: Callable[[Handler], str]) -> None:
+    huge = {"error": {"code": "internal_error", "message": "x" * 5_000_000, "param": None}}
+    client = EnvoyClient(
+        serve(answer(500, json.dumps(huge).encode())), api_key="envai_live_test", max_retries=0
+    )
+    with pytest.raises(InternalServerError) as caught:
+        client.loads.tab_counts()
+    assert len(str(caught.value)) < MAX_MESSAGE + 200
+    assert len(repr(caught.value)) < MAX_MESSAGE + 300
+    assert caught.value.body is None  # the envelope's fields are kept, the 5 MB body is not
+
+
+def test_a_server_that_closes_mid_body(serve: Callable[[Handler], str]) -> None:
+    def cut(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b'{"all": ')
+        h.wfile.flush()
+        h.connection.shutdown(socket.SHUT_RDWR)
+
+    client = EnvoyClient(serve(cut), api_key="envai_live_test", max_retries=0)
+    with pytest.raises(EnvoyError):
+        client.loads.tab_counts()
