@@ -1,7 +1,9 @@
 """The audit trail: every change made through the console, who made it, why and how it ended.
 
-Records go to a local SQLite file (``ENVOY_AUDIT_DB``, default ``data/audit.db``) through a
-background writer, so writing one never blocks or breaks the action it records.
+Records go to a local SQLite file (``ENVOY_AUDIT_DB``, default ``data/audit.db``), written
+synchronously with the action they record: once the agent sees "done", the record is on disk
+(a process that dies a moment later loses nothing). A record that cannot be written (the file
+locked past a generous wait, a full disk) is shown to the agent; the action itself stands.
 """
 
 from __future__ import annotations
@@ -9,16 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import streamlit as st
+
 log = logging.getLogger("envoy_console.audit")
+LOCK_WAIT = 30.0  # seconds a write waits for a locked database before it gives up
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -45,48 +48,16 @@ def path() -> str:
     return os.environ.get("ENVOY_AUDIT_DB", "data/audit.db")
 
 
+class AuditError(Exception):
+    """A record could not be written; the message says why, never what the record held."""
+
+
 def _connect(db_path: str) -> sqlite3.Connection:
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=5, check_same_thread=False)
+    conn = sqlite3.connect(db_path, timeout=LOCK_WAIT)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SCHEMA)
     return conn
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        conns: dict[str, sqlite3.Connection] = {}
-        while True:
-            db_path, row = self.queue.get()
-            try:
-                conn = conns.get(db_path) or conns.setdefault(db_path, _connect(db_path))
-                with conn:
-                    conn.execute(
-                        "INSERT INTO audit (at, actor, action, target, reason, outcome,"
-                        " organization_id) VALUES (?,?,?,?,?,?,?)",
-                        row,
-                    )
-            except Exception as exc:  # the record is lost, the action is not
-                log.warning("could not write an audit record: %s", type(exc).__name__)
-            finally:
-                self.queue.task_done()
-
-
-_writer: _Writer | None = None
-_lock = threading.Lock()
-
-
-def _get_writer() -> _Writer:
-    global _writer
-    with _lock:
-        if _writer is None:
-            _writer = _Writer()
-        return _writer
 
 
 def record(
@@ -97,33 +68,43 @@ def record(
     reason: str | None = None,
     organization_id: str | None = None,
 ) -> None:
-    """Queue one record; never raises."""
+    """Write one record now; raises ``AuditError`` when it cannot be written."""
+    row = (
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        actor,
+        action,
+        json.dumps(target, sort_keys=True),
+        reason or None,
+        outcome,
+        organization_id,
+    )
     try:
-        row = (
-            datetime.now(UTC).isoformat(timespec="seconds"),
-            actor,
-            action,
-            json.dumps(target, sort_keys=True),
-            reason or None,
-            outcome,
-            organization_id,
+        with closing(_connect(path())) as conn, conn:
+            conn.execute(
+                "INSERT INTO audit (at, actor, action, target, reason, outcome, organization_id)"
+                " VALUES (?,?,?,?,?,?,?)",
+                row,
+            )
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("could not write an audit record: %s", type(exc).__name__)
+        raise AuditError(f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+
+UNRECORDED = "_audit_unrecorded"  # what the frame shows at the top of the next run
+
+
+def _record_or_say(*args: Any) -> None:
+    """Record; if that fails, tell the agent (the action itself already happened): a toast now,
+    and a message the frame shows on the next run, which survives the rerun most actions do."""
+    try:
+        record(*args)
+    except AuditError as exc:
+        text = (
+            f"Done, but the console could not record it in its audit trail ({exc}). "
+            "Tell whoever runs the console, and note what you did in your ticket."
         )
-        _get_writer().queue.put((path(), row))
-    except Exception as exc:
-        log.warning("could not queue an audit record: %s", type(exc).__name__)
-
-
-def flush(timeout: float = 5.0) -> None:
-    """Wait (bounded) until queued records are written: for tests and the Activity page."""
-    writer = _get_writer()
-    done = threading.Event()
-
-    def wait() -> None:
-        writer.queue.join()
-        done.set()
-
-    threading.Thread(target=wait, daemon=True).start()
-    done.wait(timeout)
+        st.toast(text, icon=":material/report:")
+        st.session_state.setdefault(UNRECORDED, []).append(text)
 
 
 @contextmanager
@@ -144,18 +125,12 @@ def action(
         yield extra
     except BaseException as exc:
         if type(exc).__name__ in ("StopException", "RerunException"):
-            record(actor, name, {**target, **extra}, "ok", reason, organization_id)
+            _record_or_say(actor, name, {**target, **extra}, "ok", reason, organization_id)
         else:
-            record(
-                actor,
-                name,
-                {**target, **extra},
-                f"failed: {type(exc).__name__}: {exc}"[:300],
-                reason,
-                organization_id,
-            )
+            outcome = f"failed: {type(exc).__name__}: {exc}"[:300]
+            _record_or_say(actor, name, {**target, **extra}, outcome, reason, organization_id)
         raise
-    record(actor, name, {**target, **extra}, "ok", reason, organization_id)
+    _record_or_say(actor, name, {**target, **extra}, "ok", reason, organization_id)
 
 
 def entries(limit: int = 5000) -> list[dict[str, Any]]:
@@ -163,11 +138,7 @@ def entries(limit: int = 5000) -> list[dict[str, Any]]:
     db_path = path()
     if not Path(db_path).exists():
         return []
-    flush(1.0)
-    conn = _connect(db_path)
-    try:
+    with closing(_connect(db_path)) as conn:
         conn.row_factory = sqlite3.Row
         rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [dict(r) for r in rows]
-    finally:
-        conn.close()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from . import access, connection, data, errors, nav
+from . import access, audit, connection, data, errors, nav
 from .markup import md
 
 _STATE = "_frame"
@@ -54,6 +54,8 @@ def start() -> Frame:
         st.session_state[_SLOT] = st.empty()
     if refused is not None:
         _refuse_organization(refused, conn)
+    for text in st.session_state.pop(audit.UNRECORDED, []):
+        st.error(md(text), icon=":material/report:")
     frame = Frame(
         data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0)), user, conn
     )

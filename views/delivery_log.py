@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import (
     access,
+    actions,
     audit,
     bulk,
     charts,
@@ -131,14 +132,7 @@ def replay_panel(message_id: str, endpoint_id: str, attempts: list[DeliveryAttem
     )
     if clicked:
         try:
-            with audit.action(
-                me.email,
-                "replay",
-                {"message_id": message_id, "endpoint_id": endpoint_id},
-                reason=reason,
-                organization_id=ctx.organization_id,
-            ):
-                summary = data.replay(ctx, message_id, endpoint_id)
+            summary = actions.replay(ctx, me, message_id, endpoint_id, reason=reason)
         except EnvoyError as exc:
             errors.show(exc, "the replay")
             return
@@ -457,7 +451,9 @@ def _bulk_run(run: bulk.BulkRun, flt: data.AttemptFilter) -> None:
     def progress(r: bulk.BulkRun) -> None:
         bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
 
-    bulk.run(run, lambda m, e: data.replay(ctx, m, e), progress)
+    # Each replay is audited as it is sent: leaving the page mid-run loses no record.
+    bulk.run(run, lambda m, e: actions.replay(ctx, me, m, e, reason=run.reason, via=run.key),
+             progress)  # fmt: skip
     _audit_bulk(run, flt)
     st.rerun()
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import audit, charts, data, deliveries, errors, frame, nav, tables, ui
+from components import actions, charts, data, deliveries, errors, frame, nav, tables, ui
 from components.markup import md
 from envoy_api import EnvoyError, Load, NotFoundError
 from envoy_api.ids import check_id
@@ -225,15 +225,9 @@ def replay_control(states: list[deliveries.MessageState], names: dict[str, str])
         disabled=not rule.allowed or (rule.needs_reason and not reason),
     ):
         try:
-            target = {"message_id": state.message_id, "endpoint_id": state.endpoint_id}
-            with audit.action(
-                me.email,
-                "replay",
-                target,
-                reason=reason or None,
-                organization_id=ctx.organization_id,
-            ):
-                summary = data.replay(ctx, state.message_id, state.endpoint_id or "")
+            summary = actions.replay(
+                ctx, me, state.message_id, state.endpoint_id or "", reason=reason or None
+            )
         except EnvoyError as exc:
             errors.show(exc, "the replay")
         else:

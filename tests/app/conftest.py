@@ -57,6 +57,14 @@ def configured(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sa
     st.cache_data.clear()
 
 
+@pytest.fixture
+def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh audit trail file for this test."""
+    db = tmp_path / "audit.db"
+    monkeypatch.setenv("ENVOY_AUDIT_DB", str(db))
+    return db
+
+
 def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60)
 

@@ -1,0 +1,28 @@
+"""Changes that must always be audited, written once: a replay is recorded with the send, so
+every replay that went out has its row, whatever happens to the page afterwards."""
+
+from __future__ import annotations
+
+from envoy_api import MessageSummary
+
+from . import audit, data
+from .access import User
+
+
+def replay(
+    ctx: data.Ctx,
+    user: User,
+    message_id: str,
+    endpoint_id: str,
+    *,
+    reason: str | None = None,
+    via: str | None = None,
+) -> MessageSummary:
+    """Replay one message and record it (``via`` names a bulk recovery it belongs to)."""
+    target = {"message_id": message_id, "endpoint_id": endpoint_id}
+    if via:
+        target["via"] = via
+    with audit.action(
+        user.email, "replay", target, reason=reason, organization_id=ctx.organization_id
+    ):
+        return data.replay(ctx, message_id, endpoint_id)
