@@ -296,26 +296,32 @@ if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
 elif open_dialog == ("delete", ep.id):
     delete_dialog(ep)
 
-with st.form(f"edit_{ep.id}"):
-    st.markdown("**Edit**")
-    e_url = st.text_input("URL", value=ep.url, key=f"e_url_{ep.id}")
-    e_types = st.multiselect(
-        "Event types",
-        sorted(set(type_names) | set(ep.event_types)),
-        default=ep.event_types,
-        key=f"e_types_{ep.id}",
-    )
-    e_desc = st.text_input("Description", value=ep.description or "", key=f"e_desc_{ep.id}")
-    e_headers = st.text_area(
-        "Custom headers (one 'Name: value' per line)",
-        height=80,
-        value=forms.format_headers(ep.headers),
-        key=f"e_headers_{ep.id}",
-    )
-    saved = st.form_submit_button("Save changes", disabled=not admin, help=locked)
-if saved:
+
+def edit_form(ep: WebhookEndpoint) -> None:
+    """Edit for admins. Custom header values are often the receiver's credentials: they are
+    masked unless the admin asks to see them, and never reach anyone else's screen or session."""
+    reveal = st.toggle("Show custom header values", key=f"reveal_{ep.id}") if ep.headers else False
+    with st.form(f"edit_{ep.id}"):
+        st.markdown("**Edit**")
+        e_url = st.text_input("URL", value=ep.url, key=f"e_url_{ep.id}")
+        e_types = st.multiselect(
+            "Event types",
+            sorted(set(type_names) | set(ep.event_types)),
+            default=ep.event_types,
+            key=f"e_types_{ep.id}",
+        )
+        e_desc = st.text_input("Description", value=ep.description or "", key=f"e_desc_{ep.id}")
+        e_headers = st.text_area(
+            "Custom headers (one 'Name: value' per line; a masked value is kept as it is)",
+            height=80,
+            value=forms.format_headers(ep.headers, masked=not reveal),
+            key=f"e_headers_{ep.id}_{'shown' if reveal else 'masked'}",
+        )
+        saved = st.form_submit_button("Save changes")
+    if not saved:
+        return
     try:
-        fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers)
+        fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers, kept=ep.headers)
         with audited("update", {"endpoint_id": ep.id, "fields": sorted(fields)}):
             data.update_endpoint(ctx, ep.id, **fields)
     except (ValueError, EnvoyError) as exc:
@@ -323,5 +329,12 @@ if saved:
     else:
         st.toast("Saved", icon=":material/check_circle:")
         st.rerun()
+
+
+if admin:
+    edit_form(ep)
+else:
+    names = ", ".join(md(n) for n in ep.headers or {}) or "none"
+    st.caption(f"Custom headers: {names} (values are shown to admins only). {locked}")
 
 st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(ep.status)}")
