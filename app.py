@@ -13,12 +13,18 @@ URL paths (``views/load_detail.py`` is served at ``/load``), so neither quirk ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import frame, nav
 
+ICON = str(Path(__file__).parent / "assets" / "icon.png")
+
 st.set_page_config(
-    page_title="Envoy Support Console", page_icon=":material/support_agent:", layout="wide"
+    page_title="Envoy Support Console",
+    page_icon=ICON,  # a file of ours: a :material/…: icon makes the browser fetch a web font
+    layout="wide",
 )
 page = st.navigation(nav.pages(), position="sidebar")
 frame.start()

@@ -8,6 +8,7 @@ from collections.abc import Generator, Iterator
 import pluggy
 import pytest
 
+from .hostile import serve  # noqa: F401 (a fixture for every layer)
 from .sandboxes import Sandbox, make_sandbox
 
 

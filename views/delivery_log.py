@@ -204,7 +204,7 @@ def resolve_load(text: str) -> tuple[str | None, str | None]:
         return None, errors.describe(exc, "the load")
     exact = [x for x in page.items if x.load_number.lower() == text.lower()]
     if not exact:
-        return None, f"No load numbered “{text}” in this organization."
+        return None, f"No load numbered “{md(text)}” in this organization."
     return exact[0].id, None
 
 

@@ -30,7 +30,7 @@ try:
     load_id = check_id(raw_id, "load")
 except ValueError:
     st.error(
-        f"“{raw_id[:80]}” is not a load id. Load ids look like "
+        f"“{md(raw_id, 80)}” is not a load id. Load ids look like "
         "load_3f8a1c2e-7b4d-4f9a-9d2e-1a2b3c4d5e6f.",
         icon=":material/error:",
     )
