@@ -209,8 +209,15 @@ def sandbox_connection() -> Connection:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def client_for(fingerprint: str, organization_id: str | None, _conn: Connection) -> EnvoyClient:
-    """One pooled client per (credential, organization) and server process."""
+def client_for(
+    fingerprint: str,
+    organization_id: str | None,
+    timeout: float,
+    max_retries: int,
+    _conn: Connection,
+) -> EnvoyClient:
+    """One pooled client per (credential, organization, timeout, retries) and server process:
+    a client made with other settings is another client."""
     return EnvoyClient(
         _conn.base_url,
         api_key=_conn.api_key,

@@ -86,7 +86,7 @@ def register(conn: Connection, organization_id: str | None, nonce: int = 0) -> C
 
 def client(ctx: Ctx) -> EnvoyClient:
     conn = _CONNECTIONS[ctx.fingerprint]
-    return client_for(ctx.fingerprint, ctx.organization_id, conn)
+    return client_for(ctx.fingerprint, ctx.organization_id, conn.timeout, conn.max_retries, conn)
 
 
 def _now() -> datetime:

@@ -74,12 +74,14 @@ def test_the_organization_stays_on_every_page_and_reload(page: Page, demo_consol
     expect(everything).not_to_have_text(re.compile(r"^All · 120$"))
     theirs = everything.inner_text()
     org = re.search(r"org=(org_[0-9a-f-]+)", page.url).group(1)  # type: ignore[union-attr]
+    settle(page)
 
     page.locator('[data-testid="stSidebarNavLink"]', has_text="Webhook endpoints").click()
     expect(page.get_by_role("heading", name="Webhook endpoints")).to_be_visible()
     page.wait_for_url(re.compile(rf"/webhooks\?.*org={org}"))
     chosen = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Organization")
     expect(chosen).to_have_value("Pinecrest Freight")
+    settle(page)
     page.locator('[data-testid="stSidebarNavLink"]', has_text="Loads").click()
     expect(everything).to_have_text(theirs)  # not silently back on Lakeshore Logistics
     page.reload()
