@@ -19,7 +19,7 @@ from .auth import RateLimiter
 from .config import SandboxSettings
 from .contract import API_PREFIX
 from .db import Database
-from .errors import install
+from .errors import CrashMiddleware, install
 from .faults import FaultMiddleware, Faults, Stats
 from .sender import Sender
 from .ticker import Ticker
@@ -59,6 +59,7 @@ def create_app(
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     install(app)
     app.add_middleware(FaultMiddleware, faults=app.state.faults, stats=app.state.stats)
+    app.add_middleware(CrashMiddleware)  # added last: the outermost, so it covers the others
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(sandbox.router)
     return app

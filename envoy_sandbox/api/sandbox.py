@@ -48,6 +48,7 @@ class FaultSpec(BaseModel):
     retry_after: int | None = Field(default=None, ge=0)
     remaining: int | None = Field(default=None, ge=1)
     mutate: FaultMutation | None = None
+    crash: bool = False
 
 
 class ReceiverConfig(BaseModel):
