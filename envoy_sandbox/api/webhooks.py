@@ -138,14 +138,35 @@ def _attempt_filter(
         statuses=statuses,
         event_type=event_type or None,
         load_id=parse_id(load_id, "load", "load_id") if load_id else None,
-        since=iso(_aware(since)) if since else None,
-        until=iso(_aware(until)) if until else None,
+        since=_time_bound(since, "since"),
+        until=_time_bound(until, "until"),
     )
 
 
-def _aware(value: datetime) -> datetime:
-    """A time given without a zone is UTC, as every time in the contract is."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+# The years a since/until may name once in UTC: before 1970 nothing was sent, and past 9999
+# (or before year 1) the value has no stored form at all.
+TIME_BOUND_YEARS = (1970, 9999)
+
+
+def _time_bound(value: datetime | None, param: str) -> str | None:
+    """A since/until in stored form; 422 without a zone or outside ``TIME_BOUND_YEARS``.
+
+    Without a zone the moment is a guess (the client's local time or UTC?), so it is refused.
+    """
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise APIError(422, f"{param}: give a time zone, e.g. 2024-04-20T14:45:00Z.", param=param)
+    first, last = TIME_BOUND_YEARS
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is in year 0 in UTC
+        utc = None
+    if utc is None or not first <= utc.year <= last:
+        raise APIError(
+            422, f"{param}: must lie within the years {first}–{last} in UTC.", param=param
+        )
+    return iso(utc)
 
 
 # ---- endpoints ----
