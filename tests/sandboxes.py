@@ -47,6 +47,7 @@ class Sandbox:
     other: EnvoyClient  # the second organization's key
     http: httpx.Client  # raw, rooted at the server (not /api/v1), no credentials
     extras: SandboxExtras  # the /_sandbox routes, as the first organization
+    db_path: Path  # its SQLite file, for tests that write rows the API would refuse
 
     @property
     def root(self) -> str:
@@ -97,6 +98,7 @@ def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], Non
         other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0),
         http=http,
         extras=extras,
+        db_path=Path(settings.db_path),
     )
 
     def close() -> None:

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from envoy_api import models as m
-from envoy_api.ids import check_url
+from envoy_api.ids import MAX_HEADER_VALUE, MAX_HEADERS, check_headers, check_url
 
 from .. import store
 from ..auth import Caller
@@ -47,6 +47,25 @@ def _check_types(value: list[str]) -> list[str]:
 Url = Annotated[str, Field(min_length=1, max_length=2083), AfterValidator(check_url)]
 EventTypes = Annotated[list[str], AfterValidator(_check_types)]
 Description = Annotated[str | None, Field(max_length=1000)]
+# Values are typed Any so that a non-string value fails check_headers too: every refusal then
+# names "headers" itself, not "headers.<name>". The schema still documents a string map.
+Headers = Annotated[
+    dict[str, Any] | None,
+    AfterValidator(check_headers),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE},
+                    "maxProperties": MAX_HEADERS,
+                },
+                {"type": "null"},
+            ],
+            "description": "Custom headers added to every delivery; see the contract's limits.",
+        }
+    ),
+]
 
 
 class EndpointCreate(BaseModel):
@@ -54,7 +73,7 @@ class EndpointCreate(BaseModel):
     url: Url
     event_types: EventTypes
     description: Description = None
-    headers: dict[str, str] | None = None
+    headers: Headers = None
 
 
 class EndpointUpdate(BaseModel):
@@ -62,7 +81,7 @@ class EndpointUpdate(BaseModel):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description = None
-    headers: dict[str, str] | None = None
+    headers: Headers = None
     # DISABLED is the platform's to set (after repeated failures), never the caller's.
     status: Literal["ACTIVE", "PAUSED"] | None = None
 
