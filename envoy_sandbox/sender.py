@@ -23,11 +23,13 @@ from envoy_api.signing import sign
 from .config import SandboxSettings
 from .contract import AttemptStatus, EmittedEvent, EmittedMessage, EndpointStatus, EventEmitted
 from .db import Database, dumps, iso, now, now_iso
+from .deadline import DeadlineTransport, deadline
 from .store import active_secrets, new_id, queue_attempt, sql_values
 
 log = logging.getLogger("envoy_sandbox.sender")
 
 EXCERPT_CHARS = 500
+EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough for 500 characters in any UTF-8
 USER_AGENT = "Envoy-Webhooks/1.0 (sandbox)"
 # Endpoints that get new messages: PAUSED ones hold theirs until resumed.
 _RECEIVING = sql_values((EndpointStatus.ACTIVE, EndpointStatus.PAUSED))
@@ -45,7 +47,14 @@ class Sender:
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(settings.sender_workers, thread_name_prefix="sender")
-        self._http = httpx.Client(timeout=settings.attempt_timeout, follow_redirects=False)
+        # trust_env off: proxies from the environment would be mounted on transports of httpx's
+        # own, outside the attempt deadline that DeadlineTransport keeps.
+        self._http = httpx.Client(
+            timeout=settings.attempt_timeout,
+            follow_redirects=False,
+            transport=DeadlineTransport(),
+            trust_env=False,
+        )
         self._thread = threading.Thread(target=self._run, name="sandbox-sender", daemon=True)
 
     def start(self) -> None:
@@ -231,26 +240,26 @@ class Sender:
         return self._http.build_request("POST", row["url"], content=body, headers=headers)
 
     def _send(self, row: Any, request: httpx.Request) -> str:
+        """POST and read the whole answer, all within one ``attempt_timeout``."""
+        limit = self.settings.attempt_timeout
         started = time.perf_counter()
         try:
-            response = self._http.send(request)
+            with deadline(limit):
+                response = self._http.send(request, stream=True)
+                try:
+                    excerpt = _excerpt(response)
+                finally:
+                    response.close()
         except httpx.TimeoutException:
-            ms = (time.perf_counter() - started) * 1000
-            return self._finish(
-                row,
-                AttemptStatus.FAILED,
-                error=(
-                    f"Timed out after {self.settings.attempt_timeout:g} s waiting for the receiver"
-                ),
-                duration=ms,
-            )
+            error = f"Timed out: no complete answer within {limit:g} s"
+            return self._finish(row, AttemptStatus.FAILED, error=error, duration=_ms(started))
         except httpx.HTTPError as exc:
-            ms = (time.perf_counter() - started) * 1000
-            return self._finish(row, AttemptStatus.FAILED, error=_transport_error(exc), duration=ms)
-        ms = (time.perf_counter() - started) * 1000
-        excerpt = response.text[:EXCERPT_CHARS]
+            error = _transport_error(exc)
+            return self._finish(row, AttemptStatus.FAILED, error=error, duration=_ms(started))
         outcome = AttemptStatus.SUCCEEDED if response.is_success else AttemptStatus.FAILED
-        return self._finish(row, outcome, code=response.status_code, excerpt=excerpt, duration=ms)
+        return self._finish(
+            row, outcome, code=response.status_code, excerpt=excerpt, duration=_ms(started)
+        )
 
     def _finish(
         self,
@@ -362,6 +371,18 @@ def _own_error(exc: Exception) -> str:
     if isinstance(exc, UnsendableHeader):
         return str(exc)[:300]
     return f"The sandbox could not send this delivery ({type(exc).__name__})."
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The start of the answer as text, having read all of it (the connection can be reused)."""
+    kept = bytearray()
+    for chunk in response.iter_bytes():
+        kept += chunk[: EXCERPT_BYTES - len(kept)]
+    return kept.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS]
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _transport_error(exc: httpx.HTTPError) -> str:

@@ -41,12 +41,12 @@ class Arrival:
 class LocalReceiver:
     """A webhook receiver of the test's own on a loopback port.
 
-    It records every delivery and answers 200, at once, or with ``drip`` body bytes one per
-    ``interval`` seconds (a receiver that holds a sender's connection). Closing it stops any
-    drip still going, so nothing outlives the test.
+    It records every delivery and answers 200 at once, or drips: ``drip`` bytes one per
+    ``interval`` seconds, in the body or (``drip_in="headers"``) in a header that never ends,
+    holding the sender's connection. Closing it stops any drip still going.
     """
 
-    def __init__(self, *, drip: int = 0, interval: float = 0.2) -> None:
+    def __init__(self, *, drip: int = 0, drip_in: str = "body", interval: float = 0.2) -> None:
         self.arrivals: list[Arrival] = []
         self._stop = threading.Event()
         receiver = self
@@ -55,14 +55,16 @@ class LocalReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.arrivals.append(Arrival(list(self.headers.items()), body))
-                answer = b"x" * drip if drip else b'{"received":true}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
                 with contextlib.suppress(OSError):  # the sender gave up and hung up
-                    if not drip:
-                        self.wfile.write(answer)
-                        return
+                    if drip and drip_in == "headers":
+                        self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                    else:
+                        answer = b"x" * drip if drip else b'{"received":true}'
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(answer)))
+                        self.end_headers()
+                        if not drip:
+                            self.wfile.write(answer)
                     for _ in range(drip):  # bounded, and cut short when the test ends
                         if receiver._stop.wait(interval):
                             return
