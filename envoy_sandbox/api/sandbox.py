@@ -7,7 +7,7 @@ import asyncio
 import random
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -26,9 +26,28 @@ from ..contract import (
 )
 from ..db import Database
 from ..errors import APIError, error_responses
-from .deps import CALLER_ERRORS, CallerDep, DbDep, FaultsDep, SenderDep, SettingsDep, StatsDep
+from .deps import (
+    CALLER_ERRORS,
+    CallerDep,
+    DbDep,
+    FaultsDep,
+    SenderDep,
+    SettingsDep,
+    StatsDep,
+    get_caller,
+)
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
+# Every extra needs the sandbox's API key or a token, as /api/v1 does: they show what the
+# receivers got (signed bodies), change what every caller is answered (faults) and reset state.
+router = APIRouter(
+    prefix="/_sandbox",
+    tags=["sandbox"],
+    dependencies=[Depends(get_caller)],
+    responses=error_responses(401, 403, 429),
+)
+# Except a demo receiver's inbox: it plays a customer's server, which deliveries reach with a
+# signature, not credentials.
+open_router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
 # Routes with parameters or a body say so; without, FastAPI would document its own 422 shape.
 CHECKED = error_responses(422)
 
@@ -128,7 +147,7 @@ def _receive(
     return Response(text, status_code=status, media_type=media_type)
 
 
-@router.post(
+@open_router.post(
     "/receivers/{name}",
     responses={
         **CHECKED,
