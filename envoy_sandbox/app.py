@@ -21,6 +21,7 @@ from .contract import API_PREFIX
 from .db import Database
 from .errors import CrashMiddleware, install
 from .faults import FaultMiddleware, Faults, Stats
+from .limits import BodyLimitMiddleware
 from .sender import Sender
 from .ticker import Ticker
 
@@ -60,6 +61,7 @@ def create_app(
     app.state.token_secret = token_secret(db, settings.token_secret)
     install(app)
     app.add_middleware(FaultMiddleware, faults=app.state.faults, stats=app.state.stats)
+    app.add_middleware(BodyLimitMiddleware)  # outside the faults: a refused body is never served
     app.add_middleware(CrashMiddleware)  # added last: the outermost, so it covers the others
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(sandbox.router)

@@ -24,8 +24,9 @@ from ..contract import (
     SandboxInfo,
     SandboxStats,
 )
-from ..db import Database
+from ..db import Database, dumps
 from ..errors import APIError, error_responses
+from ..limits import MAX_EVENT_DATA_BYTES
 from .deps import (
     CALLER_ERRORS,
     CallerDep,
@@ -84,6 +85,9 @@ def sandbox_info(db: DbDep) -> SandboxInfo:
 def sandbox_emit_event(who: CallerDep, sender: SenderDep, body: SandboxEvent) -> EventEmitted:
     if body.type not in EVENT_TYPE_NAMES:
         raise APIError(422, f"Unknown event type '{body.type}'.", param="type")
+    if len(dumps(body.data).encode()) > MAX_EVENT_DATA_BYTES:  # measured as it is delivered
+        limit = MAX_EVENT_DATA_BYTES // 1024
+        raise APIError(413, f"The event's data is larger than {limit} KiB.", param="data")
     return sender.emit(who.org_id, body.type, body.data)
 
 
