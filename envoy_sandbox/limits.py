@@ -48,8 +48,16 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"The request body is larger than {self.limit // 1024} KiB."
+        message = f"The request body is larger than {shown(self.limit)}."
         await envelope(413, message, param="body")(scope, receive, send)
+
+
+def shown(size: int) -> str:
+    """A byte count as people write limits: ``1 MiB``, ``256 KiB``."""
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
 
 
 def _content_length(scope: Scope) -> int | None:

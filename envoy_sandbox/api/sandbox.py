@@ -26,7 +26,7 @@ from ..contract import (
 )
 from ..db import Database, dumps
 from ..errors import APIError, error_responses
-from ..limits import MAX_EVENT_DATA_BYTES
+from ..limits import MAX_EVENT_DATA_BYTES, shown
 from .deps import (
     CALLER_ERRORS,
     CallerDep,
@@ -86,8 +86,8 @@ def sandbox_emit_event(who: CallerDep, sender: SenderDep, body: SandboxEvent) ->
     if body.type not in EVENT_TYPE_NAMES:
         raise APIError(422, f"Unknown event type '{body.type}'.", param="type")
     if len(dumps(body.data).encode()) > MAX_EVENT_DATA_BYTES:  # measured as it is delivered
-        limit = MAX_EVENT_DATA_BYTES // 1024
-        raise APIError(413, f"The event's data is larger than {limit} KiB.", param="data")
+        limit = shown(MAX_EVENT_DATA_BYTES)
+        raise APIError(413, f"The event's data is larger than {limit}.", param="data")
     return sender.emit(who.org_id, body.type, body.data)
 
 
