@@ -80,13 +80,38 @@ class ErrorEnvelope(BaseModel):
     error: ErrorDetail
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` saying these statuses answer with the envelope.
+    """OpenAPI ``responses`` saying these statuses answer with the envelope (429 with
+    ``Retry-After``).
 
     Listing 422 also replaces FastAPI's default ``HTTPValidationError``, which this app never
-    sends.
+    sends: FastAPI adds that to every operation with parameters that does not list 422.
     """
-    return {s: {"model": ErrorEnvelope, "description": HTTPStatus(s).phrase} for s in statuses}
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {"model": ErrorEnvelope, "description": _described(status)}
+        if status == 429:
+            responses[status]["headers"] = RETRY_AFTER
+    return responses
+
+
+def error_codes(status: int) -> tuple[str, ...]:
+    """The envelope codes a status may carry: ``CODES``' own, and a malformed id's for 400."""
+    code = CODES.get(status, "internal_error")
+    return (code, "invalid_id_format") if status == 400 else (code,)
+
+
+def _described(status: int) -> str:
+    codes = " or ".join(f"`{c}`" for c in error_codes(status))
+    return f"{HTTPStatus(status).phrase}: the error envelope, code {codes}"
 
 
 def not_found(what: str, param: str | None = None) -> APIError:

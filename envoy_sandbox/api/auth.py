@@ -12,7 +12,8 @@ from ..config import TOKEN_TTL
 from ..errors import error_responses
 from .deps import DbDep, SettingsDep, TokenSecretDep
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 401, 422))
+# A login is not rate-limited and names no organization: no 429, no 403.
+router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 401, 413, 422))
 
 
 class LoginBody(BaseModel):

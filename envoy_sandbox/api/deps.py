@@ -79,9 +79,14 @@ def get_caller(
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-# What a route behind CallerDep may answer besides success: a bad id or body, no or a wrong
-# credential, a foreign organization, a missing resource, refused values, the rate limit.
-CALLER_ERRORS = (400, 401, 403, 404, 422, 429)
+# What a route behind CallerDep may answer besides success, documented on its router: no or a
+# wrong credential, a foreign organization, a body over the size limit, a refused parameter
+# (its header parameters alone make FastAPI document a 422) and the rate limit.
+CALLER_ERRORS = (401, 403, 413, 422, 429)
+# What a route adds with an id in its path: a malformed id (400), or none of the caller's (404).
+ID_ERRORS = (400, 404)
+# What a route adds with a JSON body: one that does not parse (400).
+BODY_ERRORS = (400,)
 
 # ---- parameters and responses the routers share ----
 

@@ -19,7 +19,9 @@ from ..contract import ATTEMPT_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, Endpoint
 from ..db import Database, iso
 from ..errors import APIError, error_responses, not_found
 from .deps import (
+    BODY_ERRORS,
     CALLER_ERRORS,
+    ID_ERRORS,
     CallerDep,
     DbDep,
     PageNumber,
@@ -30,6 +32,8 @@ from .deps import (
 )
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(*CALLER_ERRORS))
+WITH_ID = error_responses(*ID_ERRORS, *BODY_ERRORS)  # ids in the path; a body, if any
+WITH_BODY = error_responses(*BODY_ERRORS)
 
 # ---- bodies ----
 
@@ -198,7 +202,9 @@ def list_webhook_endpoints(
     return json_text(store.list_endpoints(db, who.org_id, page, page_size))
 
 
-@router.post("/endpoints", status_code=201, response_model=CreatedWebhookEndpoint)
+@router.post(
+    "/endpoints", status_code=201, response_model=CreatedWebhookEndpoint, responses=WITH_BODY
+)
 def create_webhook_endpoint(who: CallerDep, db: DbDep, body: EndpointCreate) -> JSONResponse:
     created = store.create_endpoint(
         db, who.org_id, body.url, body.event_types, body.description, body.headers
@@ -206,12 +212,12 @@ def create_webhook_endpoint(who: CallerDep, db: DbDep, body: EndpointCreate) -> 
     return JSONResponse(created, status_code=201)
 
 
-@router.get("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint)
+@router.get("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint, responses=WITH_ID)
 def get_webhook_endpoint(who: CallerDep, db: DbDep, endpoint_id: str) -> JSONResponse:
     return JSONResponse(store.endpoint_json(_endpoint(db, who, endpoint_id)))
 
 
-@router.patch("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint)
+@router.patch("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint, responses=WITH_ID)
 def update_webhook_endpoint(
     who: CallerDep,
     db: DbDep,
@@ -229,13 +235,17 @@ def update_webhook_endpoint(
     return JSONResponse(updated)
 
 
-@router.delete("/endpoints/{endpoint_id}", status_code=204)
+@router.delete("/endpoints/{endpoint_id}", status_code=204, responses=WITH_ID)
 def delete_webhook_endpoint(who: CallerDep, db: DbDep, endpoint_id: str) -> Response:
     store.delete_endpoint(db, _endpoint(db, who, endpoint_id)["id"])
     return Response(status_code=204)
 
 
-@router.post("/endpoints/{endpoint_id}/rotate-secret", response_model=RotatedWebhookEndpoint)
+@router.post(
+    "/endpoints/{endpoint_id}/rotate-secret",
+    response_model=RotatedWebhookEndpoint,
+    responses=WITH_ID,
+)
 def rotate_webhook_endpoint_secret(
     who: CallerDep,
     db: DbDep,
@@ -253,7 +263,11 @@ def list_webhook_event_types(who: CallerDep) -> JSONResponse:
 # ---- deliveries ----
 
 
-@router.get("/endpoints/{endpoint_id}/messages", response_model=m.Page[m.DeliveryAttempt])
+@router.get(
+    "/endpoints/{endpoint_id}/messages",
+    response_model=m.Page[m.DeliveryAttempt],
+    responses=WITH_ID,  # a load_id filter that is not a load id is a 400 too
+)
 def list_webhook_endpoint_messages(
     who: CallerDep,
     db: DbDep,
@@ -271,12 +285,19 @@ def list_webhook_endpoint_messages(
     return json_text(store.list_attempts(db, row["id"], where, page, page_size))
 
 
-@router.get("/messages/{message_id}/attempts", response_model=list[m.DeliveryAttempt])
+@router.get(
+    "/messages/{message_id}/attempts", response_model=list[m.DeliveryAttempt], responses=WITH_ID
+)
 def list_webhook_message_attempts(who: CallerDep, db: DbDep, message_id: str) -> Response:
     return json_text(store.message_attempts(db, _message(db, who, message_id)["id"]))
 
 
-@router.post("/messages/{message_id}/replay", status_code=202, response_model=m.MessageSummary)
+@router.post(
+    "/messages/{message_id}/replay",
+    status_code=202,
+    response_model=m.MessageSummary,
+    responses=WITH_ID,
+)
 def replay_webhook_message(
     who: CallerDep, db: DbDep, sender: SenderDep, message_id: str, body: ReplayBody
 ) -> Response:
