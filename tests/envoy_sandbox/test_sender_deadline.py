@@ -46,6 +46,7 @@ def test_a_dripping_receiver_does_not_hold_up_others(tmp_path: Path, drip_in: st
             attempt = wait_for(lambda: failed_first_attempt(sb.client, first), what="a FAILED")
     finally:
         stop()
+    assert attempt is not None
     assert waited < 4 * TIMEOUT  # a drip would have held both workers DRIP_BYTES * INTERVAL s
     assert attempt.error_message and attempt.error_message.startswith("Timed out")
     assert attempt.response_status_code is None
