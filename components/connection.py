@@ -110,7 +110,7 @@ def resolve_connection() -> Connection:
             f"ENVOY_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}; "
             f"got {base_url[:80]!r}."
         )
-    return Connection(
+    conn = Connection(
         kind="remote",
         timeout=float(os.environ.get("ENVOY_TIMEOUT", "10")),
         max_retries=int(os.environ.get("ENVOY_MAX_RETRIES", "2")),
@@ -118,18 +118,21 @@ def resolve_connection() -> Connection:
         api_key=config.get("api_key"),
         bearer_token=None if config.get("api_key") else config.get("bearer_token"),
         organizations=_organizations(config.get("organization_id")),
-        sandbox_root=_probe_sandbox(base_url),
     )
+    return replace(conn, sandbox_root=_probe_sandbox(base_url, conn.fingerprint, conn))
 
 
 @st.cache_resource(show_spinner=False)
-def _probe_sandbox(base_url: str) -> str | None:
-    """A configured URL may still be a sandbox (tests, demos): then its extras are offered."""
+def _probe_sandbox(base_url: str, fingerprint: str, _conn: Connection) -> str | None:
+    """A configured URL may still be a sandbox (tests, demos): then its extras are offered.
+    Keyed by the credential's fingerprint; the credential itself is no part of the key."""
     from envoy_api import EnvoyError
     from envoy_sandbox.extras import SandboxExtras
 
     try:
-        with SandboxExtras(base_url, timeout=2) as extras:
+        with SandboxExtras(
+            base_url, api_key=_conn.api_key, bearer_token=_conn.bearer_token, timeout=2
+        ) as extras:
             extras.info()
             return extras.root
     except EnvoyError:
@@ -188,8 +191,10 @@ def embedded_sandbox() -> EmbeddedSandbox:
     )
     if os.environ.get("ENVOY_SANDBOX_TOKEN_TTL"):  # a short life shows the renewal at work
         settings = replace(settings, token_ttl=int(os.environ["ENVOY_SANDBOX_TOKEN_TTL"]))
-    base_url, _key, _stop = start_in_thread(settings)
-    extras = SandboxExtras(base_url)  # lives as long as the sandbox: once per server process
+    base_url, key, _stop = start_in_thread(settings)
+    # Lives as long as the sandbox: once per server process. The sandbox's own key opens its
+    # extras; the console itself talks to Envoy's API as the demo agent.
+    extras = SandboxExtras(base_url, api_key=key)
     orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in extras.info()["organizations"])
     demo = DemoLogin(lambda: extras.login(DEMO_EMAIL, DEMO_PASSWORD))
     return EmbeddedSandbox(base_url, extras.root, orgs, demo)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -111,9 +111,12 @@ _POOL: Final = ThreadPoolExecutor(max_workers=32, thread_name_prefix="envoy-api-
 
 
 def _iso(value: datetime | str | None) -> str | None:
+    """ISO 8601 with a zone, as Envoy wants it: a naive datetime is taken to be UTC."""
     if value is None or isinstance(value, str):
         return value
-    return value.isoformat().replace("+00:00", "Z")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class EnvoyClient:

@@ -91,13 +91,18 @@ RESERVED_HEADERS = frozenset(
 )
 
 
+def is_reserved_header(name: str) -> bool:
+    """Whether the name is the sender's or HTTP's own (compared case-insensitively)."""
+    low = name.lower()
+    return low in RESERVED_HEADERS or low.startswith(("proxy-", "webhook-"))
+
+
 def header_problem(name: str, value: str) -> str | None:
     """Why a custom header cannot be sent (None when it can)."""
     shown = name[:60].encode("unicode_escape").decode()
     if not isinstance(name, str) or not _TOKEN.match(name):
         return f"'{shown}' is not a valid header name (letters, digits and !#$%&'*+.^_`|~- only)."
-    low = name.lower()
-    if low in RESERVED_HEADERS or low.startswith(("proxy-", "webhook-")):
+    if is_reserved_header(name):
         return f"'{shown}' is set by Envoy or by HTTP itself and cannot be overridden."
     if not isinstance(value, str) or not _VALUE.match(value):
         return f"The value of '{shown}' must be visible ASCII characters, spaces or tabs."

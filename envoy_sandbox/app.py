@@ -15,12 +15,13 @@ from fastapi import FastAPI
 from . import seed, store
 from .api import sandbox
 from .api.main import api_router
-from .auth import RateLimiter
+from .auth import RateLimiter, token_secret
 from .config import SandboxSettings
 from .contract import API_PREFIX
 from .db import Database
-from .errors import install
+from .errors import CrashMiddleware, install
 from .faults import FaultMiddleware, Faults, Stats
+from .limits import BodyLimitMiddleware
 from .sender import Sender
 from .ticker import Ticker
 
@@ -57,10 +58,14 @@ def create_app(
     app.state.db, app.state.sender, app.state.settings = db, sender, settings
     app.state.faults, app.state.stats = Faults(), Stats()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.token_secret = token_secret(db, settings.token_secret)
     install(app)
     app.add_middleware(FaultMiddleware, faults=app.state.faults, stats=app.state.stats)
+    app.add_middleware(BodyLimitMiddleware)  # outside the faults: a refused body is never served
+    app.add_middleware(CrashMiddleware)  # added last: the outermost, so it covers the others
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(sandbox.router)
+    app.include_router(sandbox.open_router)
     return app
 
 

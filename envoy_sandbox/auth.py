@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import math
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +42,22 @@ def _b64(raw: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_secret(db: Database, configured: str | None) -> str:
+    """The secret that signs bearer tokens: ``configured``, or the database's own.
+
+    The database's is made at random the first time and kept in ``meta``: a fixed default
+    would let anyone who read this code mint tokens for any sandbox.
+    """
+    if configured:
+        return configured
+    with db.write() as w:
+        w.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('token_secret', ?)", (secrets.token_urlsafe(32),)
+        )
+        row = w.execute("SELECT value FROM meta WHERE key = 'token_secret'").fetchone()
+    return str(row[0])
 
 
 def issue_token(secret: str, user_id: str, ttl: int = TOKEN_TTL) -> str:

@@ -35,7 +35,9 @@ class SandboxSettings:
     rate_limit_per_minute: int = 100_000
     ticker_seconds: float | None = None
     flaky_failure_rate: float = 0.5
-    token_secret: str = field(default="sandbox-token-secret", repr=False)
+    # Signs bearer tokens. None: a random one, made once per database and kept in it (so
+    # tokens survive a restart, and no token works on another sandbox's data).
+    token_secret: str | None = field(default=None, repr=False)
     token_ttl: int = TOKEN_TTL
     seed_history: bool = True
     send_webhooks: bool = True

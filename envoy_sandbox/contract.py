@@ -213,6 +213,7 @@ class FaultRule(TypedDict, total=False):
     retry_after: int | None
     remaining: int | None  # used up after this many matching requests
     mutate: FaultMutation | None
+    crash: bool  # raise an exception inside the app (a 500 the way a bug makes one)
 
 
 class Fault(TypedDict):
@@ -225,6 +226,7 @@ class Fault(TypedDict):
     retry_after: int | None
     remaining: int | None
     mutate: str | None
+    crash: bool
 
 
 class SandboxStats(TypedDict):

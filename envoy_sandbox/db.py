@@ -100,8 +100,12 @@ def now() -> datetime:
 
 
 def iso(value: datetime) -> str:
-    """The contract's timestamp form, e.g. ``2024-04-20T14:45:00Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """The contract's timestamp form, e.g. ``2024-04-20T14:45:00.000Z``.
+
+    ``isoformat`` pads the year to four digits (``strftime("%Y")`` does not, on glibc): stored
+    times are compared as text, so ``999-…`` would sort after ``2024-…``.
+    """
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def now_iso() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -10,6 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("envoy_sandbox")
 
 CODES = {
     400: "validation_error",
@@ -18,6 +22,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "already_exists",
+    413: "payload_too_large",
     422: "validation_error",
     429: "rate_limit_exceeded",
     500: "internal_error",
@@ -75,13 +80,38 @@ class ErrorEnvelope(BaseModel):
     error: ErrorDetail
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` saying these statuses answer with the envelope.
+    """OpenAPI ``responses`` saying these statuses answer with the envelope (429 with
+    ``Retry-After``).
 
     Listing 422 also replaces FastAPI's default ``HTTPValidationError``, which this app never
-    sends.
+    sends: FastAPI adds that to every operation with parameters that does not list 422.
     """
-    return {s: {"model": ErrorEnvelope, "description": HTTPStatus(s).phrase} for s in statuses}
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {"model": ErrorEnvelope, "description": _described(status)}
+        if status == 429:
+            responses[status]["headers"] = RETRY_AFTER
+    return responses
+
+
+def error_codes(status: int) -> tuple[str, ...]:
+    """The envelope codes a status may carry: ``CODES``' own, and a malformed id's for 400."""
+    code = CODES.get(status, "internal_error")
+    return (code, "invalid_id_format") if status == 400 else (code,)
+
+
+def _described(status: int) -> str:
+    codes = " or ".join(f"`{c}`" for c in error_codes(status))
+    return f"{HTTPStatus(status).phrase}: the error envelope, code {codes}"
 
 
 def not_found(what: str, param: str | None = None) -> APIError:
@@ -121,6 +151,34 @@ def install(app: FastAPI) -> None:
             message = str(exc.detail)
         return envelope(exc.status_code, message, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        return envelope(500, "The sandbox hit an internal error.")
+
+class CrashMiddleware:
+    """Answer an unexpected exception with the 500 envelope, and end it there.
+
+    Starlette's own last resort (``ServerErrorMiddleware``, where an ``Exception`` handler
+    lives) re-raises after answering, and uvicorn then closes the connection: the client's next
+    request on that keep-alive connection was reset. Caught here, below it, the connection
+    stays usable. Add it outermost, so it also covers the other middlewares.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:  # half an answer cannot be mended: the server must close
+                raise
+            log.exception("internal error answering %s %s", scope["method"], scope["path"])
+            await envelope(500, "The sandbox hit an internal error.")(scope, receive, send)

@@ -66,8 +66,9 @@ def token_expiry(token: str) -> datetime | None:
 class SandboxExtras:
     """The sandbox's own routes, on the server at ``root`` (``http://127.0.0.1:8787``).
 
-    ``api_key`` or ``bearer_token`` (with ``organization_id`` for a user in several) is sent
-    where a route needs a caller: emitting an event. Close it, or use it as a context manager.
+    ``api_key`` or ``bearer_token`` (with ``organization_id`` for a user in several) goes with
+    every request: every route here needs a caller (``login`` ignores it). Without one, only
+    ``login`` and ``receiver_url`` work. Close it, or use it as a context manager.
     """
 
     def __init__(

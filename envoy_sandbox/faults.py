@@ -1,8 +1,9 @@
 """Fault injection and request statistics, applied to ``/api/v1`` by one ASGI middleware.
 
 Faults are rules matched on method and path (``fnmatch`` patterns, ``*`` for everything):
-added latency, a forced status (with the envelope, and ``Retry-After`` for 429), or a
-malformed JSON body. Stats count requests per route template since start or reset.
+added latency, a forced status (with the envelope, and ``Retry-After`` for 429), a
+malformed JSON body, or an exception (answered 500 by ``errors.CrashMiddleware``). Stats
+count requests per route template since start or reset.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Fault:
     retry_after: int | None = None
     remaining: int | None = None
     mutate: str | None = None  # unknown_enum | extra_fields | missing_optional
+    crash: bool = False  # raise inside the app: the real path of an unexpected exception
 
     def wire(self) -> contract.Fault:
         return cast(contract.Fault, asdict(self))
@@ -78,7 +80,7 @@ class Faults:
                     continue
                 if f.latency_ms:
                     latency += f.latency_ms
-                if chosen is None and (f.status or f.malformed or f.mutate):
+                if chosen is None and (f.status or f.malformed or f.mutate or f.crash):
                     chosen = f
                     if f.remaining is not None:
                         f.remaining -= 1
@@ -193,6 +195,8 @@ class FaultMiddleware:
         if fault is None:
             await self.app(scope, receive, send)
             return
+        if fault.crash:
+            raise RuntimeError("Injected fault: a crash, as asked.")
         if fault.mutate and not fault.status and not fault.malformed:
             await self._mutated(fault.mutate, scope, receive, send)
             return

@@ -17,16 +17,20 @@ from typing import Any
 
 import httpx
 
+from envoy_api.ids import header_problem, is_reserved_header
 from envoy_api.signing import sign
 
 from .config import SandboxSettings
 from .contract import AttemptStatus, EmittedEvent, EmittedMessage, EndpointStatus, EventEmitted
 from .db import Database, dumps, iso, now, now_iso
+from .deadline import DeadlineTransport, deadline
 from .store import active_secrets, new_id, queue_attempt, sql_values
 
 log = logging.getLogger("envoy_sandbox.sender")
 
 EXCERPT_CHARS = 500
+EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough for 500 characters in any UTF-8
+USER_AGENT = "Envoy-Webhooks/1.0 (sandbox)"
 # Endpoints that get new messages: PAUSED ones hold theirs until resumed.
 _RECEIVING = sql_values((EndpointStatus.ACTIVE, EndpointStatus.PAUSED))
 PENDING, SENDING = AttemptStatus.PENDING, AttemptStatus.SENDING
@@ -43,7 +47,14 @@ class Sender:
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(settings.sender_workers, thread_name_prefix="sender")
-        self._http = httpx.Client(timeout=settings.attempt_timeout, follow_redirects=False)
+        # trust_env off: proxies from the environment would be mounted on transports of httpx's
+        # own, outside the attempt deadline that DeadlineTransport keeps.
+        self._http = httpx.Client(
+            timeout=settings.attempt_timeout,
+            follow_redirects=False,
+            transport=DeadlineTransport(),
+            trust_env=False,
+        )
         self._thread = threading.Thread(target=self._run, name="sandbox-sender", daemon=True)
 
     def start(self) -> None:
@@ -155,28 +166,42 @@ class Sender:
     def _deliver_safely(self, attempt_id: str) -> None:
         try:
             self.deliver(attempt_id)
-        except Exception:
+        except Exception as exc:
             log.exception("delivery of %s failed unexpectedly", attempt_id)
-            with self.db.write() as w:
-                w.execute(
-                    f"UPDATE attempts SET status = '{PENDING}', due_at = ? WHERE id = ?"
-                    f" AND status = '{SENDING}'",
-                    (iso(now() + timedelta(seconds=1)), attempt_id),
-                )
+            self._fail_unexpectedly(attempt_id, exc)
         finally:
             with self._lock:
                 self._inflight.discard(attempt_id)
 
+    def _fail_unexpectedly(self, attempt_id: str, exc: Exception) -> None:
+        """End the attempt FAILED (or DEAD) like any failed try.
+
+        Putting it back in the queue instead would retry a fault of ours at once, for ever.
+        """
+        try:
+            row = self._row(attempt_id)
+            if row is not None and row["status"] == SENDING:
+                self._finish(row, AttemptStatus.FAILED, error=_own_error(exc))
+        except Exception:  # the database itself failed: start-up recovery re-queues the row
+            log.exception("could not record the failure of %s", attempt_id)
+
+    def _row(self, attempt_id: str) -> Any:
+        """The attempt with its message's payload and its endpoint's columns."""
+        return (
+            self.db.connect()
+            .execute(
+                "SELECT a.*, m.payload, e.url, e.headers, e.status AS ep_status, e.deleted,"
+                " e.secret, e.old_secret, e.old_secret_expires_at"
+                " FROM attempts a JOIN messages m ON m.id = a.message_id"
+                " JOIN endpoints e ON e.id = a.endpoint_id WHERE a.id = ?",
+                (attempt_id,),
+            )
+            .fetchone()
+        )
+
     def deliver(self, attempt_id: str) -> str:
         """Send one claimed attempt and record its outcome; return the new status."""
-        conn = self.db.connect()
-        row = conn.execute(
-            "SELECT a.*, m.payload, e.url, e.headers, e.status AS ep_status, e.deleted,"
-            " e.secret, e.old_secret, e.old_secret_expires_at"
-            " FROM attempts a JOIN messages m ON m.id = a.message_id"
-            " JOIN endpoints e ON e.id = a.endpoint_id WHERE a.id = ?",
-            (attempt_id,),
-        ).fetchone()
+        row = self._row(attempt_id)
         if row is None or row["status"] != SENDING:
             return row["status"] if row else "MISSING"
         if row["deleted"]:
@@ -191,39 +216,50 @@ class Sender:
                     (attempt_id,),
                 )
             return PENDING
+        try:
+            request = self._request(row)
+        except Exception as exc:  # what the row holds cannot be sent: a failed try of ours
+            return self._finish(row, AttemptStatus.FAILED, error=_own_error(exc))
+        return self._send(row, request)
+
+    def _request(self, row: Any) -> httpx.Request:
+        """The signed POST; the sender's own headers win over custom ones, whatever their case."""
         body = row["payload"].encode()
         ts = int(time.time())
         signatures = " ".join(sign(s, row["message_id"], ts, body) for s in active_secrets(row))
-        headers = dict(json.loads(row["headers"])) if row["headers"] else {}
-        headers.update(
-            {
-                "content-type": "application/json",
-                "user-agent": "Envoy-Webhooks/1.0 (sandbox)",
-                "webhook-id": row["message_id"],
-                "webhook-timestamp": str(ts),
-                "webhook-signature": signatures,
-            }
-        )
+        headers = httpx.Headers(sendable_headers(row["headers"]))
+        own = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": row["message_id"],
+            "webhook-timestamp": str(ts),
+            "webhook-signature": signatures,
+        }
+        for name, value in own.items():
+            headers[name] = value  # replaces every same-named custom header
+        return self._http.build_request("POST", row["url"], content=body, headers=headers)
+
+    def _send(self, row: Any, request: httpx.Request) -> str:
+        """POST and read the whole answer, all within one ``attempt_timeout``."""
+        limit = self.settings.attempt_timeout
         started = time.perf_counter()
         try:
-            response = self._http.post(row["url"], content=body, headers=headers)
+            with deadline(limit):
+                response = self._http.send(request, stream=True)
+                try:
+                    excerpt = _excerpt(response)
+                finally:
+                    response.close()
         except httpx.TimeoutException:
-            ms = (time.perf_counter() - started) * 1000
-            return self._finish(
-                row,
-                AttemptStatus.FAILED,
-                error=(
-                    f"Timed out after {self.settings.attempt_timeout:g} s waiting for the receiver"
-                ),
-                duration=ms,
-            )
+            error = f"Timed out: no complete answer within {limit:g} s"
+            return self._finish(row, AttemptStatus.FAILED, error=error, duration=_ms(started))
         except httpx.HTTPError as exc:
-            ms = (time.perf_counter() - started) * 1000
-            return self._finish(row, AttemptStatus.FAILED, error=_transport_error(exc), duration=ms)
-        ms = (time.perf_counter() - started) * 1000
-        excerpt = response.text[:EXCERPT_CHARS]
+            error = _transport_error(exc)
+            return self._finish(row, AttemptStatus.FAILED, error=error, duration=_ms(started))
         outcome = AttemptStatus.SUCCEEDED if response.is_success else AttemptStatus.FAILED
-        return self._finish(row, outcome, code=response.status_code, excerpt=excerpt, duration=ms)
+        return self._finish(
+            row, outcome, code=response.status_code, excerpt=excerpt, duration=_ms(started)
+        )
 
     def _finish(
         self,
@@ -300,6 +336,53 @@ class Sender:
                 " WHERE id = ?",
                 (reason, now_iso(), endpoint_id),
             )
+
+
+class UnsendableHeader(ValueError):
+    """A custom header stored on an endpoint that cannot go out; the message names it only."""
+
+
+def sendable_headers(stored: str | None) -> dict[str, str]:
+    """An endpoint's stored custom headers as they go out.
+
+    Reserved names (the sender's and HTTP's own) are left out: they can never override ours.
+    Anything else must pass the rule the API enforces; rows written before that rule existed,
+    or straight to the database, may not, and then ``UnsendableHeader`` says which header.
+    """
+    headers = json.loads(stored) if stored else {}
+    if not isinstance(headers, dict):
+        raise UnsendableHeader("The endpoint's custom headers are not a map of names to values.")
+    sendable: dict[str, str] = {}
+    for name, value in headers.items():
+        if is_reserved_header(name):
+            continue
+        problem = header_problem(name, value)
+        if problem:
+            raise UnsendableHeader(f"Custom header not sent: {problem}")
+        sendable[name] = value
+    return sendable
+
+
+def _own_error(exc: Exception) -> str:
+    """The error message of a try that failed on our side, before or while sending.
+
+    Only the type of an unexpected exception: its text may quote header values or secrets.
+    """
+    if isinstance(exc, UnsendableHeader):
+        return str(exc)[:300]
+    return f"The sandbox could not send this delivery ({type(exc).__name__})."
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The start of the answer as text, having read all of it (the connection can be reused)."""
+    kept = bytearray()
+    for chunk in response.iter_bytes():
+        kept += chunk[: EXCERPT_BYTES - len(kept)]
+    return kept.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS]
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _transport_error(exc: httpx.HTTPError) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ class Sandbox:
     api_key: str
     client: EnvoyClient
     other: EnvoyClient  # the second organization's key
-    http: httpx.Client  # raw, rooted at the server (not /api/v1), no credentials
+    http: httpx.Client  # raw, rooted at the server: see ExtrasKey for its credentials
     extras: SandboxExtras  # the /_sandbox routes, as the first organization
+    db_path: Path  # its SQLite file, for tests that write rows the API would refuse
 
     @property
     def root(self) -> str:
@@ -85,11 +86,25 @@ class Sandbox:
         self.extras.reset_stats()
 
 
+class ExtrasKey(httpx.Auth):
+    """The API key on ``/_sandbox`` requests that carry no credential of their own (the extras
+    need one); ``/api/v1`` requests go out as raw as the test wrote them."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        own = "x-api-key" in request.headers or "authorization" in request.headers
+        if request.url.path.startswith("/_sandbox/") and not own:
+            request.headers["X-API-Key"] = self.key
+        yield request
+
+
 def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], None]]:
     settings = SandboxSettings(db_path=str(tmp / "sandbox.db"), **{**FAST, **overrides})
     base, key, stop = start_in_thread(settings)
     extras = SandboxExtras(base, api_key=key)
-    http = httpx.Client(base_url=extras.root, timeout=10)
+    http = httpx.Client(base_url=extras.root, timeout=10, auth=ExtrasKey(key))
     sb = Sandbox(
         base_url=base,
         api_key=key,
@@ -97,6 +112,7 @@ def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], Non
         other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0),
         http=http,
         extras=extras,
+        db_path=Path(settings.db_path),
     )
 
     def close() -> None:

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from .. import auth
 from ..config import TOKEN_TTL
 from ..errors import error_responses
-from .deps import DbDep, SettingsDep
+from .deps import DbDep, SettingsDep, TokenSecretDep
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 401, 422))
+# A login is not rate-limited and names no organization: no 429, no 403.
+router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 401, 413, 422))
 
 
 class LoginBody(BaseModel):
@@ -28,6 +29,6 @@ class Token(BaseModel):
 
 
 @router.post("/login", response_model=Token)
-def login(body: LoginBody, db: DbDep, settings: SettingsDep) -> Token:
-    token = auth.login(db, settings.token_secret, body.email, body.password, settings.token_ttl)
+def login(body: LoginBody, db: DbDep, settings: SettingsDep, secret: TokenSecretDep) -> Token:
+    token = auth.login(db, secret, body.email, body.password, settings.token_ttl)
     return Token(access_token=token)

@@ -37,6 +37,11 @@ async def get_sender(request: Request) -> Sender:
     return sender
 
 
+async def get_token_secret(request: Request) -> str:
+    secret: str = request.app.state.token_secret
+    return secret
+
+
 async def get_faults(request: Request) -> Faults:
     faults: Faults = request.app.state.faults
     return faults
@@ -49,6 +54,7 @@ async def get_stats(request: Request) -> Stats:
 
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[SandboxSettings, Depends(get_settings)]
+TokenSecretDep = Annotated[str, Depends(get_token_secret)]
 SenderDep = Annotated[Sender, Depends(get_sender)]
 FaultsDep = Annotated[Faults, Depends(get_faults)]
 StatsDep = Annotated[Stats, Depends(get_stats)]
@@ -57,7 +63,7 @@ StatsDep = Annotated[Stats, Depends(get_stats)]
 def get_caller(
     request: Request,
     db: DbDep,
-    settings: SettingsDep,
+    secret: TokenSecretDep,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
     authorization: Annotated[str | None, Header()] = None,
     x_organization_id: Annotated[str | None, Header(alias="X-Organization-ID")] = None,
@@ -66,16 +72,21 @@ def get_caller(
 
     Sync on purpose: it reads SQLite, which must not hold up the event loop.
     """
-    who = authenticate(db, settings.token_secret, x_api_key, authorization, x_organization_id)
+    who = authenticate(db, secret, x_api_key, authorization, x_organization_id)
     limiter: RateLimiter = request.app.state.limiter
     limiter.check(who.credential)
     return who
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-# What a route behind CallerDep may answer besides success: a bad id or body, no or a wrong
-# credential, a foreign organization, a missing resource, refused values, the rate limit.
-CALLER_ERRORS = (400, 401, 403, 404, 422, 429)
+# What a route behind CallerDep may answer besides success, documented on its router: no or a
+# wrong credential, a foreign organization, a body over the size limit, a refused parameter
+# (its header parameters alone make FastAPI document a 422) and the rate limit.
+CALLER_ERRORS = (401, 403, 413, 422, 429)
+# What a route adds with an id in its path: a malformed id (400), or none of the caller's (404).
+ID_ERRORS = (400, 404)
+# What a route adds with a JSON body: one that does not parse (400).
+BODY_ERRORS = (400,)
 
 # ---- parameters and responses the routers share ----
 

@@ -14,9 +14,19 @@ from ..auth import Caller
 from ..contract import TAB_KEYS
 from ..db import Database, dumps
 from ..errors import APIError, error_responses, not_found
-from .deps import CALLER_ERRORS, CallerDep, DbDep, PageNumber, PageSize, json_text, parse_id
+from .deps import (
+    CALLER_ERRORS,
+    ID_ERRORS,
+    CallerDep,
+    DbDep,
+    PageNumber,
+    PageSize,
+    json_text,
+    parse_id,
+)
 
 router = APIRouter(prefix="/loads", tags=["loads"], responses=error_responses(*CALLER_ERRORS))
+WITH_ID = error_responses(*ID_ERRORS)
 
 
 def _load(db: Database, who: Caller, load_id: str) -> tuple[str, str]:
@@ -50,21 +60,23 @@ def list_loads(
     return json_text(store.list_loads(db, who.org_id, tab, search, page, page_size))
 
 
-@router.get("/{load_id}", response_model=m.Load)
+@router.get("/{load_id}", response_model=m.Load, responses=WITH_ID)
 def get_load(who: CallerDep, db: DbDep, load_id: str) -> Response:
     return json_text(_load(db, who, load_id)[1])
 
 
-@router.get("/{load_id}/calls", response_model=list[m.Call])
+@router.get("/{load_id}/calls", response_model=list[m.Call], responses=WITH_ID)
 def get_load_calls(who: CallerDep, db: DbDep, load_id: str) -> Response:
     return json_text(store.load_calls(db, _load(db, who, load_id)[0]))
 
 
-@router.get("/{load_id}/verifications", response_model=list[m.CarrierVerification])
+@router.get(
+    "/{load_id}/verifications", response_model=list[m.CarrierVerification], responses=WITH_ID
+)
 def get_load_failed_verifications(who: CallerDep, db: DbDep, load_id: str) -> Response:
     return json_text(store.failed_verifications(db, _load(db, who, load_id)[0]))
 
 
-@router.get("/{load_id}/escalations", response_model=list[m.Escalation])
+@router.get("/{load_id}/escalations", response_model=list[m.Escalation], responses=WITH_ID)
 def get_load_active_escalations(who: CallerDep, db: DbDep, load_id: str) -> Response:
     return json_text(store.active_escalations(db, _load(db, who, load_id)[0]))

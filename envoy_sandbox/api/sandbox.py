@@ -7,7 +7,7 @@ import asyncio
 import random
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,13 +24,33 @@ from ..contract import (
     SandboxInfo,
     SandboxStats,
 )
-from ..db import Database
+from ..db import Database, dumps
 from ..errors import APIError, error_responses
-from .deps import CALLER_ERRORS, CallerDep, DbDep, FaultsDep, SenderDep, SettingsDep, StatsDep
+from ..limits import MAX_EVENT_DATA_BYTES, shown
+from .deps import (
+    BODY_ERRORS,
+    CALLER_ERRORS,
+    CallerDep,
+    DbDep,
+    FaultsDep,
+    SenderDep,
+    SettingsDep,
+    StatsDep,
+    get_caller,
+)
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
-# Routes with parameters or a body say so; without, FastAPI would document its own 422 shape.
-CHECKED = error_responses(422)
+# Every extra needs the sandbox's API key or a token, as /api/v1 does: they show what the
+# receivers got (signed bodies), change what every caller is answered (faults) and reset state.
+router = APIRouter(
+    prefix="/_sandbox",
+    tags=["sandbox"],
+    dependencies=[Depends(get_caller)],
+    responses=error_responses(*CALLER_ERRORS),
+)
+# Except a demo receiver's inbox: it plays a customer's server, which deliveries reach with a
+# signature, not credentials.
+open_router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
+WITH_BODY = error_responses(*BODY_ERRORS)
 
 
 class SandboxEvent(BaseModel):
@@ -48,6 +68,7 @@ class FaultSpec(BaseModel):
     retry_after: int | None = Field(default=None, ge=0)
     remaining: int | None = Field(default=None, ge=1)
     mutate: FaultMutation | None = None
+    crash: bool = False
 
 
 class ReceiverConfig(BaseModel):
@@ -60,10 +81,13 @@ def sandbox_info(db: DbDep) -> SandboxInfo:
     return store.sandbox_info(db)
 
 
-@router.post("/events", status_code=201, responses=error_responses(*CALLER_ERRORS))
+@router.post("/events", status_code=201, responses=WITH_BODY)  # 413 also for data over 256 KiB
 def sandbox_emit_event(who: CallerDep, sender: SenderDep, body: SandboxEvent) -> EventEmitted:
     if body.type not in EVENT_TYPE_NAMES:
         raise APIError(422, f"Unknown event type '{body.type}'.", param="type")
+    if len(dumps(body.data).encode()) > MAX_EVENT_DATA_BYTES:  # measured as it is delivered
+        limit = shown(MAX_EVENT_DATA_BYTES)
+        raise APIError(413, f"The event's data is larger than {limit}.", param="data")
     return sender.emit(who.org_id, body.type, body.data)
 
 
@@ -78,7 +102,7 @@ def list_faults(faults: FaultsDep) -> JSONResponse:
     return JSONResponse(faults.list())
 
 
-@router.post("/faults", status_code=201, response_model=Fault, responses=CHECKED)
+@router.post("/faults", status_code=201, response_model=Fault, responses=WITH_BODY)
 def add_fault(faults: FaultsDep, spec: FaultSpec) -> JSONResponse:
     return JSONResponse(faults.add(**spec.model_dump()).wire(), status_code=201)
 
@@ -127,10 +151,12 @@ def _receive(
     return Response(text, status_code=status, media_type=media_type)
 
 
-@router.post(
+@open_router.post(
     "/receivers/{name}",
+    # Its own answers are a receiver's, not the envelope; only the size limit and a refused
+    # parameter come from the sandbox around it.
     responses={
-        **CHECKED,
+        **error_responses(413, 422),
         401: {"description": "The delivery's signature did not verify"},
         500: {"description": "A flaky receiver failing, at its failure rate"},
         503: {"description": "A receiver that is down"},
@@ -148,7 +174,7 @@ async def receive_webhook(
     return await run_in_threadpool(_receive, db, name, mode, rate, headers, raw)
 
 
-@router.get("/receivers/{name}", responses=CHECKED)
+@router.get("/receivers/{name}")
 def get_receiver(
     db: DbDep,
     settings: SettingsDep,
@@ -158,13 +184,13 @@ def get_receiver(
     return store.receiver_log(db, name, limit, settings.flaky_failure_rate)
 
 
-@router.put("/receivers/{name}", responses=CHECKED)
+@router.put("/receivers/{name}", responses=WITH_BODY)
 def configure_receiver(db: DbDep, name: str, body: ReceiverConfig) -> ReceiverSettings:
     store.configure_receiver(db, name, body.mode, body.failure_rate)
     return {"name": name, "mode": body.mode, "failure_rate": body.failure_rate}
 
 
-@router.delete("/receivers/{name}", status_code=204, responses=CHECKED)
+@router.delete("/receivers/{name}", status_code=204)
 def clear_receiver(db: DbDep, name: str) -> Response:
     store.clear_receiver(db, name)
     return Response(status_code=204)

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from envoy_api import models as m
-from envoy_api.ids import check_url
+from envoy_api.ids import MAX_HEADER_VALUE, MAX_HEADERS, check_headers, check_url
 
 from .. import store
 from ..auth import Caller
@@ -19,7 +19,9 @@ from ..contract import ATTEMPT_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, Endpoint
 from ..db import Database, iso
 from ..errors import APIError, error_responses, not_found
 from .deps import (
+    BODY_ERRORS,
     CALLER_ERRORS,
+    ID_ERRORS,
     CallerDep,
     DbDep,
     PageNumber,
@@ -30,6 +32,8 @@ from .deps import (
 )
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(*CALLER_ERRORS))
+WITH_ID = error_responses(*ID_ERRORS, *BODY_ERRORS)  # ids in the path; a body, if any
+WITH_BODY = error_responses(*BODY_ERRORS)
 
 # ---- bodies ----
 
@@ -47,6 +51,25 @@ def _check_types(value: list[str]) -> list[str]:
 Url = Annotated[str, Field(min_length=1, max_length=2083), AfterValidator(check_url)]
 EventTypes = Annotated[list[str], AfterValidator(_check_types)]
 Description = Annotated[str | None, Field(max_length=1000)]
+# Values are typed Any so that a non-string value fails check_headers too: every refusal then
+# names "headers" itself, not "headers.<name>". The schema still documents a string map.
+Headers = Annotated[
+    dict[str, Any] | None,
+    AfterValidator(check_headers),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE},
+                    "maxProperties": MAX_HEADERS,
+                },
+                {"type": "null"},
+            ],
+            "description": "Custom headers added to every delivery; see the contract's limits.",
+        }
+    ),
+]
 
 
 class EndpointCreate(BaseModel):
@@ -54,7 +77,7 @@ class EndpointCreate(BaseModel):
     url: Url
     event_types: EventTypes
     description: Description = None
-    headers: dict[str, str] | None = None
+    headers: Headers = None
 
 
 class EndpointUpdate(BaseModel):
@@ -62,7 +85,7 @@ class EndpointUpdate(BaseModel):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description = None
-    headers: dict[str, str] | None = None
+    headers: Headers = None
     # DISABLED is the platform's to set (after repeated failures), never the caller's.
     status: Literal["ACTIVE", "PAUSED"] | None = None
 
@@ -138,14 +161,35 @@ def _attempt_filter(
         statuses=statuses,
         event_type=event_type or None,
         load_id=parse_id(load_id, "load", "load_id") if load_id else None,
-        since=iso(_aware(since)) if since else None,
-        until=iso(_aware(until)) if until else None,
+        since=_time_bound(since, "since"),
+        until=_time_bound(until, "until"),
     )
 
 
-def _aware(value: datetime) -> datetime:
-    """A time given without a zone is UTC, as every time in the contract is."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+# The years a since/until may name once in UTC: before 1970 nothing was sent, and past 9999
+# (or before year 1) the value has no stored form at all.
+TIME_BOUND_YEARS = (1970, 9999)
+
+
+def _time_bound(value: datetime | None, param: str) -> str | None:
+    """A since/until in stored form; 422 without a zone or outside ``TIME_BOUND_YEARS``.
+
+    Without a zone the moment is a guess (the client's local time or UTC?), so it is refused.
+    """
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise APIError(422, f"{param}: give a time zone, e.g. 2024-04-20T14:45:00Z.", param=param)
+    first, last = TIME_BOUND_YEARS
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is in year 0 in UTC
+        utc = None
+    if utc is None or not first <= utc.year <= last:
+        raise APIError(
+            422, f"{param}: must lie within the years {first}–{last} in UTC.", param=param
+        )
+    return iso(utc)
 
 
 # ---- endpoints ----
@@ -158,7 +202,9 @@ def list_webhook_endpoints(
     return json_text(store.list_endpoints(db, who.org_id, page, page_size))
 
 
-@router.post("/endpoints", status_code=201, response_model=CreatedWebhookEndpoint)
+@router.post(
+    "/endpoints", status_code=201, response_model=CreatedWebhookEndpoint, responses=WITH_BODY
+)
 def create_webhook_endpoint(who: CallerDep, db: DbDep, body: EndpointCreate) -> JSONResponse:
     created = store.create_endpoint(
         db, who.org_id, body.url, body.event_types, body.description, body.headers
@@ -166,12 +212,12 @@ def create_webhook_endpoint(who: CallerDep, db: DbDep, body: EndpointCreate) -> 
     return JSONResponse(created, status_code=201)
 
 
-@router.get("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint)
+@router.get("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint, responses=WITH_ID)
 def get_webhook_endpoint(who: CallerDep, db: DbDep, endpoint_id: str) -> JSONResponse:
     return JSONResponse(store.endpoint_json(_endpoint(db, who, endpoint_id)))
 
 
-@router.patch("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint)
+@router.patch("/endpoints/{endpoint_id}", response_model=m.WebhookEndpoint, responses=WITH_ID)
 def update_webhook_endpoint(
     who: CallerDep,
     db: DbDep,
@@ -189,13 +235,17 @@ def update_webhook_endpoint(
     return JSONResponse(updated)
 
 
-@router.delete("/endpoints/{endpoint_id}", status_code=204)
+@router.delete("/endpoints/{endpoint_id}", status_code=204, responses=WITH_ID)
 def delete_webhook_endpoint(who: CallerDep, db: DbDep, endpoint_id: str) -> Response:
     store.delete_endpoint(db, _endpoint(db, who, endpoint_id)["id"])
     return Response(status_code=204)
 
 
-@router.post("/endpoints/{endpoint_id}/rotate-secret", response_model=RotatedWebhookEndpoint)
+@router.post(
+    "/endpoints/{endpoint_id}/rotate-secret",
+    response_model=RotatedWebhookEndpoint,
+    responses=WITH_ID,
+)
 def rotate_webhook_endpoint_secret(
     who: CallerDep,
     db: DbDep,
@@ -213,7 +263,11 @@ def list_webhook_event_types(who: CallerDep) -> JSONResponse:
 # ---- deliveries ----
 
 
-@router.get("/endpoints/{endpoint_id}/messages", response_model=m.Page[m.DeliveryAttempt])
+@router.get(
+    "/endpoints/{endpoint_id}/messages",
+    response_model=m.Page[m.DeliveryAttempt],
+    responses=WITH_ID,  # a load_id filter that is not a load id is a 400 too
+)
 def list_webhook_endpoint_messages(
     who: CallerDep,
     db: DbDep,
@@ -231,12 +285,19 @@ def list_webhook_endpoint_messages(
     return json_text(store.list_attempts(db, row["id"], where, page, page_size))
 
 
-@router.get("/messages/{message_id}/attempts", response_model=list[m.DeliveryAttempt])
+@router.get(
+    "/messages/{message_id}/attempts", response_model=list[m.DeliveryAttempt], responses=WITH_ID
+)
 def list_webhook_message_attempts(who: CallerDep, db: DbDep, message_id: str) -> Response:
     return json_text(store.message_attempts(db, _message(db, who, message_id)["id"]))
 
 
-@router.post("/messages/{message_id}/replay", status_code=202, response_model=m.MessageSummary)
+@router.post(
+    "/messages/{message_id}/replay",
+    status_code=202,
+    response_model=m.MessageSummary,
+    responses=WITH_ID,
+)
 def replay_webhook_message(
     who: CallerDep, db: DbDep, sender: SenderDep, message_id: str, body: ReplayBody
 ) -> Response:

@@ -212,3 +212,15 @@ def test_malformed_success_body(client: EnvoyClient, recorder: Recorder) -> None
     recorder.routes[("GET", f"/loads/{P.LOAD_ID}")] = {"id": P.LOAD_ID}
     with pytest.raises(APIResponseValidationError, match="Load"):
         client.loads.retrieve(P.LOAD_ID)
+
+
+def test_times_are_sent_with_a_zone(client: EnvoyClient, recorder: Recorder) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    path = f"/webhooks/endpoints/{P.EP_ID}/messages"
+    recorder.routes[("GET", path)] = P.page([])
+    naive = datetime(2026, 11, 29, 9, 30)
+    eastern = datetime(2026, 11, 29, 4, 30, tzinfo=timezone(timedelta(hours=-5)))
+    client.webhooks.list_endpoint_attempts(P.EP_ID, since=naive, until=eastern)
+    query = recorder.requests[-1].url.params
+    assert query["since"] == "2026-11-29T09:30:00Z" and query["until"] == "2026-11-29T09:30:00Z"

@@ -1,4 +1,5 @@
-"""Property-based fuzzing of the sandbox's OpenAPI: no input makes it answer 5xx.
+"""Property-based fuzzing of the sandbox's OpenAPI: no input makes it answer 5xx, and every
+answer's status, content type and body are the ones its operation documents.
 
 Runs against its own sandbox (fuzzing creates endpoints) and leaves out ``/_sandbox`` (faults
 there are 5xx on purpose).
@@ -12,9 +13,22 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from .conftest import Sandbox, make_sandbox
+
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +62,7 @@ def test_no_server_errors(fuzz_sandbox: Sandbox) -> None:
                 f"{response.text[:300]}"
             )
             assert "detail" not in response.text[:20]
+            case.validate_response(response, checks=CONFORMANCE)
 
         fuzz()
         checked.append(operation.label)
