@@ -1,36 +1,25 @@
 """The audit trail: every change made through the console, who made it, why and how it ended.
 
-Records go to a local SQLite file (``ENVOY_AUDIT_DB``, default ``data/audit.db``), written
-synchronously with the action they record: once the agent sees "done", the record is on disk
-(a process that dies a moment later loses nothing). A record that cannot be written (the file
-locked past a generous wait, a full disk) is shown to the agent; the action itself stands.
+Records go to the console database (``components.store``: SQLite ``data/console.db`` by default,
+or PostgreSQL), written and committed with the action they record: once the agent sees "done",
+the record is stored (a process that dies a moment later loses nothing). A record that cannot be
+written (the database locked past a generous wait, down, a full disk) is shown to the agent; the
+action itself stands. The audit file of earlier versions (``ENVOY_AUDIT_DB``) is carried over
+into the database on first use.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
 
-log = logging.getLogger("envoy_console.audit")
-LOCK_WAIT = 30.0  # seconds a write waits for a locked database before it gives up
+from . import store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-  action TEXT NOT NULL, target TEXT NOT NULL, reason TEXT, outcome TEXT NOT NULL,
-  organization_id TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_at ON audit (at DESC);
-"""
+log = logging.getLogger("envoy_console.audit")
 ACTIONS = [
     "register",
     "update",
@@ -45,19 +34,12 @@ ACTIONS = [
 
 
 def path() -> str:
-    return os.environ.get("ENVOY_AUDIT_DB", "data/audit.db")
+    """Where records are kept, for the Activity page (no credentials)."""
+    return store.describe()
 
 
 class AuditError(Exception):
     """A record could not be written; the message says why, never what the record held."""
-
-
-def _connect(db_path: str) -> sqlite3.Connection:
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=LOCK_WAIT)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.executescript(SCHEMA)
-    return conn
 
 
 def record(
@@ -69,25 +51,11 @@ def record(
     organization_id: str | None = None,
 ) -> None:
     """Write one record now; raises ``AuditError`` when it cannot be written."""
-    row = (
-        datetime.now(UTC).isoformat(timespec="seconds"),
-        actor,
-        action,
-        json.dumps(target, sort_keys=True),
-        reason or None,
-        outcome,
-        organization_id,
-    )
     try:
-        with closing(_connect(path())) as conn, conn:
-            conn.execute(
-                "INSERT INTO audit (at, actor, action, target, reason, outcome, organization_id)"
-                " VALUES (?,?,?,?,?,?,?)",
-                row,
-            )
-    except (sqlite3.Error, OSError) as exc:
-        log.warning("could not write an audit record: %s", type(exc).__name__)
-        raise AuditError(f"{type(exc).__name__}: {exc}"[:200]) from exc
+        store.record_audit(actor, action, target, outcome, reason, organization_id)
+    except store.StoreError as exc:
+        log.warning("could not write an audit record")  # the store logged the kind of failure
+        raise AuditError(str(exc)) from exc
 
 
 UNRECORDED = "_audit_unrecorded"  # what the frame shows at the top of the next run
@@ -134,11 +102,9 @@ def action(
 
 
 def entries(limit: int = 5000) -> list[dict[str, Any]]:
-    """The newest records, newest first."""
-    db_path = path()
-    if not Path(db_path).exists():
-        return []
-    with closing(_connect(db_path)) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [dict(r) for r in rows]
+    """The newest records, newest first (``at`` is an aware UTC datetime); raises
+    ``AuditError`` when they cannot be read."""
+    try:
+        return store.audit_entries(limit)
+    except store.StoreError as exc:
+        raise AuditError(str(exc)) from exc

@@ -15,7 +15,11 @@ st.caption(
     f"Kept in {audit.path()}."
 )
 
-rows = audit.entries()
+try:
+    rows = audit.entries()
+except audit.AuditError as exc:
+    st.error(f"The audit trail cannot be read right now ({exc}).", icon=":material/error:")
+    st.stop()
 if not rows:
     st.info("No changes recorded yet.", icon=":material/history:")
     st.stop()

@@ -59,9 +59,11 @@ def configured(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sa
 
 @pytest.fixture
 def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh audit trail file for this test."""
-    db = tmp_path / "audit.db"
-    monkeypatch.setenv("ENVOY_AUDIT_DB", str(db))
+    """A fresh console database (a SQLite file, returned) holding this test's audit trail, and
+    no legacy audit file to carry over."""
+    db = tmp_path / "console.db"
+    monkeypatch.setenv("ENVOY_CONSOLE_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("ENVOY_AUDIT_DB", str(tmp_path / "audit.db"))
     return db
 
 

@@ -7,11 +7,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from components import access, actions, audit, bulk, data
+from components import access, actions, audit, bulk, data, store
 from components.connection import resolve_connection
 from envoy_api import MessageSummary
 
@@ -23,6 +24,7 @@ AGENT = access.User(email="agent@broker.example", name="Agent", is_admin=True, s
 
 
 def rows(db: Path) -> list[tuple[str, str, str]]:
+    """What the console database file holds, read past the store."""
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT action, target, outcome FROM audit ORDER BY id").fetchall()
 
@@ -52,7 +54,8 @@ def test_a_record_that_cannot_be_written_is_an_error(
     audit_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     audit.record("a@b.example", "resume", {}, "ok")
-    monkeypatch.setattr(audit, "LOCK_WAIT", 0.2)
+    monkeypatch.setattr(store.db, "LOCK_WAIT", 0.2)
+    store.reset()  # the next connection waits 0.2 s for a lock, not 30
     holder = sqlite3.connect(audit_db)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -94,3 +97,11 @@ def test_an_interrupted_bulk_recovery_keeps_a_row_for_every_replay_it_sent(
     assert len(recorded) == 2 and all(msgs[i] in recorded[i][1] for i in range(2))
     assert all('"via": "bulk-test"' in r[1] and r[2] == "ok" for r in recorded)
     api.delete_endpoint(ep.id)
+
+
+def test_the_activity_page_is_told_where_records_are_kept(audit_db: Path) -> None:
+    assert audit.path() == f"the console database (SQLite file {audit_db})"
+    audit.record("a@b.example", "pause", {"endpoint_id": "ep_1"}, "ok")
+    (entry,) = audit.entries()
+    assert (entry["action"], entry["target"], entry["at"].tzinfo) == (
+        "pause", '{"endpoint_id": "ep_1"}', UTC)  # fmt: skip

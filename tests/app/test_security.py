@@ -128,7 +128,9 @@ def test_a_broken_audit_file_never_breaks_the_action_and_says_so(
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    monkeypatch.setenv("ENVOY_AUDIT_DB", str(blocker / "audit.db"))  # cannot be created
+    db_url = f"sqlite:///{blocker}/console.db"  # cannot be created
+    monkeypatch.setenv("ENVOY_CONSOLE_DATABASE_URL", db_url)
+    monkeypatch.setenv("ENVOY_AUDIT_DB", str(blocker / "audit.db"))
     ep = configured.client.webhooks.create_endpoint(url="https://audit-fail.example.com/h",
                                                     event_types=["load.created"])  # fmt: skip
     at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)

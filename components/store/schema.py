@@ -1,0 +1,99 @@
+"""The console database's tables as the code reads and writes them (SQLAlchemy Core).
+
+The migrations in ``migrations/versions`` create them; a test checks both describe the same
+columns. Timestamps go through ``UTCDateTime`` so Python always sees aware UTC datetimes, on
+SQLite (which stores naive text) as on PostgreSQL (which answers in the session's time zone).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+JOB_STATES = ("queued", "running", "finished", "cancelled", "failed")
+OUTCOMES = ("queued", "already_pending", "failed")  # each is also the job's counter column
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out; SQLite gets naive UTC text, which sorts and compares."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the console database takes aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = sa.MetaData()
+# SQLite makes only INTEGER PRIMARY KEY an alias of its rowid (so it autoincrements).
+BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", BIGINT_ID, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.Text(), nullable=False),
+    sa.Column("action", sa.Text(), nullable=False),
+    sa.Column("target", sa.Text(), nullable=False),  # JSON text
+    sa.Column("reason", sa.Text()),
+    sa.Column("outcome", sa.Text(), nullable=False),
+    sa.Column("organization_id", sa.Text()),
+)
+
+recovery_jobs = sa.Table(
+    "recovery_jobs",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("organization_id", sa.Text()),
+    sa.Column("endpoint_id", sa.Text(), nullable=False),
+    sa.Column("filter", sa.Text(), nullable=False),  # JSON text
+    sa.Column("reason", sa.Text()),
+    sa.Column("created_by", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("state", sa.Text(), nullable=False),
+    sa.Column("total", sa.Integer(), nullable=False),
+    sa.Column("done", sa.Integer(), nullable=False),
+    sa.Column("queued", sa.Integer(), nullable=False),
+    sa.Column("already_pending", sa.Integer(), nullable=False),
+    sa.Column("failed", sa.Integer(), nullable=False),
+    sa.Column("rate_limited", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.Text()),
+    sa.Column("lease_until", UTCDateTime()),
+    sa.Column("heartbeat_at", UTCDateTime()),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("finished_at", UTCDateTime()),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+    sa.Column("error", sa.Text()),
+)
+
+recovery_job_messages = sa.Table(
+    "recovery_job_messages",
+    metadata,
+    sa.Column(
+        "job_id", sa.Text(), sa.ForeignKey("recovery_jobs.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("message_id", sa.Text(), nullable=False),
+    sa.Column("endpoint_id", sa.Text(), nullable=False),
+    sa.Column("attempts_before", sa.Integer(), nullable=False),
+    sa.Column("outcome", sa.Text()),  # NULL until the message is done
+    sa.Column("detail", sa.Text()),
+    sa.Column("done_at", UTCDateTime()),
+    sa.PrimaryKeyConstraint("job_id", "message_id"),
+)
