@@ -29,6 +29,7 @@ ACTIONS = [
     "rotate",
     "replay",
     "bulk replay",
+    "cancel job",
     "test event",
 ]
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from . import access, audit, connection, data, errors, nav
+from . import access, audit, connection, data, errors, jobs, nav
 from .markup import md
 
 _STATE = "_frame"
@@ -56,6 +56,7 @@ def start() -> Frame:
         _refuse_organization(refused, conn)
     for text in st.session_state.pop(audit.UNRECORDED, []):
         st.error(md(text), icon=":material/report:")
+    jobs.ensure_worker()  # this process's share of the team's recovery jobs
     frame = Frame(
         data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0)), user, conn
     )

@@ -7,13 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import audit, nav, ui
+from components import audit, frame, jobs_ui, nav, ui
 
 st.title("Activity")
 st.caption(
     f"Every change made through this console: who, when, what, why and how it ended. "
     f"Kept in {audit.path()}."
 )
+
+with st.expander("Recovery jobs", icon=":material/healing:", expanded=True):
+    st.caption(
+        "Bulk recoveries of every agent, running or done; each replay also has its row below."
+    )
+    jobs_ui.render_jobs(frame.user(), frame.ctx().organization_id)
 
 try:
     rows = audit.entries()
@@ -24,8 +30,8 @@ if not rows:
     st.info("No changes recorded yet.", icon=":material/history:")
     st.stop()
 
-frame = pd.DataFrame(rows)
-frame["at"] = pd.to_datetime(frame["at"], utc=True)
+table = pd.DataFrame(rows)
+table["at"] = pd.to_datetime(table["at"], utc=True)
 ACTION = nav.Bound(
     "act_actions", "action", list[str](), lambda t: [a for a in t.split(",") if a in audit.ACTIONS],
     ",".join,
@@ -42,18 +48,18 @@ actor = cols[1].text_input("Who (contains)", key=ACTOR.key, on_change=changed).s
 outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key=OUTCOME.key, on_change=changed)
 window = cols[3].selectbox("Window", ["24h", "7d", "30d", "all"], key=WINDOW.key, on_change=changed)
 if actions:
-    frame = frame[frame["action"].isin(actions)]
+    table = table[table["action"].isin(actions)]
 if actor:
-    frame = frame[frame["actor"].str.lower().str.contains(actor, regex=False)]
+    table = table[table["actor"].str.lower().str.contains(actor, regex=False)]
 if outcome == "ok":
-    frame = frame[frame["outcome"] == "ok"]
+    table = table[table["outcome"] == "ok"]
 elif outcome == "failed":
-    frame = frame[frame["outcome"] != "ok"]
+    table = table[table["outcome"] != "ok"]
 spans = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 if window in spans:
-    frame = frame[frame["at"] >= datetime.now(UTC) - spans[window]]
+    table = table[table["at"] >= datetime.now(UTC) - spans[window]]
 
-shown = frame.rename(
+shown = table.rename(
     columns={
         "at": "When",
         "actor": "Who",

@@ -4,6 +4,7 @@ and the message view (``?message_id=…``) with its payload and a replay that wa
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import streamlit as st
 
@@ -11,14 +12,15 @@ from components import (
     access,
     actions,
     audit,
-    bulk,
     charts,
     data,
     deliveries,
     errors,
     frame,
+    jobs_ui,
     nav,
     rules,
+    store,
     tables,
     ui,
 )
@@ -352,36 +354,32 @@ def export_panel(flt: data.AttemptFilter, total: int) -> None:
             st.rerun()
 
 
-def _audit_bulk(run: bulk.BulkRun, flt: data.AttemptFilter) -> None:
-    outcome = "ok" if not run.failed else f"{len(run.failed)} failed"
-    audit.record(
-        me.email,
-        "bulk replay",
-        {"endpoint_id": flt.endpoint_id, **run.summary()},
-        outcome,
-        run.reason,
-        ctx.organization_id,
-    )
+COUNTED = "bulk_counted"  # the messages a count found, until the agent starts or cancels
 
 
 def bulk_panel(flt: data.AttemptFilter) -> None:
+    """Bulk recovery as a job: count, confirm with a reason, then the job runs in the
+    background (it outlives this tab) and every agent sees its progress here and on Activity."""
     key = repr(("bulk", flt))
-    run: bulk.BulkRun | None = st.session_state.get("bulk_run")
-    if run is not None and run.key != key:
-        run = None
+    counted = st.session_state.get(COUNTED)
+    if counted is not None and counted["key"] != key:
+        counted = None
     with st.expander(
         "Bulk recovery: replay every FAILED/DEAD message in this filter",
         icon=":material/healing:",
-        expanded=run is not None,
+        expanded=counted is not None or _live_jobs(flt.endpoint_id),
     ):
-        if run is None:
+        if counted is None:
             _bulk_count(flt, key)
-        elif run.state == "counted":
-            _bulk_confirm(run)
-        elif run.state == "running":
-            _bulk_run(run, flt)
         else:
-            _bulk_summary(run)
+            _bulk_confirm(flt, counted)
+        st.markdown("**Recovery jobs of this endpoint**")
+        jobs_ui.render_jobs(me, ctx.organization_id, flt.endpoint_id)
+
+
+def _live_jobs(endpoint_id: str) -> bool:
+    rows = store.jobs(organization_id=ctx.organization_id, limit=20)
+    return any(r["endpoint_id"] == endpoint_id and r["state"] in jobs_ui.LIVE for r in rows)
 
 
 def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
@@ -408,21 +406,21 @@ def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
         for s in states
         if s.needs_recovery and (not wanted or s.status in wanted or "FAILED" in wanted)
     ]
-    st.session_state.bulk_run = bulk.BulkRun(
-        key=key,
-        candidates=[(s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen],
-        looked_at=len(states),
-        complete=complete,
-    )
+    st.session_state[COUNTED] = {
+        "key": key,
+        "messages": [(s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen],
+        "looked_at": len(states),
+        "complete": complete,
+    }
     st.rerun()
 
 
-def _bulk_confirm(run: bulk.BulkRun) -> None:
-    n = len(run.candidates)
-    scope = "" if run.complete else " (the filter was read up to 2,000 attempts)"
+def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
+    n = len(counted["messages"])
+    scope = "" if counted["complete"] else " (the filter was read up to 2,000 attempts)"
     st.write(
-        f"**{n:,} messages** of {run.looked_at:,} in this filter{scope} will be "
-        "replayed: each gets a new attempt with the same webhook-id."
+        f"**{n:,} {'message' if n == 1 else 'messages'}** of {counted['looked_at']:,} in this "
+        f"filter{scope} will be replayed: each gets a new attempt with the same webhook-id."
     )
     go, cancel = st.columns(2)
     reason = st.text_input(
@@ -430,48 +428,30 @@ def _bulk_confirm(run: bulk.BulkRun) -> None:
         key="bulk_reason",
         placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
     ).strip()
-    if go.button(f"Replay {n:,} messages", key="bulk_go", type="primary",
-                 disabled=n == 0 or not reason):  # fmt: skip
-        run.state = "running"
-        run.reason = reason
+    label = f"Replay {n:,} {'message' if n == 1 else 'messages'}"
+    if go.button(label, key="bulk_go", type="primary", disabled=n == 0 or not reason):
+        job_filter = {
+            "statuses": list(flt.statuses),
+            "event_type": flt.event_type,
+            "load_id": flt.load_id,
+            "since": flt.since.isoformat() if flt.since else None,
+        }
+        with audit.action(me.email, "bulk replay", {"endpoint_id": flt.endpoint_id,
+                          "messages": n}, reason=reason,
+                          organization_id=ctx.organization_id) as target:  # fmt: skip
+            target["job_id"] = store.create_job(
+                organization_id=ctx.organization_id,
+                endpoint_id=flt.endpoint_id,
+                filter=job_filter,
+                reason=reason,
+                created_by=me.email,
+                messages=counted["messages"],
+            )
+        st.session_state.pop(COUNTED, None)
+        st.toast("Recovery job started: it runs on even if you close this tab.")
         st.rerun()
     if cancel.button("Cancel", key="bulk_cancel"):
-        st.session_state.pop("bulk_run", None)
-        st.rerun()
-
-
-def _bulk_run(run: bulk.BulkRun, flt: data.AttemptFilter) -> None:
-    n = len(run.candidates)
-    if st.button("Stop", key="bulk_stop", icon=":material/stop_circle:"):
-        run.state = "stopped"
-        _audit_bulk(run, flt)
-        st.rerun()
-    bar = st.progress(run.done / n if n else 1.0, text=f"{run.done} of {n}")
-
-    def progress(r: bulk.BulkRun) -> None:
-        bar.progress(r.done / n, text=f"Replayed {r.done} of {n}")
-
-    # Each replay is audited as it is sent: leaving the page mid-run loses no record.
-    bulk.run(run, lambda m, e: actions.replay(ctx, me, m, e, reason=run.reason, via=run.key),
-             progress)  # fmt: skip
-    _audit_bulk(run, flt)
-    st.rerun()
-
-
-def _bulk_summary(run: bulk.BulkRun) -> None:
-    n = len(run.candidates)
-    verb = "Finished" if run.state == "finished" else f"Stopped after {run.done} of {n}"
-    st.success(
-        f"{verb}: {run.queued} queued, {run.already_pending} already pending, "
-        f"{len(run.failed)} failed.",
-        icon=":material/done_all:",
-    )
-    if run.rate_limited:
-        st.caption(f"Envoy rate-limited {run.rate_limited} request(s); they were retried.")
-    if run.failed:
-        st.dataframe([{"Message id": m, "Reason": r} for m, r in run.failed], hide_index=True)
-    if st.button("Done", key="bulk_done"):
-        st.session_state.pop("bulk_run", None)
+        st.session_state.pop(COUNTED, None)
         st.rerun()
 
 

@@ -94,13 +94,14 @@ def claim_job(owner: str, lease_seconds: float) -> dict[str, Any] | None:
     transaction holds the write lock, and the update re-checks the job is still claimable."""
     now = _now()
     with write("claim a recovery job") as conn:
-        query = sa.select(jobs_t.c.id).where(_claimable(now))
+        query = sa.select(jobs_t.c.id, jobs_t.c.state).where(_claimable(now))
         query = query.order_by(jobs_t.c.created_at, jobs_t.c.id).limit(1)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        job_id = conn.scalar(query)
-        if job_id is None:
+        found = conn.execute(query).first()
+        if found is None:
             return None
+        job_id, before = found
         claimed = conn.execute(
             sa.update(jobs_t)
             .where(jobs_t.c.id == job_id, _claimable(now))
@@ -112,7 +113,11 @@ def claim_job(owner: str, lease_seconds: float) -> dict[str, Any] | None:
                 started_at=sa.func.coalesce(jobs_t.c.started_at, sa.literal(now, UTCDateTime())),
             )
         )
-        return _load(conn, job_id) if claimed.rowcount == 1 else None
+        if claimed.rowcount != 1:
+            return None
+        job = _load(conn, job_id)
+        # A job someone else was running (their lease lapsed) may have a message in flight.
+        return None if job is None else {**job, "was_running": before == "running"}
 
 
 def heartbeat(job_id: str, owner: str, lease_seconds: float) -> bool:

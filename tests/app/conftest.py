@@ -21,6 +21,13 @@ _DOWNLOADS: dict[str, bytes] = {}
 
 
 @pytest.fixture(autouse=True)
+def _no_background_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run recovery jobs themselves (jobs.work_once): a worker thread in the test process
+    would pick up other tests' jobs against whatever database the environment names then."""
+    monkeypatch.setenv("ENVOY_JOB_WORKER", "0")
+
+
+@pytest.fixture(autouse=True)
 def _record_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the bytes of every download button, so a test can read the CSV it would give."""
     original = MemoryMediaFileStorage.load_and_get_id

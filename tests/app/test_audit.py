@@ -7,17 +7,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from components import access, actions, audit, bulk, data, store
-from components.connection import resolve_connection
-from envoy_api import MessageSummary
+from components import access, audit, store
 
-from ..helpers import wait_for
-from ..sandboxes import EVENT_LOAD, Sandbox
 from .conftest import ROOT
 
 AGENT = access.User(email="agent@broker.example", name="Agent", is_admin=True, signed_in=True)
@@ -64,44 +59,3 @@ def test_a_record_that_cannot_be_written_is_an_error(
     finally:
         holder.rollback()
         holder.close()
-
-
-class Interrupted(Exception):
-    """Stands in for Streamlit stopping the script when the agent navigates away."""
-
-
-def test_an_interrupted_bulk_recovery_keeps_a_row_for_every_replay_it_sent(
-    configured: Sandbox, audit_db: Path
-) -> None:
-    api = configured.client.webhooks
-    name = configured.new_receiver("down")
-    ep = api.create_endpoint(url=configured.receiver_url(name), event_types=["load.created"])
-    msgs = [next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
-                 if m["endpoint_id"] == ep.id) for _ in range(4)]  # fmt: skip
-    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
-             timeout=30)  # fmt: skip
-    ctx = data.register(resolve_connection(), None)
-    run = bulk.BulkRun(key="bulk-test", candidates=[(m, ep.id, 5) for m in msgs], looked_at=4,
-                       complete=True, reason="receiver was down")  # fmt: skip
-
-    def navigate_away_after_two(r: bulk.BulkRun) -> None:
-        if r.done == 2:
-            raise Interrupted
-
-    def replay(message_id: str, endpoint_id: str) -> MessageSummary:
-        return actions.replay(ctx, AGENT, message_id, endpoint_id, reason=run.reason, via=run.key)
-
-    with pytest.raises(Interrupted):
-        bulk.run(run, replay, navigate_away_after_two)
-    recorded = [r for r in rows(audit_db) if r[0] == "replay"]
-    assert len(recorded) == 2 and all(msgs[i] in recorded[i][1] for i in range(2))
-    assert all('"via": "bulk-test"' in r[1] and r[2] == "ok" for r in recorded)
-    api.delete_endpoint(ep.id)
-
-
-def test_the_activity_page_is_told_where_records_are_kept(audit_db: Path) -> None:
-    assert audit.path() == f"the console database (SQLite file {audit_db})"
-    audit.record("a@b.example", "pause", {"endpoint_id": "ep_1"}, "ok")
-    (entry,) = audit.entries()
-    assert (entry["action"], entry["target"], entry["at"].tzinfo) == (
-        "pause", '{"endpoint_id": "ep_1"}', UTC)  # fmt: skip

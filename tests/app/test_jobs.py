@@ -1,0 +1,128 @@
+"""Recovery jobs: bulk recovery that outlives the tab, each message replayed exactly once, every
+replay audited, resumable by another worker, cancellable; and the screens that start and show
+them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components import audit, data, jobs, store
+from components.connection import resolve_connection
+
+from ..helpers import wait_for
+from ..sandboxes import EVENT_LOAD, Sandbox
+from .conftest import frame_with, open_page, run_app, texts
+
+AGENT = "lead@broker.example"
+
+
+@pytest.fixture
+def dead(configured: Sandbox, audit_db: Path) -> Iterator[tuple[str, list[str]]]:
+    """An endpoint whose receiver was down for four messages (all DEAD), and is up again."""
+    api = configured.client.webhooks
+    name = configured.new_receiver("down")
+    ep = api.create_endpoint(url=configured.receiver_url(name), event_types=["load.created"])
+    msgs = [next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(4)]  # fmt: skip
+    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
+             timeout=30)  # fmt: skip
+    configured.set_receiver(name, "ok")
+    yield ep.id, msgs
+    api.delete_endpoint(ep.id)
+
+
+def attempts(sb: Sandbox, message_id: str) -> int:
+    return len(sb.client.webhooks.list_message_attempts(message_id))
+
+
+def new_job(endpoint_id: str, msgs: list[str]) -> str:
+    return store.create_job(
+        organization_id=None, endpoint_id=endpoint_id, filter={"statuses": ["DEAD"]},
+        reason="receiver was down", created_by=AGENT,
+        messages=[(m, endpoint_id, 5) for m in msgs],
+    )  # fmt: skip
+
+
+def replays(job_id: str) -> list[str]:
+    return [r["target"] for r in audit.entries() if job_id in r["target"]]
+
+
+def test_a_job_runs_to_the_end_with_no_page_open(
+    configured: Sandbox, dead: tuple[str, list[str]]
+) -> None:
+    endpoint_id, msgs = dead
+    job_id = new_job(endpoint_id, msgs)
+    assert jobs.work_once() is True
+    job = store.job(job_id)
+    assert job is not None and (job["state"], job["done"], job["queued"]) == ("finished", 4, 4)
+    assert [attempts(configured, m) for m in msgs] == [6, 6, 6, 6]  # exactly one replay each
+    assert len(replays(job_id)) == 4  # and an audit row for each
+    assert jobs.work_once() is False  # nothing left to do
+
+
+def test_a_job_taken_over_after_a_crash_replays_nothing_twice(
+    configured: Sandbox, dead: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint_id, msgs = dead
+    job_id = new_job(endpoint_id, msgs)
+    # A first worker claims the job, records two messages, sends the third and dies before
+    # recording it; its lease then runs out.
+    monkeypatch.setenv("ENVOY_JOB_LEASE_SECONDS", "0.2")
+    first = store.claim_job("replica-a", 0.2)
+    assert first is not None
+    ctx = data.register(resolve_connection(), None)
+    for m in msgs[:2]:
+        data.replay(ctx, m, endpoint_id)
+        assert store.record_outcome(job_id, "replica-a", m, "queued")
+    data.replay(ctx, msgs[2], endpoint_id)
+    wait_for(lambda: jobs.work_once(), timeout=10, what="another worker to take the job")
+    job = store.job(job_id)
+    assert job is not None and (job["state"], job["done"]) == ("finished", 4)
+    assert [attempts(configured, m) for m in msgs] == [6, 6, 6, 6]
+    assert not store.record_outcome(job_id, "replica-a", msgs[3], "queued")  # the dead owner
+
+
+def test_a_job_backs_off_on_429_and_counts_it(
+    configured: Sandbox, dead: tuple[str, list[str]]
+) -> None:
+    endpoint_id, msgs = dead
+    job_id = new_job(endpoint_id, msgs[:2])
+    configured.fault(route="/webhooks/messages/*/replay", status=429, retry_after=0, remaining=2)
+    assert jobs.work_once()
+    job = store.job(job_id)
+    assert job is not None and (job["state"], job["queued"], job["rate_limited"]) == (
+        "finished", 2, 2)  # fmt: skip
+
+
+def test_a_cancelled_job_stops(configured: Sandbox, dead: tuple[str, list[str]]) -> None:
+    endpoint_id, msgs = dead
+    job_id = new_job(endpoint_id, msgs)
+    store.request_cancel(job_id)
+    jobs.work_once()
+    job = store.job(job_id)
+    assert job is not None and job["state"] == "cancelled" and job["done"] == 0
+    assert [attempts(configured, m) for m in msgs] == [5, 5, 5, 5]
+
+
+def test_deliveries_starts_a_job_and_activity_shows_it(
+    configured: Sandbox, dead: tuple[str, list[str]]
+) -> None:
+    endpoint_id, _ = dead
+    at = open_page("views/delivery_log.py", endpoint_id=endpoint_id, window="all")
+    at.button(key="bulk_count").click()
+    run_app(at)
+    assert "4 messages" in texts(at)
+    at.text_input(key="bulk_reason").set_value("receiver was down, ticket 7")
+    run_app(at)
+    at.button(key="bulk_go").click()
+    run_app(at)
+    (job,) = [j for j in store.jobs() if j["endpoint_id"] == endpoint_id]
+    assert job["state"] == "queued" and job["total"] == 4
+    jobs.work_once()  # what a console process's worker does in the background
+    at = open_page("views/activity_log.py")
+    shown = frame_with(at, "Progress")
+    assert list(shown["State"])[:1] == ["finished"] and list(shown["Done"])[:1] == ["4 of 4"]
+    assert "receiver was down, ticket 7" in set(frame_with(at, "Action")["Reason"])
