@@ -26,7 +26,9 @@ st.set_page_config(
     page_icon=ICON,  # a file of ours: a :material/…: icon makes the browser fetch a web font
     layout="wide",
 )
-page = st.navigation(nav.pages(), position="sidebar")
+# The menu is drawn by the frame as links that carry the organization: Streamlit's own menu
+# drops the query, and putting it back would leave an extra entry in the browser's history.
+page = st.navigation(nav.pages(), position="hidden")
 frame.start()
 try:
     page.run()

@@ -42,11 +42,15 @@ def start() -> Frame:
         errors.show(exc, "the connection")
         st.stop()
     with st.sidebar:
+        menu = st.container()  # drawn first, filled once the organization is known
+        st.divider()
+        org_id, refused = _organization(conn)
         icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
         label = conn.label if conn.kind == "sandbox" else md(conn.label)
         st.caption(f"{icon} Connected to **{label}**")
-        org_id, refused = _organization(conn)
         _whoami(user)
+        with menu:
+            nav.menu()
         if st.button(
             "Refresh data", icon=":material/refresh:", width="stretch", key="refresh_data"
         ):

@@ -54,6 +54,13 @@ def pages() -> list[Any]:
     ]
 
 
+def menu() -> None:
+    """The views listed in the sidebar, as links that keep the organization."""
+    for view in VIEWS:
+        if view.listed:
+            link(view, view.title, view.icon)
+
+
 def _with_org(params: dict[str, str]) -> dict[str, str]:
     """``params`` without empty values, plus the agent's organization when there is one."""
     clean = {k: v for k, v in params.items() if v}

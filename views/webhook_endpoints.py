@@ -172,7 +172,7 @@ if wanted and wanted != endpoint_id:
         "showing the first one.",
         icon=":material/search_off:",
     )
-if wanted != endpoint_id:
+if wanted and wanted != endpoint_id:  # a stale link: name the endpoint actually shown
     st.query_params["endpoint_id"] = endpoint_id
 st.session_state.manage_endpoint = endpoint_id
 

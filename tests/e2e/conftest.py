@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,6 +85,9 @@ def start_console(env: dict[str, str], log_name: str) -> tuple[str, Callable[[],
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
+    # Its own console database (audit trail, recovery jobs) unless the test shares one.
+    database = Path(tempfile.mkdtemp(prefix="console-db-")) / "console.db"
+    base["ENVOY_CONSOLE_DATABASE_URL"] = f"sqlite:///{database}"
     log = (ARTIFACTS / log_name).open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
