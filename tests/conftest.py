@@ -9,6 +9,7 @@ import pluggy
 import pytest
 
 from .hostile import serve  # noqa: F401 (a fixture for every layer)
+from .postgres import postgres_server  # noqa: F401 (the store's and the replicas' tests)
 from .sandboxes import Sandbox, make_sandbox
 
 

@@ -14,8 +14,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -79,15 +80,33 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def start_console(env: dict[str, str], log_name: str) -> tuple[str, Callable[[], None]]:
+@dataclass
+class Console:
+    """One ``streamlit run app.py`` process."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: IO[str]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def launch(env: dict[str, str], log_name: str) -> Console:
     """``streamlit run app.py`` on a free port with ``env`` over this process's environment
-    (less any ENVOY_* setting); returns its URL and a stop function."""
+    (less any ENVOY_* setting, and with a console database of its own unless ``env`` names
+    one); returns once it answers."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
-    # Its own console database (audit trail, recovery jobs) unless the test shares one.
     database = Path(tempfile.mkdtemp(prefix="console-db-")) / "console.db"
     base["ENVOY_CONSOLE_DATABASE_URL"] = f"sqlite:///{database}"
+    base["ENVOY_AUDIT_DB"] = str(database.parent / "no-legacy-audit.db")  # nothing to carry over
     log = (ARTIFACTS / log_name).open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -95,22 +114,18 @@ def start_console(env: dict[str, str], log_name: str) -> tuple[str, Callable[[],
         cwd=ROOT, env={**base, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-
-    def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-    url = f"http://127.0.0.1:{port}"
+    console = Console(f"http://127.0.0.1:{port}", proc, log)
     try:
-        wait_http(f"{url}/_stcore/health")
+        wait_http(f"{console.url}/_stcore/health")
     except BaseException:
-        stop()
+        console.stop()
         raise
-    return url, stop
+    return console
+
+
+def start_console(env: dict[str, str], log_name: str) -> tuple[str, Callable[[], None]]:
+    console = launch(env, log_name)
+    return console.url, console.stop
 
 
 def configured_env(sandbox: Sandbox) -> dict[str, str]:

@@ -23,7 +23,7 @@ from components.store import schema
 from components.store.db import URL_ENV, alembic_config
 
 from ..helpers import wait_for
-from .conftest import free_port
+from ..postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [("msg_1", "ep_1", 3), ("msg_2", "ep_1", 5), ("msg_3", "ep_1", 1), ("msg_4", "ep_1", 2)]

@@ -1,0 +1,121 @@
+"""Two console replicas, one PostgreSQL, one sandbox: a recovery job started on replica A
+outlives A's SIGKILL and is finished by replica B, every message replayed exactly once and
+every replay in B's Activity."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from components import audit, store
+from components.store.db import URL_ENV
+
+from ..helpers import wait_for
+from ..postgres import PgServer
+from ..sandboxes import EVENT_LOAD, Sandbox, make_sandbox
+from .conftest import ARTIFACTS, configured_env, grid, launch, settle
+
+MESSAGES = 50
+REASON = "receiver was down 09:00-09:40 (replica test)"
+
+
+@pytest.fixture
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of this test's own that keeps a failing endpoint enabled for all its DEAD
+    messages (the session's disables one after 20 in a row)."""
+    sb, close = make_sandbox(tmp_path_factory.mktemp("replicas"), disable_after_dead=10_000)
+    yield sb
+    close()
+
+
+@pytest.fixture
+def shared_database(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = postgres_server.url(postgres_server.create_database())
+    monkeypatch.setenv(URL_ENV, url)  # this test process reads the same database
+    store.reset()
+    yield url
+    store.reset()
+
+
+def dead_messages(sandbox: Sandbox) -> tuple[str, list[str]]:
+    api = sandbox.client.webhooks
+    name = sandbox.new_receiver("down")
+    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
+                             description="replica test")  # fmt: skip
+    msgs = [next(m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(MESSAGES)]  # fmt: skip
+    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
+             timeout=60, what="every message to be DEAD")  # fmt: skip
+    sandbox.set_receiver(name, "ok")
+    return ep.id, msgs
+
+
+def finished_job(job_id: str) -> dict[str, Any]:
+    job = store.job(job_id) or {}
+    return job if job.get("state") == "finished" else {}
+
+
+def start_job_on(page: Page, console: str, endpoint_id: str) -> None:
+    page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
+    settle(page)
+    page.get_by_text("Bulk recovery").click()
+    page.get_by_role("button", name="Count messages to replay").click()
+    expect(page.get_by_text(f"{MESSAGES} messages", exact=True)).to_be_visible()
+    page.get_by_label("Reason (required)").fill(REASON)
+    page.get_by_label("Reason (required)").press("Enter")
+    settle(page)
+    page.get_by_role("button", name=f"Replay {MESSAGES} messages").click()
+
+
+def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
+    browser: Browser, own_sandbox: Sandbox, shared_database: str
+) -> None:
+    sandbox = own_sandbox
+    endpoint_id, msgs = dead_messages(sandbox)
+    before = {m: len(sandbox.client.webhooks.list_message_attempts(m)) for m in msgs}
+    # Each replay takes a while, so the job is still running when A dies.
+    sandbox.fault(route="/webhooks/messages/*/replay", latency_ms=150)
+    env = {**configured_env(sandbox), URL_ENV: shared_database, "ENVOY_JOB_LEASE_SECONDS": "3"}
+    replica_a = launch(env, "replica-a.log")
+    replica_b = launch(env, "replica-b.log")  # its worker starts with its first page
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
+        start_job_on(page, replica_a.url, endpoint_id)
+        job: dict[str, Any] = wait_for(
+            lambda: next((j for j in store.jobs() if j["done"] >= 10), {}),
+            timeout=60, what="replica A to be well into the job",
+        )  # fmt: skip
+        replica_a.proc.send_signal(signal.SIGKILL)
+        replica_a.proc.wait(timeout=15)
+        assert (store.job(job["id"]) or {}).get("state") == "running"
+
+        page.goto(f"{replica_b.url}/activity")  # an agent on B; B's worker takes over
+        finished = wait_for(lambda: finished_job(job["id"]), timeout=90,
+                            what="replica B to finish the job")  # fmt: skip
+        assert (finished["done"], finished["queued"], finished["failed"]) == (MESSAGES, MESSAGES, 0)
+        after = {m: len(sandbox.client.webhooks.list_message_attempts(m)) for m in msgs}
+        assert all(after[m] == before[m] + 1 for m in msgs), "a message replayed twice or never"
+        rows = [r for r in audit.entries() if job["id"] in r["target"] and r["action"] == "replay"]
+        assert len(rows) == MESSAGES and {r["reason"] for r in rows} == {REASON}
+
+        page.reload()
+        settle(page)
+        shown = grid(page, 0)  # the jobs table, first on Activity
+        assert any("finished" in row and f"{MESSAGES} of {MESSAGES}" in row for row in shown)
+        reasons = {row[4] for row in grid(page, 1) if len(row) > 4}
+        assert REASON in reasons  # the Activity table lists the replays with their reason
+        page.screenshot(path=str(ARTIFACTS / "replicas-activity.png"), full_page=True)
+    finally:
+        context.close()
+        sandbox.clear_faults()
+        replica_b.stop()
+        if replica_a.proc.poll() is None:
+            replica_a.stop()
+        else:
+            replica_a.log.close()
+        sandbox.client.webhooks.delete_endpoint(endpoint_id)
