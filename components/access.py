@@ -10,9 +10,10 @@ edit, pause and bulk-replay; everyone else may read and replay a single message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
+
+from .secrets import secrets_table
 
 LOCAL = "local"
 
@@ -25,20 +26,12 @@ class User:
     signed_in: bool  # False for the local single user (no [auth] configured)
 
 
-def _secrets(table: str) -> dict[str, Any]:
-    try:
-        value = st.secrets.get(table)
-    except Exception:  # no secrets.toml, or one that does not parse
-        return {}
-    return dict(value) if value else {}
-
-
 def auth_configured() -> bool:
-    return bool(_secrets("auth"))
+    return bool(secrets_table("auth"))
 
 
 def admins() -> set[str]:
-    return {str(e).strip().lower() for e in _secrets("console").get("admins", []) if str(e)}
+    return {str(e).strip().lower() for e in secrets_table("console").get("admins", []) if str(e)}
 
 
 def current_user() -> User:

@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
+
+from .secrets import secrets_table
 
 if TYPE_CHECKING:  # the sandbox is imported only when the console starts one
     from envoy_sandbox.extras import Login
@@ -69,17 +71,9 @@ class Connection:
         )
 
 
-def _secrets_table() -> dict[str, Any]:
-    try:
-        table = st.secrets.get("envoy", {})
-    except Exception:  # no secrets.toml at all, or one that does not parse
-        return {}
-    return dict(table) if table else {}
-
-
 def read_config() -> dict[str, str]:
     """The configured values, environment first, then ``[envoy]`` in secrets.toml."""
-    table = _secrets_table()
+    table = secrets_table("envoy")
     config: dict[str, str] = {}
     for key in _KEYS:
         value = os.environ.get(f"ENVOY_{key.upper()}") or table.get(key)

@@ -23,6 +23,8 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
+from ..secrets import secrets_table
+
 log = logging.getLogger("envoy_console.store")
 URL_ENV = "ENVOY_CONSOLE_DATABASE_URL"
 DEFAULT_URL = "sqlite:///data/console.db"
@@ -60,19 +62,9 @@ def guard(doing: str) -> Iterator[None]:
         raise StoreError(_short(exc)) from exc
 
 
-def _secrets_table() -> dict[str, Any]:
-    try:
-        import streamlit as st  # only when the environment does not say (workers may not)
-
-        table = st.secrets.get("console", {})
-    except Exception:  # no secrets.toml at all, or one that does not parse
-        return {}
-    return dict(table) if table else {}
-
-
 def database_url() -> str:
     """The configured URL (environment first, then secrets, then the local SQLite file)."""
-    value = os.environ.get(URL_ENV) or _secrets_table().get("database_url") or DEFAULT_URL
+    value = os.environ.get(URL_ENV) or secrets_table("console").get("database_url") or DEFAULT_URL
     return str(value).strip()
 
 
