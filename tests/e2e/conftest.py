@@ -220,6 +220,8 @@ def doc_shot(pg: Page, name: str) -> None:
     if os.environ.get("UPDATE_SCREENSHOTS"):
         DOCS.mkdir(exist_ok=True)
         settle(pg)
+        # Elements still drawing show skeletons; a picture of those documents nothing.
+        pg.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")
         pg.wait_for_timeout(500)  # let charts finish drawing
         pg.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
