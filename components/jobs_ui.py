@@ -30,7 +30,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 "State": _state(r),
                 "Progress": (r["done"] / r["total"]) if r["total"] else 1.0,
                 "Done": f"{r['done']:,} of {r['total']:,}",
-                "Queued": r["queued"],
+                "Replays queued": r["queued"],
                 "Already pending": r["already_pending"],
                 "Failed": r["failed"],
                 "Rate limited": r["rate_limited"],
@@ -39,7 +39,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             }
             for r in rows
         ],
-        columns=["Created", "By", "Reason", "State", "Progress", "Done", "Queued",
+        columns=["Created", "By", "Reason", "State", "Progress", "Done", "Replays queued",
                  "Already pending", "Failed", "Rate limited", "Endpoint", "Job"],
     )  # fmt: skip
 

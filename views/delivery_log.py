@@ -94,8 +94,11 @@ def message_view(message_id: str) -> None:
     )
     links = st.columns(3)
     back = {**list_params(), "endpoint_id": endpoint_id}
-    nav.link(nav.DELIVERIES, "All deliveries of this endpoint", ":material/arrow_back:",
-             links[0], **back)  # fmt: skip
+    # A button, not a page link: a link to the page it is on leaves the browser's URL as it
+    # was (with message_id), while switch_page writes the list's URL.
+    if links[0].button("All deliveries of this endpoint", icon=":material/arrow_back:",
+                       key="to_list", type="tertiary"):  # fmt: skip
+        nav.switch(nav.DELIVERIES, **back)
     if payload and payload.load_id:
         label = f"Load {md(payload.load_number or payload.load_id)}"
         nav.link(nav.LOAD, label, ":material/local_shipping:", links[1], load_id=payload.load_id)
@@ -367,19 +370,19 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
     with st.expander(
         "Bulk recovery: replay every FAILED/DEAD message in this filter",
         icon=":material/healing:",
-        expanded=counted is not None or _live_jobs(flt.endpoint_id),
+        expanded=counted is not None,
     ):
         if counted is None:
             _bulk_count(flt, key)
         else:
             _bulk_confirm(flt, counted)
-        st.markdown("**Recovery jobs of this endpoint**")
-        jobs_ui.render_jobs(me, ctx.organization_id, flt.endpoint_id)
-
-
-def _live_jobs(endpoint_id: str) -> bool:
-    rows = store.jobs(organization_id=ctx.organization_id, limit=20)
-    return any(r["endpoint_id"] == endpoint_id and r["state"] in jobs_ui.LIVE for r in rows)
+    # Outside the expander: a running job stays in view whatever the expander does.
+    st.markdown("**Recovery jobs of this endpoint**")
+    st.caption(
+        "A job queues one replay per message; Envoy then delivers them. How each delivery "
+        "ended shows in the list above (and the endpoint's health), not here."
+    )
+    jobs_ui.render_jobs(me, ctx.organization_id, flt.endpoint_id)
 
 
 def _bulk_count(flt: data.AttemptFilter, key: str) -> None:

@@ -177,6 +177,12 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     wait_until(lambda: "SUCCEEDED" in page.inner_text("body"), what="the replay to succeed")
     assert api.webhooks.list_message_attempts(message_id)[-1].status == "SUCCEEDED"
     doc_shot(page, "message")
+    settle(page)
+    page.get_by_role("button", name="All deliveries of this endpoint").click()
+    # The browser's URL too: the list's filters, no message (a reload must not reopen it).
+    page.wait_for_url(lambda u: "message_id" not in u and "status=FAILED" in u)
+    page.reload()
+    expect(page.get_by_text(re.compile(r"Page 1 of 1 · \d+ attempts"))).to_be_visible()
 
     page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
     settle(page)
