@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from .secrets import secrets_table
+from .secret_tables import secrets_table
 
 LOCAL = "local"
 

@@ -20,7 +20,7 @@ import streamlit as st
 
 from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
 
-from .secrets import secrets_table
+from .secret_tables import secrets_table
 
 if TYPE_CHECKING:  # the sandbox is imported only when the console starts one
     from envoy_sandbox.extras import Login

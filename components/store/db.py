@@ -23,7 +23,7 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..secrets import secrets_table
+from ..secret_tables import secrets_table
 
 log = logging.getLogger("envoy_console.store")
 URL_ENV = "ENVOY_CONSOLE_DATABASE_URL"

@@ -7,7 +7,8 @@ globals and any number of apps can run side by side in one process.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
@@ -19,45 +20,24 @@ from ..errors import APIError
 from ..faults import Faults, Stats
 from ..sender import Sender
 
-# Getters of app.state are async: they never block, so they need no worker thread.
+
+def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that hands out ``app.state.<name>``, set up by the lifespan. Async: it never
+    blocks, so it needs no worker thread."""
+
+    async def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-async def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-async def get_settings(request: Request) -> SandboxSettings:
-    settings: SandboxSettings = request.app.state.settings
-    return settings
-
-
-async def get_sender(request: Request) -> Sender:
-    sender: Sender = request.app.state.sender
-    return sender
-
-
-async def get_token_secret(request: Request) -> str:
-    secret: str = request.app.state.token_secret
-    return secret
-
-
-async def get_faults(request: Request) -> Faults:
-    faults: Faults = request.app.state.faults
-    return faults
-
-
-async def get_stats(request: Request) -> Stats:
-    stats: Stats = request.app.state.stats
-    return stats
-
-
-DbDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[SandboxSettings, Depends(get_settings)]
-TokenSecretDep = Annotated[str, Depends(get_token_secret)]
-SenderDep = Annotated[Sender, Depends(get_sender)]
-FaultsDep = Annotated[Faults, Depends(get_faults)]
-StatsDep = Annotated[Stats, Depends(get_stats)]
+DbDep = Annotated[Database, Depends(_state("db"))]
+SettingsDep = Annotated[SandboxSettings, Depends(_state("settings"))]
+TokenSecretDep = Annotated[str, Depends(_state("token_secret"))]
+SenderDep = Annotated[Sender, Depends(_state("sender"))]
+FaultsDep = Annotated[Faults, Depends(_state("faults"))]
+StatsDep = Annotated[Stats, Depends(_state("stats"))]
 
 
 def get_caller(
