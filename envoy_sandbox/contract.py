@@ -183,6 +183,8 @@ class SandboxInfo(TypedDict):
     organizations: list[Organization]
     event_types: list[str]
     anchor: str | None  # the seed's "now": seeded times lie around it
+    # organization id → story → load id: the seeded loads whose webhooks tell a story
+    stories: dict[str, dict[str, str]]
 
 
 class EmittedEvent(TypedDict):

@@ -463,6 +463,7 @@ def _gen_chunk(
                 "origin": load.origin[0],
                 "destination": load.destination[0],
                 "rate": body["posted_rate"],
+                "status": body["load_status"],
             }
         )
     return chunk
@@ -753,7 +754,8 @@ def _event_data(rng: _Rng, kind: str, load: dict[str, Any]) -> dict[str, Any]:
     elif kind == "load.updated":
         data["changed_fields"] = rng.sample(["posted_rate", "stops", "special_instructions"], 1)
     elif kind == "load.status_changed":
-        data |= {"from_status": "Covered", "to_status": "In Transit"}
+        path = status_path(load["status"])
+        data |= {"from_status": path[-2] if len(path) > 1 else None, "to_status": path[-1]}
     elif kind == "load.covered":
         data |= {"carrier_id": carrier["id"], "carrier_name": carrier["name"], "rate": load["rate"]}
     elif kind.startswith("call."):
@@ -816,10 +818,89 @@ def _seed_webhooks(
                 continue
             message = ("msg_" + _uuid(rng), org, ep_id, kind, load["id"], payload, iso(at))
             msg_rows.append(message)
-            att_rows += _attempt_rows(rng, settings, anchor, message, at, name, recent)
+            outcome = _outcome(rng, name, recent)
+            att_rows += _attempt_rows(rng, settings, anchor, message, at, name, outcome)
+    stories = _seed_stories(_Rng(f"{settings.seed}:{org}:stories"), org, loads, endpoints, anchor,
+                            settings, msg_rows, att_rows)  # fmt: skip
     with db.write() as w:
+        w.execute("INSERT INTO meta VALUES (?, ?)", (f"stories:{org}", dumps(stories)))
         w.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
         w.executemany("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", att_rows)
+
+
+# The order a load's status moves through; ``status_path`` is the way to where a load is now.
+STATUS_CHAIN = ["Available", "Posted", "Covered", "Dispatched", "At Pickup", "In Transit",
+                "At Delivery", "Delivered"]  # fmt: skip
+
+
+def status_path(status: str) -> list[str]:
+    """The statuses a load went through to reach ``status`` (Posted only when it is there)."""
+    if status not in STATUS_CHAIN:
+        return [status]
+    path = STATUS_CHAIN[: STATUS_CHAIN.index(status) + 1]
+    return [s for s in path if s != "Posted" or status == "Posted"]
+
+
+# Seeded stories: loads whose status events reached one endpoint and not another. ``divergent``:
+# the broker portal (flaky) missed the first status change (later superseded by a delivered
+# one) and the newest (DEAD), so it was last told an older status than the load's. ``caught_up``:
+# a failure that its retry delivered; every receiver but the down one is up to date.
+STORIES = {"divergent": {1: "dead", -1: "dead"}, "caught_up": {1: "retried"}}
+
+
+def _seed_stories(
+    rng: _Rng,
+    org: str,
+    loads: list[dict[str, Any]],
+    endpoints: list[tuple[str, str, set[str]]],
+    anchor: datetime,
+    settings: SandboxSettings,
+    msg_rows: list[tuple[Any, ...]],
+    att_rows: list[tuple[Any, ...]],
+) -> dict[str, str]:
+    """Add each story's events to two In Transit loads no random event touched; returns
+    {story: load id}. Its own generator: the rest of the seed stays as it was."""
+    touched = {row[4] for row in msg_rows}
+    moving = [ld for ld in loads if ld["status"] == "In Transit"]
+    chosen = [ld for ld in moving if ld["id"] not in touched][: len(STORIES)]
+    stories: dict[str, str] = {}
+    for (story, flaky_fate), load in zip(STORIES.items(), chosen, strict=False):
+        stories[story] = load["id"]
+        path = status_path(load["status"])
+        start = max(load["created"], anchor - timedelta(days=2))
+        step = (anchor - timedelta(hours=1) - start) / len(path)
+        events: list[tuple[str, dict[str, Any]]] = [("load.created", {})]
+        for before, after in zip(path, path[1:], strict=False):
+            events.append(("load.status_changed", {"from_status": before, "to_status": after}))
+            if after == "Covered":
+                events.append(("load.covered", {}))
+        changes = 0
+        for k, (kind, extra) in enumerate(events):
+            at = start + step * k
+            data = _event_data(rng, kind, load) | extra
+            payload = dumps({"id": "evt_" + _uuid(rng), "type": kind, "timestamp": iso(at),
+                             "data": data})  # fmt: skip
+            if kind == "load.status_changed":
+                changes += 1
+            last = changes == len(path) - 1 and kind == "load.status_changed"
+            fate = flaky_fate.get(-1 if last else changes) if kind == "load.status_changed" else None
+            for ep_id, name, subscribed in endpoints:
+                if kind not in subscribed:
+                    continue
+                message = ("msg_" + _uuid(rng), org, ep_id, kind, load["id"], payload, iso(at))
+                msg_rows.append(message)
+                outcome = _story_outcome(name, fate)
+                att_rows += _attempt_rows(rng, settings, anchor, message, at, name, outcome)
+    return stories
+
+
+def _story_outcome(receiver: str, fate: str | None) -> list[AttemptStatus]:
+    ok, failed, dead = AttemptStatus.SUCCEEDED, AttemptStatus.FAILED, AttemptStatus.DEAD
+    if receiver == "down" or (receiver == "flaky" and fate == "dead"):
+        return [failed] * 4 + [dead]
+    if receiver == "flaky" and fate == "retried":
+        return [failed, ok]
+    return [ok]
 
 
 def _seed_endpoints(
@@ -874,13 +955,13 @@ def _attempt_rows(
     message: tuple[Any, ...],
     at: datetime,
     receiver: str,
-    recent: bool,
+    outcome: list[AttemptStatus],
 ) -> list[tuple[Any, ...]]:
-    """The attempts of one seeded message sent at ``at``, as its receiver would have answered."""
+    """The attempts of one seeded message sent at ``at``, one per status of ``outcome``."""
     msg_id, org, ep_id, kind, load_id = message[:5]
     rows = []
     t = at
-    for n, result in enumerate(_outcome(rng, receiver, recent), start=1):
+    for n, result in enumerate(outcome, start=1):
         created = t
         row: dict[str, Any] = dict.fromkeys(("next", "code", "excerpt", "error", "dur", "deliv"))
         if result == AttemptStatus.SUCCEEDED:

@@ -500,10 +500,12 @@ def sandbox_info(db: Database) -> SandboxInfo:
     conn = db.connect()
     orgs = conn.execute("SELECT id, name FROM organizations ORDER BY id").fetchall()
     anchor = conn.execute("SELECT value FROM meta WHERE key = 'anchor'").fetchone()
+    stories = conn.execute("SELECT key, value FROM meta WHERE key LIKE 'stories:%'").fetchall()
     return {
         "organizations": [{"id": r["id"], "name": r["name"]} for r in orgs],
         "event_types": EVENT_TYPE_NAMES,
         "anchor": anchor[0] if anchor else None,
+        "stories": {r["key"].removeprefix("stories:"): json.loads(r["value"]) for r in stories},
     }
 
 
