@@ -16,12 +16,12 @@ def replay(
     endpoint_id: str,
     *,
     reason: str | None = None,
-    via: str | None = None,
+    load_id: str | None = None,
 ) -> MessageSummary:
-    """Replay one message and record it (``via`` names a bulk recovery it belongs to)."""
+    """Replay one message and record it (with the load it is about, when the caller knows)."""
     target = {"message_id": message_id, "endpoint_id": endpoint_id}
-    if via:
-        target["via"] = via
+    if load_id:
+        target["load_id"] = load_id
     with audit.action(
         user.email, "replay", target, reason=reason, organization_id=ctx.organization_id
     ):

@@ -109,3 +109,14 @@ def entries(limit: int = 5000) -> list[dict[str, Any]]:
         return store.audit_entries(limit)
     except store.StoreError as exc:
         raise AuditError(str(exc)) from exc
+
+
+def for_load(
+    organization_id: str | None, load_id: str, message_ids: list[str]
+) -> list[dict[str, Any]]:
+    """Records about one load (naming it or one of its messages), oldest first; raises
+    ``AuditError`` when they cannot be read."""
+    try:
+        return store.audit_for_load(organization_id, load_id, message_ids)
+    except store.StoreError as exc:
+        raise AuditError(str(exc)) from exc

@@ -192,21 +192,63 @@ class Outcome(Generic[V]):
 
 
 @dataclass
+class LoadAttempts:
+    """Every attempt of every message about one load, across the organization's endpoints."""
+
+    endpoints: list[WebhookEndpoint]
+    attempts: list[DeliveryAttempt]
+    problems: list[tuple[str, Exception]]  # what could not be read (an endpoint's URL), and why
+    complete: bool  # False when an endpoint had more than STORY_PAGES pages of them
+
+
+@dataclass
 class LoadDetail:
     load: Outcome[Load]
     calls: Outcome[list[Call]]
     verifications: Outcome[list[CarrierVerification]]
     escalations: Outcome[list[Escalation]]
     seconds: float
+    webhooks: LoadAttempts | None = None
 
 
-def load_detail(ctx: Ctx, load_id: str) -> LoadDetail:
-    """The load and its three sections, fetched concurrently (wall time ≈ the slowest)."""
+def load_detail(ctx: Ctx, load_id: str, *, webhooks: bool = False) -> LoadDetail:
+    """The load and its three sections (and, with ``webhooks``, every attempt of its messages on
+    each endpoint), fetched concurrently: wall time ≈ the slowest request."""
     started = time.perf_counter()
+    eps: list[WebhookEndpoint] = []
+    problem: Exception | None = None
+    if webhooks:
+        try:
+            eps = endpoints(ctx)
+        except Exception as exc:  # the endpoints' list failed: the load still shows
+            problem = exc
     fns: list[Callable[[Ctx, str], Fetched[Any]]] = [_load, _calls, _verifications, _escalations]
     futures = [submit(fn, ctx, load_id) for fn in fns]
+    walks = [submit(_load_attempts, _fresh(ctx), ep.id, load_id) for ep in eps]
     load, calls, verifications, escalations = (_outcome(f) for f in futures)
-    return LoadDetail(load, calls, verifications, escalations, time.perf_counter() - started)
+    detail = LoadDetail(load, calls, verifications, escalations, 0.0)
+    if webhooks:
+        found = LoadAttempts(eps, [], [], True)
+        if problem is not None:
+            found.problems.append(("the webhook endpoints", problem))
+        for ep, future in zip(eps, walks, strict=True):
+            outcome = _outcome(future)
+            if outcome.ok and outcome.value is not None:
+                rows, complete = outcome.value
+                found.attempts += rows
+                found.complete &= complete
+            elif outcome.error is not None:
+                found.problems.append((ep.url, outcome.error))
+        detail.webhooks = found
+    detail.seconds = time.perf_counter() - started
+    return detail
+
+
+def forget_load_attempts(ctx: Ctx, load_id: str) -> None:
+    """Drop the cached attempts of one load (its deliveries moved on since they were read)."""
+    ctx = _fresh(ctx)
+    for ep in endpoints(ctx):
+        _load_attempts.clear(ctx, ep.id, load_id)
 
 
 def iter_all_loads(
@@ -291,10 +333,22 @@ def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]
     return Fetched(deliveries.health(page.data, page.pagination.total_count), _now())
 
 
+STORY_PAGES = 50  # pages of 100 attempts per endpoint a load's story reads at most
+
+
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
-def _load_attempts(ctx: Ctx, endpoint_id: str, load_id: str) -> Fetched[list[DeliveryAttempt]]:
-    page = client(ctx).webhooks.list_endpoint_attempts(endpoint_id, load_id=load_id, page_size=100)
-    return Fetched(page.data, _now())
+def _load_attempts(
+    ctx: Ctx, endpoint_id: str, load_id: str
+) -> Fetched[tuple[list[DeliveryAttempt], bool]]:
+    # Page after page on this thread: it already runs on the pool, which must not wait on itself.
+    api = client(ctx).webhooks
+    rows: list[DeliveryAttempt] = []
+    for number in range(1, STORY_PAGES + 1):
+        page = api.list_endpoint_attempts(endpoint_id, load_id=load_id, page=number, page_size=100)
+        rows += page.data
+        if number >= page.pagination.total_pages:
+            return Fetched((rows, True), _now())
+    return Fetched((rows, False), _now())
 
 
 def endpoints(ctx: Ctx, *, must_include: str | None = None) -> list[WebhookEndpoint]:
@@ -332,22 +386,6 @@ def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[
     ctx = _fresh(ctx)
     futures = {e: submit(_health, ctx, e, hour) for e in endpoint_ids}
     return {e: _outcome(f) for e, f in futures.items()}
-
-
-def load_messages(ctx: Ctx, load_id: str) -> tuple[list[deliveries.MessageState], list[str]]:
-    """Messages about one load across every endpoint (their newest status), and any errors."""
-    eps = endpoints(ctx)
-    ctx = _fresh(ctx)
-    futures = [submit(_load_attempts, ctx, ep.id, load_id) for ep in eps]
-    attempts: list[DeliveryAttempt] = []
-    problems: list[str] = []
-    for ep, future in zip(eps, futures, strict=True):
-        outcome = _outcome(future)
-        if outcome.ok and outcome.value is not None:
-            attempts += outcome.value
-        else:
-            problems.append(f"{ep.url}: {type(outcome.error).__name__}")
-    return deliveries.message_states(attempts), problems
 
 
 def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:

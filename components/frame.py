@@ -85,6 +85,16 @@ def user() -> access.User:
     return current().user
 
 
+def organization_name() -> str:
+    """This run's organization as a person says it: its name and id (or "the key's own")."""
+    frame = current()
+    org_id = frame.ctx.organization_id
+    names = {o.id: o.name for o in frame.connection.organizations}
+    if org_id is None:
+        return "the organization of the API key"
+    return f"{names[org_id]} ({org_id})" if org_id in names else org_id
+
+
 def _organization(conn: connection.Connection) -> tuple[str | None, str | None]:
     """(the organization for this run, an organization the URL named that this agent cannot
     use). The URL's ``org`` wins; without one the session's choice (or the first) is written

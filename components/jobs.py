@@ -102,6 +102,8 @@ class Runner:
         if not store.record_outcome(self.id, OWNER, message_id, outcome, detail or None):
             return  # another worker holds the job now; it records its own
         target = {"message_id": message_id, "endpoint_id": endpoint_id, "job_id": self.id}
+        if load_id := self.job["filter"].get("load_id"):  # a job about one load says so
+            target["load_id"] = load_id
         result = "ok" if outcome != "failed" else f"failed: {detail}"[:300]
         try:
             audit.record(self.job["created_by"], "replay", target, result, self.job["reason"],

@@ -44,15 +44,20 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def render_jobs(user: User, organization_id: str | None, endpoint_id: str | None = None) -> None:
-    """The organization's recovery jobs (of one endpoint, when given), refreshing itself every
-    two seconds while one is queued or running."""
-    rows = _jobs(organization_id, endpoint_id)
+def render_jobs(
+    user: User,
+    organization_id: str | None,
+    endpoint_id: str | None = None,
+    load_id: str | None = None,
+) -> None:
+    """The organization's recovery jobs (of one endpoint or about one load, when given),
+    refreshing itself every two seconds while one is queued or running."""
+    rows = _jobs(organization_id, endpoint_id, load_id)
     live = any(r["state"] in LIVE for r in rows)
 
     @st.fragment(run_every=2.0 if live else None)
     def panel() -> None:
-        current = _jobs(organization_id, endpoint_id)
+        current = _jobs(organization_id, endpoint_id, load_id)
         if not current:
             st.caption("No recovery jobs yet.")
             return
@@ -76,9 +81,16 @@ def render_jobs(user: User, organization_id: str | None, endpoint_id: str | None
     panel()
 
 
-def _jobs(organization_id: str | None, endpoint_id: str | None) -> list[dict[str, Any]]:
+def _jobs(
+    organization_id: str | None, endpoint_id: str | None, load_id: str | None = None
+) -> list[dict[str, Any]]:
     rows = store.jobs(organization_id=organization_id, limit=50)
-    return [r for r in rows if endpoint_id is None or r["endpoint_id"] == endpoint_id]
+    return [
+        r
+        for r in rows
+        if (endpoint_id is None or r["endpoint_id"] == endpoint_id)
+        and (load_id is None or r["filter"].get("load_id") == load_id)
+    ]
 
 
 def _cancel_button(user: User, job: dict[str, Any]) -> None:

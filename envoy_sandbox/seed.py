@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
@@ -870,7 +871,7 @@ def _seed_stories(
         start = max(load["created"], anchor - timedelta(days=2))
         step = (anchor - timedelta(hours=1) - start) / len(path)
         events: list[tuple[str, dict[str, Any]]] = [("load.created", {})]
-        for before, after in zip(path, path[1:], strict=False):
+        for before, after in pairwise(path):
             events.append(("load.status_changed", {"from_status": before, "to_status": after}))
             if after == "Covered":
                 events.append(("load.covered", {}))
@@ -883,7 +884,9 @@ def _seed_stories(
             if kind == "load.status_changed":
                 changes += 1
             last = changes == len(path) - 1 and kind == "load.status_changed"
-            fate = flaky_fate.get(-1 if last else changes) if kind == "load.status_changed" else None
+            fate = (
+                flaky_fate.get(-1 if last else changes) if kind == "load.status_changed" else None
+            )
             for ep_id, name, subscribed in endpoints:
                 if kind not in subscribed:
                     continue

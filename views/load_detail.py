@@ -1,22 +1,40 @@
-"""One load: summary, calls (newest first), failed carrier verifications, active escalations.
+"""One load's whole story: summary, what each broker system last heard, one timeline of
+everything that happened to it, its calls, failed verifications, active escalations and webhook
+messages, and an evidence pack.
 
-Reached by link (``?load_id=…``). The four requests run concurrently; a section whose request
-fails shows its own error and the others still render.
+Reached by link (``?load_id=…``; ``&entry=…`` opens one timeline entry). The requests run
+concurrently; a section whose request fails shows its own error and the others still render.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from components import actions, charts, data, deliveries, errors, frame, nav, tables, ui
+from components import (
+    actions,
+    audit,
+    charts,
+    data,
+    deliveries,
+    errors,
+    evidence,
+    frame,
+    nav,
+    story,
+    story_ui,
+    tables,
+    ui,
+)
 from components.markup import md
 from envoy_api import EnvoyError, Load, NotFoundError
 from envoy_api.ids import check_id
 
+T = TypeVar("T")
 ctx = frame.ctx()
 me = frame.user()
 # Back to the list as the agent left it: a load opened from the list carries its view.
@@ -36,8 +54,8 @@ except ValueError:
     )
     st.stop()
 
-with st.spinner("Loading the load, its calls, verifications and escalations…"):
-    detail = data.load_detail(ctx, load_id)
+with st.spinner("Loading the load, its calls, verifications, escalations and webhooks…"):
+    detail = data.load_detail(ctx, load_id, webhooks=True)
 
 if isinstance(detail.load.error, NotFoundError):
     st.warning(
@@ -53,7 +71,7 @@ def _money(value: float | None) -> str:
 
 
 def _when(value: Any) -> str:
-    return f"{value:%b %d, %H:%M} UTC" if value is not None else "—"
+    return f"{value:%b %d, %H:%M}" if value is not None else "—"
 
 
 def render_header(load: Load) -> None:
@@ -122,49 +140,10 @@ def section(
     ui.csv_download(table, f"Download {title.lower()} (CSV)", f"{key}-{load_id}.csv", f"{key}_csv")
 
 
-if detail.load.ok and detail.load.value is not None:
-    render_header(detail.load.value)
-else:
-    st.title("Load")
-    errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
-
-section(
-    "Calls",
-    detail.calls,
-    tables.calls_frame,
-    "calls",
-    "No calls on this load yet.",
-    extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"),
-)
-section(
-    "Failed carrier verifications",
-    detail.verifications,
-    tables.verifications_frame,
-    "verifications",
-    "No failed carrier verifications.",
-)
-section(
-    "Active escalations",
-    detail.escalations,
-    tables.escalations_frame,
-    "escalations",
-    "No active escalations.",
-)
-st.caption(f"Fetched in {detail.seconds:.2f} s (four requests in parallel).")
-
-
-def webhooks_section() -> None:
+def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
     """Messages about this load across the organization's endpoints, with replay."""
-    try:
-        states, problems = data.load_messages(ctx, load_id)
-        names = {ep.id: ep.url for ep in data.endpoints(ctx)}
-    except EnvoyError as exc:
-        st.subheader("Webhooks")
-        errors.show(exc, "the webhook deliveries")
-        return
+    states = [m.state for m in reversed(msgs)]  # newest first
     st.subheader(f"Webhooks · {len(states)}")
-    for problem in problems:
-        st.warning(f"Could not read deliveries of {md(problem)}.", icon=":material/warning:")
     if not states:
         st.caption("No webhook messages mention this load.")
         return
@@ -226,7 +205,12 @@ def replay_control(states: list[deliveries.MessageState], names: dict[str, str])
     ):
         try:
             summary = actions.replay(
-                ctx, me, state.message_id, state.endpoint_id or "", reason=reason or None
+                ctx,
+                me,
+                state.message_id,
+                state.endpoint_id or "",
+                reason=reason or None,
+                load_id=load_id,
             )
         except EnvoyError as exc:
             errors.show(exc, "the replay")
@@ -235,4 +219,77 @@ def replay_control(states: list[deliveries.MessageState], names: dict[str, str])
             st.rerun()
 
 
-webhooks_section()
+def _value(outcome: data.Outcome[list[T]]) -> list[T]:
+    return list(outcome.value or []) if outcome.ok else []
+
+
+hooks = detail.webhooks or data.LoadAttempts([], [], [], True)
+msgs = story.messages(hooks.attempts)
+names = {ep.id: story.name_of(ep) for ep in hooks.endpoints}
+try:
+    audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs])
+except audit.AuditError as exc:
+    audit_rows = []
+    st.warning(f"The console's actions on this load could not be read: {md(str(exc))}",
+               icon=":material/warning:")  # fmt: skip
+entries = story.timeline(_value(detail.calls), _value(detail.verifications),
+                         _value(detail.escalations), msgs, audit_rows, names)  # fmt: skip
+
+load = detail.load.value if detail.load.ok else None
+if load is not None:
+    top, pack_col = st.columns([4, 1], vertical_alignment="bottom")
+    with top:
+        render_header(load)
+    with pack_col:
+        story_ui.render_evidence(
+            evidence.Pack(load, _value(detail.calls), _value(detail.verifications),
+                          _value(detail.escalations), msgs, audit_rows, entries, hooks.endpoints,
+                          datetime.now(UTC), me.email, frame.organization_name()),
+        )  # fmt: skip
+else:
+    st.title("Load")
+    errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
+st.caption(f"All times on this page are UTC. Fetched in {detail.seconds:.2f} s.")
+if hooks.problems:  # one message for what failed alike: a fault usually hits every endpoint
+    where, first = hooks.problems[0]
+    others = len(hooks.problems) - 1
+    what = f"the webhook deliveries of {where}" + (f" and {others} more" if others else "")
+    errors.show(first, what)
+if not hooks.complete:
+    st.warning("This load has more deliveries than the console reads at once "
+               f"({data.STORY_PAGES * 100:,} attempts per endpoint): the oldest are not shown.",
+               icon=":material/warning:")  # fmt: skip
+if load is not None:
+    story_ui.render_receivers(ctx, me, load, story.last_heard(load, msgs, hooks.endpoints))
+    story_ui.render_load_jobs(me, ctx.organization_id, load.id)
+
+entry_ref = st.query_params.get("entry")
+if entry_ref:
+    found = next((e for e in entries if e.ref == entry_ref), None)
+    record = story.record_of(found, _value(detail.calls), _value(detail.verifications),
+                             _value(detail.escalations), msgs, audit_rows)  # fmt: skip
+    story_ui.render_entry(found, entry_ref, record)
+
+timeline_tab, calls_tab, ver_tab, esc_tab, hooks_tab = st.tabs(
+    [
+        f"Timeline · {len(entries)}",
+        f"Calls · {len(_value(detail.calls))}",
+        f"Failed verifications · {len(_value(detail.verifications))}",
+        f"Active escalations · {len(_value(detail.escalations))}",
+        f"Webhooks · {len({m.id for m in msgs})}",
+    ]
+)
+with timeline_tab:
+    if load is not None:
+        story_ui.render_timeline(entries, names, load)
+with calls_tab:
+    section("Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
+            extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"))  # fmt: skip
+with ver_tab:
+    section("Failed carrier verifications", detail.verifications, tables.verifications_frame,
+            "verifications", "No failed carrier verifications.")  # fmt: skip
+with esc_tab:
+    section("Active escalations", detail.escalations, tables.escalations_frame, "escalations",
+            "No active escalations.")  # fmt: skip
+with hooks_tab:
+    webhooks_section(msgs, names)

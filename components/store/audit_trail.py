@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ def record_audit(
         "reason": reason or None,
         "outcome": outcome,
         "organization_id": organization_id,
+        "load_id": _text(target.get("load_id")),
+        "message_id": _text(target.get("message_id")),
     }
     with write("write an audit record") as conn:
         conn.execute(audit.insert(), row)
@@ -39,3 +42,28 @@ def audit_entries(limit: int = 5000) -> list[dict[str, Any]]:
     with read("read the audit trail") as conn:
         rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def audit_for_load(
+    organization_id: str | None, load_id: str, message_ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Records about one load: naming it, or one of its messages; oldest first."""
+    ids = sorted(set(message_ids))
+    found: dict[int, dict[str, Any]] = {}
+    with read("read the audit trail") as conn:
+        # The message ids go in chunks: a load may have thousands; a query takes fewer.
+        chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)] or [[]]
+        for chunk in chunks:
+            about = audit.c.load_id == load_id
+            if chunk:
+                about = sa.or_(about, audit.c.message_id.in_(chunk))
+            org = audit.c.organization_id
+            same_org = org.is_(None) if organization_id is None else org == organization_id
+            query = sa.select(audit).where(about, same_org)
+            for row in conn.execute(query):
+                found[row.id] = dict(row._mapping)
+    return [found[k] for k in sorted(found)]

@@ -54,6 +54,8 @@ audit = sa.Table(
     sa.Column("reason", sa.Text()),
     sa.Column("outcome", sa.Text(), nullable=False),
     sa.Column("organization_id", sa.Text()),
+    sa.Column("load_id", sa.Text()),  # what the action was about, when it says (indexed)
+    sa.Column("message_id", sa.Text()),
 )
 
 recovery_jobs = sa.Table(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +19,7 @@ from ..sandboxes import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 _DOWNLOADS: dict[str, bytes] = {}
+_DEFERRED: dict[str, Callable[[], Any]] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -39,9 +41,21 @@ def _record_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
         return file_id
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    add_deferred = MediaFileManager.add_deferred
+
+    def record_deferred(self: Any, data: Any, *args: Any, **kwargs: Any) -> str:
+        file_id: str = add_deferred(self, data, *args, **kwargs)
+        _DEFERRED[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
 
 
 def download_bytes(button: Any) -> bytes:
+    """What the button gives: its data, or what its callable makes when it is clicked."""
+    if button.proto.deferred_file_id:
+        made = _DEFERRED[button.proto.deferred_file_id]()
+        return made.encode() if isinstance(made, str) else bytes(made)
     file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
     return _DOWNLOADS[file_id]
 

@@ -3,6 +3,7 @@ it replaces), and recovery jobs under competing workers (threads, and separate p
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import subprocess
@@ -93,7 +94,7 @@ def test_an_empty_database_is_upgraded_to_head_on_first_use(store_url: str) -> N
     with eng.connect() as conn:
         current = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
         head = ScriptDirectory.from_config(alembic_config(conn)).get_current_head()
-    assert current == head == "r0001"
+    assert current == head == "r0002"
 
 
 def test_the_migration_downgrades_and_upgrades_again(store_url: str) -> None:
@@ -386,3 +387,37 @@ def test_the_default_is_a_sqlite_file_under_data(
         assert store.describe() == "the console database (SQLite file data/console.db)"
     finally:
         store.reset()
+
+
+# --- audit by load ----------------------------------------------------------------------------
+
+
+def test_a_loads_audit_rows_are_found_by_load_or_by_one_of_its_messages(store_url: str) -> None:
+    org = "org_a"
+    store.record_audit("a@x", "replay", {"message_id": "msg_1", "load_id": "load_1"}, "ok",
+                       organization_id=org)  # fmt: skip
+    store.record_audit("a@x", "replay", {"message_id": "msg_2", "job_id": "job_9"}, "ok",
+                       organization_id=org)  # fmt: skip
+    store.record_audit("a@x", "replay", {"message_id": "msg_3"}, "ok", organization_id=org)
+    store.record_audit("a@x", "replay", {"message_id": "msg_2"}, "ok", organization_id="org_b")
+    many = [f"msg_{n}" for n in range(4, 1300)] + ["msg_2"]  # more than one query's chunk
+    rows = store.audit_for_load(org, "load_1", many)
+    assert [(r["message_id"], r["load_id"]) for r in rows] == [("msg_1", "load_1"), ("msg_2", None)]
+
+
+def test_the_migration_fills_in_the_subjects_of_records_written_before_it(store_url: str) -> None:
+    with store.engine().begin() as conn:
+        command.downgrade(alembic_config(conn), "r0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit (at, actor, action, target, outcome, organization_id) VALUES "
+                "(CURRENT_TIMESTAMP, 'a@x', 'replay', :t, 'ok', 'org_a'), "
+                "(CURRENT_TIMESTAMP, 'a@x', 'pause', 'not json', 'ok', 'org_a')"
+            ),
+            {"t": json.dumps({"message_id": "msg_7", "load_id": "load_7"})},
+        )
+    store.reset()  # a new process: upgrades to head on first use
+    rows = store.audit_for_load("org_a", "load_7", [])
+    assert [(r["message_id"], r["load_id"], r["action"]) for r in rows] == [
+        ("msg_7", "load_7", "replay")
+    ]

@@ -1,0 +1,273 @@
+"""The load's story on screen: what each receiver last heard (with "replay what it missed"), the
+timeline with its swimlane chart, an entry's detail, and the evidence pack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from envoy_api import Load
+
+from . import access, audit, evidence, jobs_ui, nav, store, ui
+from .access import User
+from .data import Ctx
+from .markup import md
+from .rules import STATUS_COLORS
+from .story import KINDS, Entry, Heard, Message, when
+
+NEUTRAL = "#78909c"
+
+
+# ---- what each receiver last heard ----
+
+
+def render_receivers(ctx: Ctx, me: User, load: Load, heard: list[Heard]) -> None:
+    st.subheader("What each receiver last heard")
+    if not heard:
+        st.caption("No webhook endpoint subscribes to this load's events.")
+        return
+    for h in heard:
+        with st.container(border=True, key=f"heard_{h.endpoint.id}"):
+            icon = ":material/check_circle:" if h.up_to_date else ":material/error:"
+            paused = (
+                f" · endpoint {h.endpoint.status.lower()}" if h.endpoint.status != "ACTIVE" else ""
+            )
+            text = f"{md(h.sentence, 600)}{md(paused)}"
+            if h.up_to_date:
+                st.success(text, icon=icon)
+            else:
+                st.error(text, icon=icon)
+            if h.missed:
+                _replay_missed(ctx, me, load, h)
+
+
+def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
+    key = h.endpoint.id
+    label = f"Replay what {h.name} missed for this load"
+    with st.expander(md(label), icon=":material/replay:", expanded=not h.up_to_date):
+        include = False
+        if h.superseded:
+            include = st.toggle(
+                f"Include {len(h.superseded)} superseded status "
+                f"{'change' if len(h.superseded) == 1 else 'changes'}",
+                key=f"superseded_{key}",
+                help="Status changes a later delivered status change made out of date; "
+                "replaying them tells the receiver an older status again.",
+            )
+        chosen = h.to_replay(include_superseded=include)
+        table = pd.DataFrame(
+            [
+                {
+                    "Event time": m.at,
+                    "Event": m.title,
+                    "Status": m.state.label,
+                    "Attempts": m.state.attempts,
+                    "Superseded": m in h.superseded,
+                    "Replayed": m in chosen,
+                    "Message": m.id,
+                }
+                for m in h.missed
+            ]
+        )
+        st.dataframe(table, hide_index=True, key=f"missed_{key}", column_config=TIME_COLUMNS)
+        n = len(chosen)
+        allowed = access.can(me, "bulk replay")
+        with st.form(f"replay_missed_{key}", border=False, clear_on_submit=False):
+            reason = st.text_input(
+                "Reason (required)",
+                key=f"missed_reason_{key}",
+                placeholder="e.g. broker portal said LD123 is still Covered, ticket #1234",
+            )
+            go = st.form_submit_button(
+                f"Replay {n} {'message' if n == 1 else 'messages'}, oldest first",
+                type="primary",
+                disabled=n == 0 or not allowed,
+                help=None if allowed else access.denied("replay"),
+            )
+        if go:
+            if not reason.strip():
+                st.error("Say why you replay these: the reason goes into the audit trail.")
+                return
+            _start(ctx, me, load, h, chosen, reason.strip())
+
+
+def _start(ctx: Ctx, me: User, load: Load, h: Heard, chosen: list[Message], reason: str) -> None:
+    target = {"endpoint_id": h.endpoint.id, "load_id": load.id, "messages": len(chosen)}
+    with audit.action(
+        me.email, "bulk replay", target, reason=reason, organization_id=ctx.organization_id
+    ) as recorded:
+        recorded["job_id"] = store.create_job(
+            organization_id=ctx.organization_id,
+            endpoint_id=h.endpoint.id,
+            filter={"load_id": load.id, "missed_by": h.endpoint.id},
+            reason=reason,
+            created_by=me.email,
+            messages=[(m.id, m.endpoint_id, m.state.attempts) for m in chosen],
+        )
+    st.toast(
+        f"Replaying {len(chosen)} to {h.name}: the job runs on even if you close this tab.",
+        icon=":material/replay:",
+    )
+    st.rerun()
+
+
+def render_load_jobs(me: User, organization_id: str | None, load_id: str) -> None:
+    """This load's replay jobs, live while one runs (shown once there is one)."""
+    if any(j["filter"].get("load_id") == load_id for j in store.jobs(organization_id, 50)):
+        st.markdown("**Replays of what receivers missed**")
+        st.caption(
+            "Each job queues the replays; Envoy then delivers them. Refresh data to see "
+            "the sentences above change once they arrive."
+        )
+        jobs_ui.render_jobs(me, organization_id, load_id=load_id)
+
+
+# ---- the timeline ----
+
+TIME_COLUMNS = {
+    name: st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss", timezone="UTC")
+    for name in ("Time", "Event time")
+}
+
+
+def timeline_frame(entries: list[Entry], names: dict[str, str], load_id: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Time": e.at,
+                "Kind": e.kind,
+                "What": e.what,
+                "Who": e.who,
+                "Outcome": e.outcome,
+                "Detail": (
+                    nav.href(nav.DELIVERIES, endpoint_id=e.endpoint_id, message_id=e.ref)
+                    if e.kind == "Webhook"
+                    else nav.href(nav.LOAD, load_id=load_id, entry=e.ref)
+                ),
+                "Ref": e.ref,
+            }
+            for e in entries
+        ],
+        columns=["Time", "Kind", "What", "Who", "Outcome", "Detail", "Ref"],
+    )
+
+
+def swimlanes(frame: pd.DataFrame) -> alt.Chart:
+    """The same entries as swimlanes over time: one row per kind, coloured by outcome."""
+    data = frame.dropna(subset=["Time"]).assign(
+        Colour=lambda f: f["Outcome"].where(f["Outcome"].isin(list(STATUS_COLORS)), "other")
+    )
+    domain = [*STATUS_COLORS, "other"]
+    chart: alt.Chart = (
+        alt.Chart(data)
+        .mark_tick(thickness=3, size=22)
+        .encode(
+            x=alt.X("Time:T", title="Time (UTC)", axis=alt.Axis(format="%b %d %H:%M")),
+            y=alt.Y("Kind:N", sort=list(KINDS), title=None),
+            color=alt.Color(
+                "Colour:N",
+                title="Outcome",
+                scale=alt.Scale(domain=domain, range=[*STATUS_COLORS.values(), NEUTRAL]),
+            ),
+            tooltip=[
+                alt.Tooltip("Time:T", format="%b %d, %H:%M:%S"),
+                "Kind:N",
+                "What:N",
+                "Outcome:N",
+            ],
+        )
+        .properties(height=40 * len(KINDS) + 40)
+    )
+    return chart
+
+
+KINDS_SHOWN = nav.Bound(
+    "timeline_kinds",
+    "kinds",
+    list(KINDS),
+    lambda t: [k for k in t.split(",") if k in KINDS],
+    ",".join,
+)
+ORDER = nav.Bound("timeline_order", "order", "newest", nav.one_of(["newest", "oldest"]))
+
+
+def render_timeline(entries: list[Entry], names: dict[str, str], load: Load) -> pd.DataFrame:
+    """Filters (in the URL), chart and table; returns what the table shows."""
+    changed = nav.store_all(KINDS_SHOWN, ORDER)
+    KINDS_SHOWN.load()
+    ORDER.load()
+    counts = {k: sum(e.kind == k for e in entries) for k in KINDS}
+    left, right = st.columns([3, 1])
+    chosen = left.pills(
+        "Show",
+        KINDS,
+        selection_mode="multi",
+        key=KINDS_SHOWN.key,
+        format_func=lambda k: f"{k} · {counts[k]}",
+        on_change=changed,
+    )
+    order = (
+        right.segmented_control(
+            "Order",
+            ["newest", "oldest"],
+            key=ORDER.key,
+            format_func=lambda o: f"{o.capitalize()} first",
+            on_change=changed,
+        )
+        or "newest"
+    )
+    shown = [e for e in entries if e.kind in (chosen or [])]
+    frame = timeline_frame(shown, names, load.id)
+    if frame.empty:
+        st.caption("Nothing to show: pick a kind above.")
+        return frame
+    st.altair_chart(swimlanes(frame), width="stretch", key="timeline_chart")
+    if order == "newest":
+        frame = frame.iloc[::-1].reset_index(drop=True)
+    st.dataframe(
+        frame.drop(columns=["Ref"]),
+        hide_index=True,
+        key="timeline_table",
+        column_config={
+            **TIME_COLUMNS,
+            "What": st.column_config.TextColumn(width="large"),
+            "Detail": st.column_config.LinkColumn(display_text="Open ↗"),
+        },
+    )
+    ui.csv_download(
+        frame.drop(columns=["Detail"]),
+        "Download the timeline as shown (CSV)",
+        f"timeline-{load.load_number}.csv",
+        "timeline_csv",
+    )
+    return frame
+
+
+def render_entry(entry: Entry | None, ref: str, record: Any) -> None:
+    """The detail of one timeline entry (``?entry=`` in the URL)."""
+    if entry is None:
+        st.warning(f"No entry {md(ref, 80)} on this load's timeline.", icon=":material/search_off:")
+        return
+    with st.container(border=True, key="timeline_entry"):
+        st.markdown(f"**{md(entry.kind)}** · {when(entry.at)} UTC · {md(entry.what, 300)}")
+        st.caption(f"By {md(entry.who)}" + (f" · {md(entry.outcome)}" if entry.outcome else ""))
+        if record is not None:
+            st.json(record, expanded=True)
+
+
+def render_evidence(pack: evidence.Pack) -> None:
+    st.download_button(
+        "Evidence pack (ZIP)",
+        data=lambda: evidence.build_zip(pack),
+        file_name=f"evidence-{pack.load.load_number}-{datetime.now(UTC):%Y%m%d-%H%M}.zip",
+        mime="application/zip",
+        icon=":material/folder_zip:",
+        key="evidence_zip",
+        on_click="ignore",
+        help="The timeline, calls, verifications, escalations, every message payload and "
+        "attempt, and the audit rows, for a dispute. No secrets.",
+    )

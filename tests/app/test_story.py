@@ -1,0 +1,245 @@
+"""The load's story on the load page, against the sandbox's seeded story loads: the timeline
+matches the API, the "last heard" sentences name the right events, replaying what a receiver
+missed replays exactly those messages in order and the sentence turns to up to date, an entry
+opens by URL, and the evidence pack's files and counts match the API with no secret in it."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+
+from components import audit, jobs, story
+from envoy_api import DeliveryAttempt, WebhookEndpoint
+
+from ..helpers import wait_for
+from ..sandboxes import Sandbox, make_sandbox
+from .conftest import download_bytes, download_frame, frame_with, open_load, run_app, texts
+
+AGENT = "local"  # the single user of a console without sign-in
+
+
+@pytest.fixture(scope="module")
+def story_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of its own: these tests change what its receivers answer."""
+    sb, close = make_sandbox(tmp_path_factory.mktemp("story"), loads=120)
+    yield sb
+    close()
+
+
+@pytest.fixture
+def sb(story_sandbox: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    for name in ("ENVOY_BEARER_TOKEN", "ENVOY_ORGANIZATION_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVOY_BASE_URL", story_sandbox.base_url)
+    monkeypatch.setenv("ENVOY_API_KEY", story_sandbox.api_key)
+    st.cache_data.clear()
+    return story_sandbox
+
+
+def story_load(sb: Sandbox, name: str) -> str:
+    info = sb.extras.info()
+    return info["stories"][info["organizations"][0]["id"]][name]
+
+
+def api_attempts(sb: Sandbox, load_id: str) -> tuple[list[WebhookEndpoint], list[DeliveryAttempt]]:
+    api = sb.client.webhooks
+    eps = api.list_endpoints()
+    rows: list[DeliveryAttempt] = []
+    for ep in eps:
+        page, total = 1, 1
+        while page <= total:
+            result = api.list_endpoint_attempts(ep.id, load_id=load_id, page=page, page_size=100)
+            rows += result.data
+            total = result.pagination.total_pages
+            page += 1
+    return eps, rows
+
+
+def flaky(eps: list[WebhookEndpoint]) -> WebhookEndpoint:
+    return next(ep for ep in eps if ep.url.endswith("/flaky"))
+
+
+def sentences(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(e.value) for e in [*at.error, *at.success] if "heard" in str(e.value)
+            or "up to date" in str(e.value)]  # fmt: skip
+
+
+def plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def test_the_timeline_holds_every_call_verification_escalation_and_message(sb: Sandbox) -> None:
+    load_id = story_load(sb, "divergent")
+    c = sb.client.loads
+    calls, vers, escs = (
+        c.calls(load_id),
+        c.failed_verifications(load_id),
+        c.active_escalations(load_id),
+    )
+    _, rows = api_attempts(sb, load_id)
+    messages = {a.message_id for a in rows}
+    changes = {a.payload.id for a in rows if a.payload and a.payload.type == "load.status_changed"}
+    at = open_load(load_id)
+    table = frame_with(at, "Kind")
+    counts = table["Kind"].value_counts().to_dict()
+    assert counts.get("Call", 0) == len(calls)
+    assert counts.get("Verification", 0) == len(vers)
+    assert counts.get("Escalation", 0) == len(escs)
+    assert counts.get("Webhook", 0) == len(messages) == 16
+    assert counts.get("Status", 0) == len(changes) == 4
+    assert at.tabs[0].label == f"Timeline · {len(table)}"
+    times = list(table["Time"])
+    assert times == sorted(times, reverse=True)  # newest first by default
+    # The calls in the timeline are the API's, in the API's (newest first) order.
+    assert list(table[table["Kind"] == "Call"]["Detail"].str.extract(r"entry=(\S+)")[0]) == [
+        x.id for x in calls
+    ]
+    # Oldest first, and a filter by kind: both in the URL, and the CSV is what is shown.
+    at.segmented_control(key="timeline_order").set_value("oldest")
+    at.pills(key="timeline_kinds").set_value(["Status"])
+    run_app(at)
+    assert (at.query_params["order"], at.query_params["kinds"]) == ("oldest", "Status")
+    shown = frame_with(at, "Kind")
+    assert list(shown["Kind"]) == ["Status"] * 4
+    assert list(shown["What"]) == ["Available → Covered", "Covered → Dispatched",
+                                   "Dispatched → At Pickup", "At Pickup → In Transit"]  # fmt: skip
+    csv = download_frame(at.download_button(key="timeline_csv"))
+    assert list(csv["What"]) == list(shown["What"])
+
+
+def test_an_entry_opens_by_url_with_its_record(sb: Sandbox) -> None:
+    load_id = story_load(sb, "divergent")
+    call = sb.client.loads.calls(load_id)[0]
+    at = open_load(load_id)
+    at.query_params["entry"] = call.id
+    run_app(at)
+    assert any(call.id in str(j.value) for j in at.json)
+    at.query_params["entry"] = "call_nope"
+    run_app(at)
+    assert "No entry call_nope" in plain(texts(at))
+
+
+def test_the_divergent_load_says_what_the_broker_portal_last_heard(sb: Sandbox) -> None:
+    load_id = story_load(sb, "divergent")
+    eps, rows = api_attempts(sb, load_id)
+    portal = flaky(eps)
+    msgs = story.messages(a for a in rows if a.endpoint_id == portal.id)
+    told = [m for m in msgs if m.to_status and m.delivered][-1]
+    newest = [m for m in msgs if m.to_status][-1]
+    assert (told.to_status, newest.to_status, newest.state.status) == (
+        "At Pickup", "In Transit", "DEAD")  # fmt: skip
+    at = open_load(load_id)
+    said = next(plain(s) for s in sentences(at) if s.startswith("Broker portal"))
+    assert said == (
+        f"Broker portal (flaky receiver) last heard load.status_changed → At Pickup at "
+        f"{story.when(told.at)}; the newer load.status_changed → In Transit at "
+        f"{story.when(newest.at)} is DEAD."
+    )
+    healthy = next(plain(s) for s in sentences(at) if s.startswith("TMS sync"))
+    assert "is up to date" in healthy
+    # The missed list: the superseded → Covered is listed but not replayed by default.
+    missed = frame_with(at, "Superseded")
+    assert list(zip(missed["Event"], missed["Superseded"], missed["Replayed"], strict=True)) == [
+        ("load.status_changed → Covered", True, False),
+        ("load.status_changed → In Transit", False, True),
+    ]
+
+
+def test_replaying_what_the_portal_missed_replays_those_messages_in_order(sb: Sandbox) -> None:
+    load_id = story_load(sb, "divergent")
+    eps, rows = api_attempts(sb, load_id)
+    portal = flaky(eps)
+    dead = [m for m in story.messages(a for a in rows if a.endpoint_id == portal.id) if m.missed]
+    at = open_load(load_id)
+    form = f"replay_missed_{portal.id}"
+    button = next(b for b in at.button if b.proto.form_id == form)
+    assert button.label == "Replay 1 message, oldest first"
+    at.toggle(key=f"superseded_{portal.id}").set_value(True)
+    run_app(at)
+    button = next(b for b in at.button if b.proto.form_id == form)
+    assert button.label == "Replay 2 messages, oldest first"
+    button.click()
+    run_app(at)  # no reason: refused, nothing started
+    assert "Say why you replay these" in texts(at)
+    assert not [r for r in audit.entries() if r["action"] == "bulk replay"]
+    sb.set_receiver("flaky", "ok")  # the broker fixed their portal
+    try:
+        at.text_input(key=f"missed_reason_{portal.id}").input("portal said Covered, ticket 42")
+        next(b for b in at.button if b.proto.form_id == form).click()
+        run_app(at)
+        assert jobs.work_once()
+        replayed = [json.loads(r["target"])["message_id"] for r in reversed(audit.entries())
+                    if r["action"] == "replay"]  # fmt: skip
+        assert replayed == [m.id for m in dead]  # exactly those, oldest first
+        assert [m.title for m in dead] == [
+            "load.status_changed → Covered", "load.status_changed → In Transit"]  # fmt: skip
+        api = sb.client.webhooks
+        wait_for(lambda: all(api.list_message_attempts(m.id)[-1].status == "SUCCEEDED"
+                             for m in dead), timeout=60)  # fmt: skip
+        st.cache_data.clear()
+        at = open_load(load_id)
+        said = next(plain(s) for s in sentences(at) if s.startswith("Broker portal"))
+        assert said.startswith("Broker portal (flaky receiver) is up to date: last heard "
+                               "load.status_changed → In Transit")  # fmt: skip
+        # The console's actions are on the timeline: the job's start and each replay.
+        console = frame_with(at, "Kind").query("Kind == 'Console'")
+        assert len(console) == 3 and set(console["Who"]) == {AGENT}
+    finally:
+        sb.set_receiver("flaky", "flaky")
+
+
+def test_the_evidence_pack_matches_the_api_and_holds_no_secret(sb: Sandbox) -> None:
+    load_id = story_load(sb, "caught_up")
+    api = sb.client.webhooks
+    # An endpoint with every kind of secret a pack could leak: a token in its URL, user info,
+    # a custom header value, and its signing secret.
+    url = (
+        sb.receiver_url(sb.new_receiver("ok")).replace("http://", "http://user:pw-77@")
+        + "?token=tok-secret-55"
+    )
+    ep = api.create_endpoint(
+        url=url, event_types=["load.updated"], headers={"X-Api-Key": "hv-secret-99"}
+    )
+    try:
+        number = sb.client.loads.retrieve(load_id).load_number
+        data = {"load_id": load_id, "load_number": number, "changed_fields": ["stops"]}
+        sb.emit("load.updated", data)
+        wait_for(lambda: any(a.endpoint_id == ep.id and a.status == "SUCCEEDED"
+                             for a in api_attempts(sb, load_id)[1]), timeout=30)  # fmt: skip
+        _, rows = api_attempts(sb, load_id)
+        c = sb.client.loads
+        calls, vers = c.calls(load_id), c.failed_verifications(load_id)
+        escs = c.active_escalations(load_id)
+        at = open_load(load_id)
+        timeline = frame_with(at, "Kind")
+        blob = download_bytes(at.download_button(key="evidence_zip"))
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+        files = {n.split("/", 1)[1]: archive.read(n).decode() for n in archive.namelist()}
+        assert set(files) == {"README.md", "load.json", "timeline.csv", "calls.csv",
+                              "verifications.csv", "escalations.csv", "messages.csv",
+                              "attempts.csv", "payloads.jsonl", "audit.csv"}  # fmt: skip
+        count = {n: len(pd.read_csv(io.StringIO(t))) for n, t in files.items() if ".csv" in n}
+        messages = {a.message_id for a in rows}
+        assert count == {
+            "timeline.csv": len(timeline), "calls.csv": len(calls),
+            "verifications.csv": len(vers), "escalations.csv": len(escs),
+            "messages.csv": len(messages), "attempts.csv": len(rows), "audit.csv": 0,
+        }  # fmt: skip
+        assert len(files["payloads.jsonl"].splitlines()) == len(messages)
+        assert json.loads(files["load.json"])["id"] == load_id
+        readme = files["README.md"]
+        assert f"load {number}" in readme and "Generated:" in readme and "by local" in readme
+        assert "Console version: " in readme and "Organization: " in readme
+        secret = api.rotate_secret(ep.id).signing_secret.get_secret_value()
+        everything = blob.decode("latin-1") + "".join(files.values())
+        for leak in ("whsec_", secret, sb.api_key, "tok-secret-55", "pw-77", "hv-secret-99"):
+            assert leak not in everything, leak
+    finally:
+        api.delete_endpoint(ep.id)
