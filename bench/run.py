@@ -299,6 +299,43 @@ def memory(box: Box, loads: int) -> Result:
                   growth < 40, notes=[detail])  # fmt: skip
 
 
+def load_story(box: Box, many: int, few: int, repeat: int) -> Result:
+    """The load page (timeline, what each receiver last heard, its chart and tables) rerun on
+    warm data, for a load with ``many`` messages against one with ``few``."""
+    client = box.client
+    loads = client.loads.list(tab="delivered", page_size=2).data  # no seeded story on them
+    counts = []
+    for load, n in zip(loads, (many, few), strict=True):
+        data = {"load_id": load.id, "load_number": load.load_number}
+        for k in range(n):  # one status change in ten: reaches every endpoint, like life
+            kind = "load.status_changed" if k % 10 == 0 else "offer.created"
+            box.extras.emit(kind, data | {"from_status": "At Delivery", "to_status": "Delivered"})
+        counts.append(len({a.message_id for ep in client.webhooks.list_endpoints()
+                           for a in _all_attempts(client, ep.id, load.id)}))  # fmt: skip
+
+    def rerun(load_id: str) -> float:
+        at = app_page("views/load_detail.py", load_id=load_id)  # fetched once: warm afterwards
+        return median_time(at.run, repeat)
+
+    with console_env(box):
+        clear_caches()
+        big, small = rerun(loads[0].id), rerun(loads[1].id)
+    ratio = big / small
+    return Result(f"load story render, {counts[0]:,} ÷ {counts[1]:,} messages", f"{ratio:.2f}",
+                  "≤ 1.5", ratio <= 1.5,
+                  notes=[f"{big * 1000:.0f} ms vs {small * 1000:.0f} ms per rerun"])  # fmt: skip
+
+
+def _all_attempts(client: EnvoyClient, endpoint_id: str, load_id: str) -> list[Any]:
+    rows, page, total = [], 1, 1
+    while page <= total:
+        got = client.webhooks.list_endpoint_attempts(endpoint_id, load_id=load_id, page=page,
+                                                     page_size=100)  # fmt: skip
+        rows += got.data
+        total, page = got.pagination.total_pages, page + 1
+    return rows
+
+
 # ---- the run ----
 
 
@@ -328,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     smoke = args.smoke
     sizes = dict(small=200, big=3000, medium=1000, export_rows=1000, events=200, browse=12,
-                 repeat=1) if smoke else dict(small=1000, big=100_000, medium=10_000,
-                 export_rows=10_000, events=10_000, browse=200, repeat=5)  # fmt: skip
+                 story=100, repeat=1) if smoke else dict(small=1000, big=100_000, medium=10_000,
+                 export_rows=10_000, events=10_000, browse=200, story=1000, repeat=5)  # fmt: skip
     results: list[Result] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as name:
@@ -348,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 lambda: full_export(medium, sizes["export_rows"], max(1, sizes["repeat"] // 2)),
                 lambda: endpoint_health(medium, 20),
                 lambda: memory(medium, sizes["browse"]),
+                lambda: load_story(small, sizes["story"], 10, sizes["repeat"]),
             ]
             for step in steps:
                 result = step()

@@ -36,7 +36,7 @@ from envoy_api import (
 )
 from envoy_api.client import WebhooksResource
 
-from . import deliveries
+from . import deliveries, story
 from .connection import Connection, client_for
 
 T = TypeVar("T")
@@ -185,6 +185,7 @@ class Outcome(Generic[V]):
 
     value: V | None = None
     error: Exception | None = None
+    at: datetime | None = None  # when the value was fetched
 
     @property
     def ok(self) -> bool:
@@ -199,6 +200,13 @@ class LoadAttempts:
     attempts: list[DeliveryAttempt]
     problems: list[tuple[str, Exception]]  # what could not be read (an endpoint's URL), and why
     complete: bool  # False when an endpoint had more than STORY_PAGES pages of them
+    fetched: tuple[datetime, ...] = ()  # when each endpoint's were fetched: their identity
+
+    def story(self, ctx: Ctx, load_id: str) -> tuple[list[story.Message], list[story.Entry]]:
+        """The load's messages and their timeline entries, worked out once per fetch."""
+        names = {ep.id: story.name_of(ep) for ep in self.endpoints}
+        return _story(ctx.fingerprint, ctx.organization_id, load_id, self.fetched,
+                      self.attempts, names)  # fmt: skip
 
 
 @dataclass
@@ -237,11 +245,26 @@ def load_detail(ctx: Ctx, load_id: str, *, webhooks: bool = False) -> LoadDetail
                 rows, complete = outcome.value
                 found.attempts += rows
                 found.complete &= complete
+                found.fetched += (outcome.at or _now(),)
             elif outcome.error is not None:
                 found.problems.append((ep.url, outcome.error))
         detail.webhooks = found
     detail.seconds = time.perf_counter() - started
     return detail
+
+
+@st.cache_resource(ttl=TTL, max_entries=100, show_spinner=False)
+def _story(
+    fingerprint: str,
+    organization_id: str | None,
+    load_id: str,
+    fetched: tuple[datetime, ...],
+    _attempts: list[DeliveryAttempt],
+    _names: dict[str, str],
+) -> tuple[list[story.Message], list[story.Entry]]:
+    # Keyed by the fetches it is made from (``_`` arguments are not part of the key).
+    msgs = story.messages(_attempts)
+    return msgs, story.message_entries(msgs, _names)
 
 
 def forget_load_attempts(ctx: Ctx, load_id: str) -> None:
@@ -336,7 +359,9 @@ def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]
 STORY_PAGES = 50  # pages of 100 attempts per endpoint a load's story reads at most
 
 
-@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+# A resource cache: a busy load's thousands of attempts are handed out as they are, not copied on
+# every rerun (they are only read).
+@st.cache_resource(ttl=TTL, max_entries=500, show_spinner=False)
 def _load_attempts(
     ctx: Ctx, endpoint_id: str, load_id: str
 ) -> Fetched[tuple[list[DeliveryAttempt], bool]]:
@@ -390,9 +415,10 @@ def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[
 
 def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:
     try:
-        return Outcome(value=_record(future.result()))
+        fetched = future.result()
     except Exception as exc:
         return Outcome(error=exc)
+    return Outcome(value=_record(fetched), at=fetched.at)
 
 
 def walk_attempts(

@@ -70,6 +70,17 @@ def _with_org(params: dict[str, str]) -> dict[str, str]:
     return clean
 
 
+def linker(view: View) -> Callable[..., str]:
+    """``href`` for many rows: the organization is read once."""
+    org = _with_org({})
+
+    def make(**params: str) -> str:
+        query = urlencode({k: v for k, v in params.items() if v} | org)
+        return f"{view.url_path}?{query}" if query else view.url_path or "./"
+
+    return make
+
+
 def href(view: View, **params: str) -> str:
     """A relative link for a table's link column (opens in a new tab: it must carry the org)."""
     query = urlencode(_with_org(params))

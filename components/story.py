@@ -7,6 +7,7 @@ Pure: no Streamlit and no API calls. The load page fetches; these functions join
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -174,30 +175,38 @@ def _console(row: dict[str, Any]) -> Entry:
     return Entry(row["at"], "Console", what, row["actor"], row["outcome"], f"audit:{row['id']}")
 
 
-def timeline(
-    calls: Sequence[Call],
-    verifications: Sequence[CarrierVerification],
-    escalations: Sequence[Escalation],
-    msgs: Sequence[Message],
-    audit_rows: Sequence[dict[str, Any]],
-    names: dict[str, str],
-) -> list[Entry]:
-    """Everything about the load, oldest first: one entry per call, verification, escalation,
-    webhook message and console action, plus one per status change (an event sent to several
-    endpoints is one change)."""
-    entries = [_call(c) for c in calls]
-    entries += [_verification(v) for v in verifications]
-    entries += [_escalation(e) for e in escalations]
-    entries += [_webhook(m, names) for m in msgs]
+def message_entries(msgs: Sequence[Message], names: dict[str, str]) -> list[Entry]:
+    """The timeline's entries made from webhook messages, oldest first: one per message, plus
+    one per status change (an event sent to several endpoints is one change)."""
+    entries = [_webhook(m, names) for m in msgs]
     seen: set[str] = set()
     for m in msgs:
         key = (m.payload.id if m.payload else None) or m.id
         if m.to_status and key not in seen:
             seen.add(key)
             entries.append(_status(m))
-    entries += [_console(r) for r in audit_rows]
-    entries.sort(key=lambda e: (e.at or _NEVER, KINDS.index(e.kind), e.ref))
+    entries.sort(key=_order)
     return entries
+
+
+def _order(e: Entry) -> tuple[datetime, int, str]:
+    return (e.at or _NEVER, KINDS.index(e.kind), e.ref)
+
+
+def timeline(
+    calls: Sequence[Call],
+    verifications: Sequence[CarrierVerification],
+    escalations: Sequence[Escalation],
+    from_messages: Sequence[Entry],
+    audit_rows: Sequence[dict[str, Any]],
+) -> list[Entry]:
+    """Everything about the load, oldest first: one entry per call, verification, escalation,
+    webhook message (``message_entries``, sorted) and console action."""
+    others = [_call(c) for c in calls]
+    others += [_verification(v) for v in verifications]
+    others += [_escalation(e) for e in escalations]
+    others += [_console(r) for r in audit_rows]
+    return list(heapq.merge(from_messages, sorted(others, key=_order), key=_order))
 
 
 def record_of(

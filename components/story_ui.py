@@ -48,7 +48,7 @@ def render_receivers(ctx: Ctx, me: User, load: Load, heard: list[Heard]) -> None
 def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
     key = h.endpoint.id
     label = f"Replay what {h.name} missed for this load"
-    with st.expander(md(label), icon=":material/replay:", expanded=not h.up_to_date):
+    with st.expander(md(label), icon=":material/replay:"):
         include = False
         if h.superseded:
             include = st.toggle(
@@ -67,7 +67,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
                     "Status": m.state.label,
                     "Attempts": m.state.attempts,
                     "Superseded": m in h.superseded,
-                    "Replayed": m in chosen,
+                    "Will replay": m in chosen,
                     "Message": m.id,
                 }
                 for m in h.missed
@@ -134,36 +134,54 @@ TIME_COLUMNS = {
 }
 
 
-def timeline_frame(entries: list[Entry], names: dict[str, str], load_id: str) -> pd.DataFrame:
+def timeline_frame(entries: list[Entry], load_id: str) -> pd.DataFrame:
+    to_message, to_entry = nav.linker(nav.DELIVERIES), nav.linker(nav.LOAD)
     return pd.DataFrame(
-        [
-            {
-                "Time": e.at,
-                "Kind": e.kind,
-                "What": e.what,
-                "Who": e.who,
-                "Outcome": e.outcome,
-                "Detail": (
-                    nav.href(nav.DELIVERIES, endpoint_id=e.endpoint_id, message_id=e.ref)
-                    if e.kind == "Webhook"
-                    else nav.href(nav.LOAD, load_id=load_id, entry=e.ref)
-                ),
-                "Ref": e.ref,
-            }
-            for e in entries
-        ],
-        columns=["Time", "Kind", "What", "Who", "Outcome", "Detail", "Ref"],
+        {
+            "Time": pd.to_datetime(pd.Series([e.at for e in entries], dtype=object), utc=True),
+            "Kind": [e.kind for e in entries],
+            "What": [e.what for e in entries],
+            "Who": [e.who for e in entries],
+            "Outcome": [e.outcome for e in entries],
+            "Detail": [
+                to_message(endpoint_id=e.endpoint_id, message_id=e.ref)
+                if e.kind == "Webhook"
+                else to_entry(load_id=load_id, entry=e.ref)
+                for e in entries
+            ],
+            "Ref": [e.ref for e in entries],
+        }
     )
 
 
-def swimlanes(frame: pd.DataFrame) -> alt.Chart:
-    """The same entries as swimlanes over time: one row per kind, coloured by outcome."""
-    data = frame.dropna(subset=["Time"]).assign(
-        Colour=lambda f: f["Outcome"].where(f["Outcome"].isin(list(STATUS_COLORS)), "other")
+TABLE_ROWS = 300  # rows the timeline's table draws; the chart and the CSV have every entry
+LANE_BUCKETS = 240  # marks per kind at most: a chart of a busy load stays as quick as a quiet one's
+
+
+def swimlanes(entries: list[Entry]) -> alt.Chart:
+    """The same entries as swimlanes over time: one lane per kind, one mark per kind, outcome
+    and time bucket (a load with thousands of messages draws at most a few hundred marks)."""
+    frame = pd.DataFrame(
+        {
+            "Time": pd.to_datetime(pd.Series([e.at for e in entries], dtype=object), utc=True),
+            "Kind": [e.kind for e in entries],
+            "What": [e.what for e in entries],
+            "Outcome": [e.outcome for e in entries],
+        }
     )
+    data = frame.dropna(subset=["Time"])
+    outcome = data["Outcome"].where(data["Outcome"].isin(list(STATUS_COLORS)), "other")
+    span = (data["Time"].max() - data["Time"].min()) if len(data) else pd.Timedelta(0)
+    width = max(span / LANE_BUCKETS, pd.Timedelta(seconds=1))
+    marks = (
+        data.assign(Colour=outcome, Bucket=data["Time"].dt.floor(width))
+        .groupby(["Kind", "Colour", "Bucket"], as_index=False)
+        .agg(Time=("Time", "min"), Entries=("Time", "size"), What=("What", "first"))
+    )
+    marks["Time"] = marks["Time"].dt.tz_localize(None)  # shown as UTC, said once on the page
     domain = [*STATUS_COLORS, "other"]
     chart: alt.Chart = (
-        alt.Chart(data)
+        alt.Chart(marks)
         .mark_tick(thickness=3, size=22)
         .encode(
             x=alt.X("Time:T", title="Time (UTC)", axis=alt.Axis(format="%b %d %H:%M")),
@@ -176,8 +194,9 @@ def swimlanes(frame: pd.DataFrame) -> alt.Chart:
             tooltip=[
                 alt.Tooltip("Time:T", format="%b %d, %H:%M:%S"),
                 "Kind:N",
-                "What:N",
-                "Outcome:N",
+                alt.Tooltip("What:N", title="What (first)"),
+                alt.Tooltip("Colour:N", title="Outcome"),
+                "Entries:Q",
             ],
         )
         .properties(height=40 * len(KINDS) + 40)
@@ -195,7 +214,7 @@ KINDS_SHOWN = nav.Bound(
 ORDER = nav.Bound("timeline_order", "order", "newest", nav.one_of(["newest", "oldest"]))
 
 
-def render_timeline(entries: list[Entry], names: dict[str, str], load: Load) -> pd.DataFrame:
+def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
     """Filters (in the URL), chart and table; returns what the table shows."""
     changed = nav.store_all(KINDS_SHOWN, ORDER)
     KINDS_SHOWN.load()
@@ -221,13 +240,16 @@ def render_timeline(entries: list[Entry], names: dict[str, str], load: Load) -> 
         or "newest"
     )
     shown = [e for e in entries if e.kind in (chosen or [])]
-    frame = timeline_frame(shown, names, load.id)
-    if frame.empty:
+    if not shown:
         st.caption("Nothing to show: pick a kind above.")
-        return frame
-    st.altair_chart(swimlanes(frame), width="stretch", key="timeline_chart")
+        return pd.DataFrame()
+    st.altair_chart(swimlanes(shown), width="stretch", key="timeline_chart")
     if order == "newest":
-        frame = frame.iloc[::-1].reset_index(drop=True)
+        shown = shown[::-1]
+    frame = timeline_frame(shown[:TABLE_ROWS], load.id)
+    if len(shown) > TABLE_ROWS:
+        st.caption(f"The table shows the {order} {TABLE_ROWS:,} of {len(shown):,} entries; "
+                   "narrow it by kind, flip the order, or download them all.")  # fmt: skip
     st.dataframe(
         frame.drop(columns=["Ref"]),
         hide_index=True,
@@ -238,12 +260,9 @@ def render_timeline(entries: list[Entry], names: dict[str, str], load: Load) -> 
             "Detail": st.column_config.LinkColumn(display_text="Open ↗"),
         },
     )
-    ui.csv_download(
-        frame.drop(columns=["Detail"]),
-        "Download the timeline as shown (CSV)",
-        f"timeline-{load.load_number}.csv",
-        "timeline_csv",
-    )
+    ui.csv_download(lambda: timeline_frame(shown, load.id).drop(columns=["Detail"]),
+                    f"Download the {len(shown):,} entries shown (CSV)",
+                    f"timeline-{load.load_number}.csv", "timeline_csv")  # fmt: skip
     return frame
 
 

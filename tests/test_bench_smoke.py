@@ -21,6 +21,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "endpoint health",
         "webhook sender",
         "RSS after browsing",
+        "load story render",
     ):
         assert row in text, row
     assert "| warm rerun: requests per page | 0 |" in text

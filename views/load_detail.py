@@ -141,82 +141,68 @@ def section(
 
 
 def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
-    """Messages about this load across the organization's endpoints, with replay."""
-    states = [m.state for m in reversed(msgs)]  # newest first
-    st.subheader(f"Webhooks · {len(states)}")
-    if not states:
+    """Messages about this load across the organization's endpoints; pick a row to replay it."""
+    every = [m.state for m in reversed(msgs)]  # newest first
+    st.subheader(f"Webhooks · {len(every)}")
+    if not every:
         st.caption("No webhook messages mention this load.")
         return
+    states = every[: story_ui.TABLE_ROWS]
+    if len(every) > len(states):
+        st.caption(f"The newest {len(states):,} of {len(every):,}; the CSV has them all, and the "
+                   "timeline links each one.")  # fmt: skip
     table = deliveries.messages_frame(states, names)
+    to_message = nav.linker(nav.DELIVERIES)
     table["Open"] = [
-        nav.href(nav.DELIVERIES, endpoint_id=e, message_id=m)
+        to_message(endpoint_id=e, message_id=m)
         for e, m in zip(table["Endpoint id"], table["Message id"], strict=True)
     ]
-    st.dataframe(
+    st.caption("Select a row to replay that message.")
+    picked = st.dataframe(
         table,
         hide_index=True,
         key="webhooks_table",
-        column_order=[
-            "Created",
-            "Endpoint",
-            "Event type",
-            "Status",
-            "Attempts",
-            "Last code",
-            "Open",
-        ],
+        on_select="rerun",
+        selection_mode="single-row",
+        column_order=["Created", "Endpoint", "Event type", "Status", "Attempts", "Last code",
+                      "Open"],
         column_config={
             "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
             **tables.datetime_columns(table),
         },
-    )
-    ui.csv_download(
-        table.drop(columns=["Open"]), "Download webhooks (CSV)", f"webhooks-{load_id}.csv",
-        "webhooks_csv",
     )  # fmt: skip
-    replay_control(states, names)
+    ui.csv_download(lambda: deliveries.messages_frame(every, names), "Download webhooks (CSV)",
+                    f"webhooks-{load_id}.csv", "webhooks_csv")  # fmt: skip
+    rows = picked.selection.rows if picked else []
+    if rows and rows[0] < len(states):
+        replay_control(states[rows[0]], names)
 
 
-def replay_control(states: list[deliveries.MessageState], names: dict[str, str]) -> None:
-    """Pick one of the load's messages and replay it, by the one replay rule."""
-    by_id = {s.message_id: s for s in states}
-    left, right = st.columns([3, 1])
-    chosen = left.selectbox(
-        "Replay a message",
-        list(by_id),
-        key="load_replay_pick",
-        format_func=lambda m: (
-            f"{by_id[m].event_type} → {names.get(by_id[m].endpoint_id or '', '')}"
-            f" · {by_id[m].label}"
-        ),
-    )
-    state = by_id[chosen]
+def replay_control(state: deliveries.MessageState, names: dict[str, str]) -> None:
+    """Replay one of the load's messages, by the one replay rule."""
     rule = state.replay
+    where = names.get(state.endpoint_id or "", state.endpoint_id or "")
+    st.markdown(f"**Replay {md(state.event_type or 'message')} to {md(where)}** · {state.label}")
     if rule.note:
-        st.caption(rule.note)
-    reason = ""
-    if rule.needs_reason:
-        reason = st.text_input("Reason (required)", key="load_replay_reason").strip()
-    if right.button(
-        "Replay",
-        key="load_replay",
-        icon=":material/replay:",
-        disabled=not rule.allowed or (rule.needs_reason and not reason),
-    ):
-        try:
-            summary = actions.replay(
-                ctx,
-                me,
-                state.message_id,
-                state.endpoint_id or "",
-                reason=reason or None,
-                load_id=load_id,
-            )
-        except EnvoyError as exc:
-            errors.show(exc, "the replay")
-        else:
-            st.toast(f"Replay queued (attempt {summary.attempt_count}).", icon=":material/replay:")
-            st.rerun()
+        (st.warning if rule.warn else st.caption)(rule.note)
+    with st.form("load_replay_form", border=False):
+        reason = ""
+        if rule.needs_reason:
+            reason = st.text_input("Reason (required)", key="load_replay_reason")
+        go = st.form_submit_button("Replay", icon=":material/replay:", disabled=not rule.allowed)
+    if not go:
+        return
+    if rule.needs_reason and not reason.strip():
+        st.error("Say why you replay a delivered message: the reason goes into the audit trail.")
+        return
+    try:
+        summary = actions.replay(ctx, me, state.message_id, state.endpoint_id or "",
+                                 reason=reason.strip() or None, load_id=load_id)  # fmt: skip
+    except EnvoyError as exc:
+        errors.show(exc, "the replay")
+    else:
+        st.toast(f"Replay queued (attempt {summary.attempt_count}).", icon=":material/replay:")
+        st.rerun()
 
 
 def _value(outcome: data.Outcome[list[T]]) -> list[T]:
@@ -224,7 +210,7 @@ def _value(outcome: data.Outcome[list[T]]) -> list[T]:
 
 
 hooks = detail.webhooks or data.LoadAttempts([], [], [], True)
-msgs = story.messages(hooks.attempts)
+msgs, message_entries = hooks.story(ctx, load_id)
 names = {ep.id: story.name_of(ep) for ep in hooks.endpoints}
 try:
     audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs])
@@ -233,7 +219,7 @@ except audit.AuditError as exc:
     st.warning(f"The console's actions on this load could not be read: {md(str(exc))}",
                icon=":material/warning:")  # fmt: skip
 entries = story.timeline(_value(detail.calls), _value(detail.verifications),
-                         _value(detail.escalations), msgs, audit_rows, names)  # fmt: skip
+                         _value(detail.escalations), message_entries, audit_rows)  # fmt: skip
 
 load = detail.load.value if detail.load.ok else None
 if load is not None:
@@ -281,7 +267,7 @@ timeline_tab, calls_tab, ver_tab, esc_tab, hooks_tab = st.tabs(
 )
 with timeline_tab:
     if load is not None:
-        story_ui.render_timeline(entries, names, load)
+        story_ui.render_timeline(entries, load)
 with calls_tab:
     section("Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
             extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"))  # fmt: skip

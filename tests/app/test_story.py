@@ -146,7 +146,7 @@ def test_the_divergent_load_says_what_the_broker_portal_last_heard(sb: Sandbox) 
     assert "is up to date" in healthy
     # The missed list: the superseded → Covered is listed but not replayed by default.
     missed = frame_with(at, "Superseded")
-    assert list(zip(missed["Event"], missed["Superseded"], missed["Replayed"], strict=True)) == [
+    assert list(zip(missed["Event"], missed["Superseded"], missed["Will replay"], strict=True)) == [
         ("load.status_changed → Covered", True, False),
         ("load.status_changed → In Transit", False, True),
     ]
@@ -243,3 +243,25 @@ def test_the_evidence_pack_matches_the_api_and_holds_no_secret(sb: Sandbox) -> N
             assert leak not in everything, leak
     finally:
         api.delete_endpoint(ep.id)
+
+
+def test_a_row_of_the_webhooks_tab_replays_with_a_reason_when_delivered(sb: Sandbox) -> None:
+    load_id = story_load(sb, "caught_up")
+    at = open_load(load_id)
+    table = frame_with(at, "Last code")
+    row = next(i for i, s in enumerate(table["Status"]) if s == "SUCCEEDED")
+    message_id = table["Message id"][row]
+    at.session_state["webhooks_table"] = {"selection": {"rows": [row], "columns": []}}
+    run_app(at)
+    assert any("receiver gets it twice" in str(w.value) for w in at.warning)
+    next(b for b in at.button if b.proto.form_id == "load_replay_form").click()
+    run_app(at)  # a delivered message needs a reason: nothing sent
+    assert "Say why you replay a delivered message" in texts(at)
+    before = len(sb.client.webhooks.list_message_attempts(message_id))
+    at.text_input(key="load_replay_reason").input("broker lost it, ticket 9")
+    next(b for b in at.button if b.proto.form_id == "load_replay_form").click()
+    run_app(at)
+    assert len(sb.client.webhooks.list_message_attempts(message_id)) == before + 1
+    (row_,) = [r for r in audit.entries() if r["action"] == "replay"]
+    assert json.loads(row_["target"])["load_id"] == load_id
+    assert row_["reason"] == "broker lost it, ticket 9"

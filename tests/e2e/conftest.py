@@ -226,8 +226,9 @@ def doc_shot(pg: Page, name: str) -> None:
         pg.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
 
-def grid(pg: Page, index: int = 0) -> list[list[str]]:
-    """The rows a dataframe shows, read from its accessible grid (header row left out)."""
+def grid(pg: Page | Locator, index: int = 0) -> list[list[str]]:
+    """The rows a dataframe shows (the ``index``-th in ``pg``, a page or a part of one), read
+    from its accessible grid (header row left out)."""
     frame = pg.locator('[data-testid="stDataFrame"]').nth(index)
     frame.locator('[role="gridcell"]').first.wait_for(state="attached")
     rows: list[list[str]] = frame.evaluate(

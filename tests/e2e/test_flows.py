@@ -76,19 +76,21 @@ def test_load_detail_from_the_table_and_by_link(page: Page, console: str, sandbo
     page.wait_for_url(re.compile(rf"/load\?.*load_id={load_id}"))
     calls = api.loads.calls(load_id)
     expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
-    expect(page.get_by_text(f"Calls · {len(calls)}")).to_be_visible()
     verifications = api.loads.failed_verifications(load_id)
-    expect(page.get_by_text(f"Failed carrier verifications · {len(verifications)}")).to_be_visible()
     escalations = api.loads.active_escalations(load_id)
-    expect(page.get_by_text(f"Active escalations · {len(escalations)}")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Webhooks · \d+"))).to_be_visible()
-    call_rows = grid(page, 1)  # the stops table comes first
-    assert [r[2] for r in call_rows] == [c.status for c in calls]  # newest first
+    for label in (f"Calls · {len(calls)}", f"Failed verifications · {len(verifications)}",
+                  f"Active escalations · {len(escalations)}"):  # fmt: skip
+        expect(page.get_by_role("tab", name=label)).to_be_visible()
+    expect(page.get_by_role("tab", name=re.compile(r"Webhooks · \d+"))).to_be_visible()
     doc_shot(page, "load")
+    page.get_by_role("tab", name=f"Calls · {len(calls)}").click()
+    panel = page.locator('[role="tabpanel"]:visible')
+    call_rows = grid(panel)
+    assert [r[2] for r in call_rows] == [c.status for c in calls]  # newest first
 
     page.goto(f"{console}/load?load_id={load_id}")  # a pasted deep link
     expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
-    expect(page.get_by_text(f"Calls · {len(calls)}")).to_be_visible()
+    expect(page.get_by_role("tab", name=f"Calls · {len(calls)}")).to_be_visible()
 
     page.goto(f"{console}/load?load_id=not-a-load")
     expect(page.get_by_text("is not a load id")).to_be_visible()
