@@ -212,10 +212,11 @@ def test_errors_leave_the_page_usable(page: Page, console: str, sandbox: Sandbox
     page.goto(f"{console}/load?load_id={load_id}")
     page.get_by_role("button", name="Refresh data").click()  # past the cached copy
     expect(page.get_by_text("Envoy failed while loading active escalations (500")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Calls · \d+"))).to_be_visible()
+    expect(page.get_by_role("tab", name="Active escalations · ⚠ not loaded")).to_be_visible()
+    expect(page.get_by_role("tab", name=re.compile(r"Calls · \d+"))).to_be_visible()
     sandbox.clear_faults()
     page.get_by_role("button", name="Refresh data").click()
-    expect(page.get_by_text(re.compile(r"Active escalations · \d+"))).to_be_visible()
+    expect(page.get_by_role("tab", name=re.compile(r"Active escalations · \d+"))).to_be_visible()
 
     sandbox.fault(route="/loads/tab-counts", status=503)
     page.goto(console)
