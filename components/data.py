@@ -348,12 +348,24 @@ def _message_attempts(ctx: Ctx, message_id: str) -> Fetched[list[DeliveryAttempt
     return Fetched(client(ctx).webhooks.list_message_attempts(message_id), _now())
 
 
+HEALTH_PAGES = 10  # pages of 100 of an endpoint's last 24 h that its health reads at most
+
+
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
 def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]:
-    # One request per endpoint: the newest page of its last 24 hours. ``hour`` keys the window.
+    # The newest attempts of the last 24 hours (``hour`` keys the window), page after page on
+    # this pool thread; bounded, so an endpoint with millions of attempts costs what 1,000 do.
     since = datetime.fromisoformat(hour) - timedelta(hours=24)
-    page = client(ctx).webhooks.list_endpoint_attempts(endpoint_id, since=since, page_size=100)
-    return Fetched(deliveries.health(page.data, page.pagination.total_count), _now())
+    api = client(ctx).webhooks
+    rows: list[DeliveryAttempt] = []
+    total = 0
+    for number in range(1, HEALTH_PAGES + 1):
+        page = api.list_endpoint_attempts(endpoint_id, since=since, page=number, page_size=100)
+        rows += page.data
+        total = page.pagination.total_count
+        if number >= page.pagination.total_pages:
+            break
+    return Fetched(deliveries.health(rows, total), _now())
 
 
 STORY_PAGES = 50  # pages of 100 attempts per endpoint a load's story reads at most
@@ -411,6 +423,61 @@ def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[
     ctx = _fresh(ctx)
     futures = {e: submit(_health, ctx, e, hour) for e in endpoint_ids}
     return {e: _outcome(f) for e, f in futures.items()}
+
+
+# ---- the attention board ----
+
+BOARD_LOADS = 200  # loads of one kind the board reads at most (affected, escalated, vetted)
+
+
+@dataclass
+class Board:
+    """What needs a human now, read concurrently; each part may have failed on its own."""
+
+    endpoints: list[WebhookEndpoint]
+    healths: dict[str, Outcome[deliveries.Health]]
+    loads: dict[str, Load]  # the affected loads that could be read
+    escalations: Outcome[list[tuple[Load, Escalation]]]
+    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+    capped: list[str]  # what was read only up to BOARD_LOADS
+
+
+def _tab_loads(ctx: Ctx, tab: str) -> tuple[list[Load], bool]:
+    """Up to BOARD_LOADS loads of a tab (cached pages); and whether that was all of them."""
+    first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
+    pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
+    rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
+    rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
+    return rows, first.pagination.total_pages <= pages
+
+
+def board(ctx: Ctx) -> Board:
+    eps = endpoints(ctx)
+    healths = endpoint_health(ctx, [ep.id for ep in eps])
+    capped: list[str] = []
+    affected = sorted({i for h in healths.values() if h.value for i in h.value.affected_loads})
+    if len(affected) > BOARD_LOADS:
+        capped.append("loads affected")
+    load_futures = {i: submit(_load, ctx, i) for i in affected[:BOARD_LOADS]}
+    escalations: Outcome[list[tuple[Load, Escalation]]]
+    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+    try:
+        escalated, complete = _tab_loads(ctx, "active_escalations")
+        capped += [] if complete else ["active escalations"]
+        futures = [(x, submit(_escalations, ctx, x.id)) for x in escalated]
+        escalations = Outcome([(x, e) for x, f in futures for e in _record(f.result())
+                               if e.status == "ACTIVE"])  # fmt: skip
+    except Exception as exc:  # the board stands without this part
+        escalations = Outcome(error=exc)
+    try:
+        vetted, complete = _tab_loads(ctx, "failed_verifications")
+        capped += [] if complete else ["failed verifications"]
+        futures_v = [(x, submit(_verifications, ctx, x.id)) for x in vetted]
+        verifications = Outcome([(x, v) for x, f in futures_v for v in _record(f.result())])
+    except Exception as exc:
+        verifications = Outcome(error=exc)
+    loads = {i: o.value for i, f in load_futures.items() if (o := _outcome(f)).value is not None}
+    return Board(eps, healths, loads, escalations, verifications, capped)
 
 
 def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:

@@ -78,15 +78,20 @@ def message_states(attempts: Iterable[DeliveryAttempt]) -> list[MessageState]:
 
 @dataclass(frozen=True)
 class Health:
-    """An endpoint's recent delivery health, from one page of its newest attempts."""
+    """An endpoint's delivery health over its newest attempts of the last 24 hours."""
 
-    sample: int  # attempts looked at (at most one page)
+    sample: int  # attempts looked at
     finished: int  # of which SUCCEEDED/FAILED/DEAD
     succeeded: int
     last_success: datetime | None
     failing_streak: int  # finished attempts in a row, newest first, that did not succeed
     next_retry: datetime | None
     window_complete: bool  # the sample covers all of the last 24 h
+    since: datetime | None = None  # the oldest attempt looked at
+    undelivered: int = 0  # messages whose newest attempt failed (or waits on a retry)
+    oldest_undelivered: datetime | None = None
+    affected_loads: frozenset[str] = frozenset()  # the loads those messages are about
+    hourly: tuple[float | None, ...] = ()  # success % per hour, oldest first (None: no attempt)
 
     @property
     def success_rate(self) -> float | None:
@@ -109,6 +114,8 @@ def health(
     retries = [a.next_attempt_at for a in attempts if a.status == "FAILED" and a.next_attempt_at]
     pending = [a.created_at for a in attempts if a.status == "PENDING" and a.created_at]
     upcoming = [t for t in retries if t >= now - timedelta(minutes=1)]
+    stuck = [s for s in message_states(attempts) if s.needs_recovery]
+    times = [a.created_at for a in attempts if a.created_at]
     return Health(
         sample=len(attempts),
         finished=len(finished),
@@ -117,7 +124,25 @@ def health(
         failing_streak=streak,
         next_retry=min(upcoming, default=None) or (min(pending) if pending else None),
         window_complete=len(attempts) >= total_in_window,
+        since=min(times, default=None),
+        undelivered=len(stuck),
+        oldest_undelivered=min((s.created_at for s in stuck if s.created_at), default=None),
+        affected_loads=frozenset(s.load_id for s in stuck if s.load_id),
+        hourly=_hourly(finished, now),
     )
+
+
+def _hourly(finished: Sequence[DeliveryAttempt], now: datetime) -> tuple[float | None, ...]:
+    """Success % of the finished attempts in each of the last 24 hours, oldest hour first."""
+    ok, total = [0] * 24, [0] * 24
+    for a in finished:
+        if a.created_at is None:
+            continue
+        hours_ago = int((now - a.created_at).total_seconds() // 3600)
+        if 0 <= hours_ago < 24:
+            total[23 - hours_ago] += 1
+            ok[23 - hours_ago] += a.status == "SUCCEEDED"
+    return tuple(round(100 * k / n) if n else None for k, n in zip(ok, total, strict=True))
 
 
 def attempts_frame(attempts: Sequence[DeliveryAttempt], *, payloads: bool = False) -> pd.DataFrame:

@@ -141,7 +141,7 @@ def _refuse_organization(wanted: str, conn: connection.Connection) -> None:
     )
     for org in conn.organizations:
         st.page_link(
-            nav.LOADS.path,
+            nav.ATTENTION.path,
             label=f"Continue in {md(org.name)}",
             query_params={nav.ORG_PARAM: org.id},
         )

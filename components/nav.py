@@ -29,13 +29,14 @@ class View:
     listed: bool = True
 
 
-LOADS = View("views/load_list.py", "Loads", ":material/local_shipping:", "")
+ATTENTION = View("views/attention.py", "Needs attention", ":material/notifications:", "")
+LOADS = View("views/load_list.py", "Loads", ":material/local_shipping:", "loads")
 LOAD = View("views/load_detail.py", "Load", ":material/package_2:", "load", listed=False)
 WEBHOOKS = View("views/webhook_endpoints.py", "Webhook endpoints", ":material/webhook:", "webhooks")
 DELIVERIES = View("views/delivery_log.py", "Deliveries", ":material/send:", "deliveries")
 EVENT_TYPES = View("views/event_catalogue.py", "Event types", ":material/category:", "event-types")
 ACTIVITY = View("views/activity_log.py", "Activity", ":material/history:", "activity")
-VIEWS = (LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, ACTIVITY)
+VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, ACTIVITY)
 LIST_VIEW = ("tab", "q", "page", "size")  # the Loads list's parameters
 
 
@@ -47,7 +48,7 @@ def pages() -> list[Any]:
             title=v.title,
             icon=v.icon,
             url_path=v.url_path,
-            default=v is LOADS,
+            default=v is ATTENTION,
             visibility="visible" if v.listed else "hidden",
         )
         for v in VIEWS

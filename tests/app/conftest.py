@@ -107,6 +107,11 @@ def open_page(path: str, **query: str) -> AppTest:
     return run_app(at)
 
 
+def loads_app() -> AppTest:
+    """The Loads list as opened from the menu (the landing page is the attention board)."""
+    return open_page("views/load_list.py")
+
+
 def open_load(load_id: str) -> AppTest:
     return open_page("views/load_detail.py", load_id=load_id)
 

@@ -16,7 +16,7 @@ from envoy_sandbox.contract import ORG_A, ORG_B
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox
-from .conftest import frame_with, new_app, open_page, run_app, texts
+from .conftest import frame_with, loads_app, new_app, open_page, run_app, texts
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def link_query(at: AppTest, label: str) -> dict[str, str]:
 
 
 def test_the_organization_follows_the_agent_across_pages_and_reloads(two_orgs: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     size_a = two_orgs.client.loads.tab_counts()["all"]
     size_b = two_orgs.other.loads.tab_counts()["all"]
     assert all_tab(at) == f"All · {size_a:,}" and at.query_params["org"] == ORG_A
@@ -64,9 +64,7 @@ def test_the_organization_follows_the_agent_across_pages_and_reloads(two_orgs: S
     switch(at, "views/load_list.py")
     assert all_tab(at) == f"All · {size_b:,}"  # not silently back on the first organization
     # A reload is a new session with the same URL.
-    reload = new_app()
-    reload.query_params["org"] = ORG_B
-    run_app(reload)
+    reload = open_page("views/load_list.py", org=ORG_B)
     assert reload.selectbox(key="organization").value == ORG_B
     assert all_tab(reload) == f"All · {size_b:,}"
 
@@ -101,7 +99,7 @@ def test_back_to_loads_restores_the_list(configured: Sandbox) -> None:
 
 
 def test_tab_counts_and_the_table_are_one_snapshot(configured: Sandbox) -> None:
-    at = run_app(new_app())  # the counts of "all" are cached now
+    at = loads_app()  # the counts of "all" are cached now
     for key in ("active_escalations", "covered"):
         at.button_group(key="loads_tab").set_value(key)
         run_app(at)

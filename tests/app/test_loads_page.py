@@ -10,7 +10,7 @@ from components import data
 from components.markup import md
 
 from ..sandboxes import Sandbox
-from .conftest import download_frame, new_app, run_app, texts
+from .conftest import download_frame, loads_app, new_app, run_app, texts
 
 
 def table(at: AppTest) -> pd.DataFrame:
@@ -18,7 +18,7 @@ def table(at: AppTest) -> pd.DataFrame:
 
 
 def test_tabs_show_the_api_counts_in_order(configured: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     counts = configured.client.loads.tab_counts()
     tabs = at.button_group(key="loads_tab")
     assert tabs.options == [f"{counts.label(k)} · {counts[k]:,}" for k in counts.keys()]
@@ -32,7 +32,7 @@ def test_tabs_show_the_api_counts_in_order(configured: Sandbox) -> None:
 
 
 def test_switching_tab_changes_rows_and_url(configured: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     at.button_group(key="loads_tab").set_value("delivered")
     run_app(at)
     assert at.query_params["tab"] == ["delivered"] or at.query_params["tab"] == "delivered"
@@ -47,7 +47,7 @@ def _qp(at: AppTest, key: str) -> str:
 
 
 def test_paging_and_page_size(configured: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     first = list(table(at)["Load"])
     at.pagination[0].set_value(3)
     run_app(at)
@@ -63,7 +63,7 @@ def test_paging_and_page_size(configured: Sandbox) -> None:
 
 def test_search_finds_a_load_by_number(configured: Sandbox) -> None:
     target = configured.client.loads.list(page=4, page_size=20).data[7]
-    at = run_app(new_app())
+    at = loads_app()
     at.text_input(key="loads_q").set_value(target.load_number)
     run_app(at)
     assert list(table(at)["Load"]) == [target.load_number]
@@ -107,13 +107,13 @@ def test_large_export_warns_before_it_starts(
     configured: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(data, "LARGE_EXPORT", 50)
-    at = run_app(new_app())
+    at = loads_app()
     assert "may take a while" in texts(at)
     assert at.button(key="loads_export_start").label == "Start the export"
     assert not at.download_button
 
 
 def test_selecting_a_row_opens_the_load(configured: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     first = table(at).iloc[0]
     assert first["Open"] == f"load?load_id={first['id']}"  # a real link for a new tab, too

@@ -15,7 +15,7 @@ from envoy_sandbox.extras import token_expiry
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox
-from .conftest import new_app, run_app, texts
+from .conftest import loads_app, run_app, texts
 
 
 def test_no_configuration_runs_on_the_embedded_sandbox(
@@ -28,7 +28,7 @@ def test_no_configuration_runs_on_the_embedded_sandbox(
     monkeypatch.setenv("ENVOY_SANDBOX_TICKER", "0")
     monkeypatch.setenv("ENVOY_SANDBOX_TOKEN_TTL", "4")  # the demo login must renew itself
     connection.embedded_sandbox.clear()
-    at = run_app(new_app())
+    at = loads_app()
     assert "Connected to **Sandbox (demo data)**" in texts(at)
     org = at.selectbox(key="organization")
     assert org.options == ["Lakeshore Logistics", "Pinecrest Freight"]
@@ -51,7 +51,7 @@ def test_no_configuration_runs_on_the_embedded_sandbox(
 
 
 def test_refresh_data_refetches(configured: Sandbox) -> None:
-    at = run_app(new_app())
+    at = loads_app()
     configured.reset_stats()
     refresh = next(b for b in at.button if b.label == "Refresh data")
     refresh.click()

@@ -21,7 +21,7 @@ def numbers(api: EnvoyClient, **kw: object) -> list[str]:
 
 def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: Sandbox) -> None:
     api = sandbox.client
-    page.goto(console)
+    page.goto(f"{console}/loads")
     expect(page.get_by_text(re.compile(r"Page 1 of \d+ · 300 loads"))).to_be_visible()
     counts = api.loads.tab_counts()
     tabs = page.locator('[data-testid="stButtonGroup"] button')
@@ -36,7 +36,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
                what="delivered rows")  # fmt: skip
 
     target = api.loads.list(page=2, page_size=20).data[5].load_number
-    page.goto(console)
+    page.goto(f"{console}/loads")
     settle(page)
     box = page.get_by_placeholder("Load number, customer, carrier or city")
     box.fill(target)
@@ -44,13 +44,13 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
     page.wait_for_url(re.compile(rf"q={target}"))
     wait_until(lambda: first_column(page) == [target], what="the searched load")
 
-    page.goto(console)
+    page.goto(f"{console}/loads")
     expect(page.get_by_text("Page 1 of 15")).to_be_visible()
     page.locator('[data-testid="stPagination"]').get_by_text("2", exact=True).click()
     page.wait_for_url(re.compile(r"page=2"))
     wait_until(lambda: first_column(page)[:10] == numbers(api, page=2)[:10], what="page 2")
 
-    page.goto(f"{console}/?tab=covered")
+    page.goto(f"{console}/loads?tab=covered")
     settle(page)
     page.get_by_text("Export all").click()
     page.get_by_role("button", name="Prepare CSV").click()
@@ -70,7 +70,7 @@ def test_load_detail_from_the_table_and_by_link(page: Page, console: str, sandbo
                                                 ) -> None:  # fmt: skip
     api = sandbox.client
     load_id, number = _showcase(api)
-    page.goto(f"{console}/?q={number}")
+    page.goto(f"{console}/loads?q={number}")
     wait_until(lambda: first_column(page) == [number], what="the load row")
     select_row(page, 0)
     page.wait_for_url(re.compile(rf"/load\?.*load_id={load_id}"))
@@ -219,7 +219,7 @@ def test_errors_leave_the_page_usable(page: Page, console: str, sandbox: Sandbox
     expect(page.get_by_role("tab", name=re.compile(r"Active escalations · \d+"))).to_be_visible()
 
     sandbox.fault(route="/loads/tab-counts", status=503)
-    page.goto(console)
+    page.goto(f"{console}/loads")
     page.get_by_role("button", name="Refresh data").click()
     expect(page.get_by_text("Envoy failed while loading the loads list (503")).to_be_visible()
     page.get_by_role("link", name="Event types").click()

@@ -11,8 +11,8 @@ from ..sandboxes import Sandbox
 from .conftest import settle
 
 HOSTILE = [
-    "/?q=" + quote("[Session expired - sign in again](https://evil.example/login)"),
-    "/?q=" + quote("![t](http://pixel.example/p.png) www.evil.example"),
+    "/loads?q=" + quote("[Session expired - sign in again](https://evil.example/login)"),
+    "/loads?q=" + quote("![t](http://pixel.example/p.png) www.evil.example"),
     "/load?load_id=" + quote("[Sign in](https://evil.example/login)"),
     "/deliveries?message_id=" + quote("![x](https://pixel.example/q.png)"),
     "/webhooks?endpoint_id=" + quote("https://evil.example/reset <b>now</b>"),

@@ -35,7 +35,7 @@ def loads_view_is(page: Page, tab: str, search: str, page_no: int) -> None:
 def test_back_forward_reload_and_back_to_loads(page: Page, console: str, sandbox: Sandbox) -> None:
     api = sandbox.client
     assert api.loads.list(tab="delivered", search="a").pagination.total_pages >= 2
-    page.goto(f"{console}/?tab=delivered")
+    page.goto(f"{console}/loads?tab=delivered")
     settle(page)
     box = page.get_by_placeholder("Load number, customer, carrier or city")
     box.fill("a")
@@ -68,7 +68,7 @@ def test_back_forward_reload_and_back_to_loads(page: Page, console: str, sandbox
 
 
 def test_the_organization_stays_on_every_page_and_reload(page: Page, demo_console: str) -> None:
-    page.goto(demo_console)
+    page.goto(f"{demo_console}/loads")
     everything = page.locator(ACTIVE_TAB)
     expect(everything).to_have_text(re.compile(r"^All · 120$"))
     settle(page)
@@ -104,7 +104,9 @@ def readme_links(sandbox: Sandbox) -> dict[str, tuple[str, str]]:
     ep = next(e for e in api.webhooks.list_endpoints() if e.url.endswith("/down"))
     msg = api.webhooks.list_endpoint_attempts(ep.id).data[0].message_id
     return {
-        "loads": ("/?tab=active_escalations&q=Dallas", "Loads"),
+        "attention": ("/", "Needs attention"),
+        "loads": ("/loads?tab=active_escalations&q=Dallas", "Loads"),
+        "old loads link": ("/?tab=active_escalations&q=Dallas", "Loads"),
         "load": (f"/load?load_id={load.id}", f"Load {load.load_number}"),
         "webhooks": (f"/webhooks?endpoint_id={ep.id}", "Webhook endpoints"),
         "deliveries": (f"/deliveries?endpoint_id={ep.id}&status=FAILED,DEAD", "Deliveries"),
@@ -115,7 +117,18 @@ def readme_links(sandbox: Sandbox) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["loads", "load", "webhooks", "deliveries", "message", "event types", "activity"]
+    "name",
+    [
+        "attention",
+        "loads",
+        "old loads link",
+        "load",
+        "webhooks",
+        "deliveries",
+        "message",
+        "event types",
+        "activity",
+    ],
 )
 def test_readme_links_work_cold(
     browser: Browser, sandbox: Sandbox, readme_links: dict[str, tuple[str, str]], name: str
@@ -128,7 +141,14 @@ def test_readme_links_work_cold(
         page = context.new_page()
         page.goto(url + path)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        for title in ("Loads", "Webhook endpoints", "Deliveries", "Event types", "Activity"):
+        for title in (
+            "Needs attention",
+            "Loads",
+            "Webhook endpoints",
+            "Deliveries",
+            "Event types",
+            "Activity",
+        ):
             expect(menu(page, title)).to_be_visible()
         expect(page.get_by_role("button", name="Refresh data")).to_be_visible()
         settle(page)

@@ -1,0 +1,153 @@
+"""Endpoint health that speaks: one row per endpoint with its state in words, its success rate as
+a bar, its last 24 hours as a sparkline, how long ago it last delivered, and how many loads its
+undelivered messages are about; ranked by impact. The attention board and the Webhook endpoints
+page show the same table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from envoy_api import Load, WebhookEndpoint
+
+from .deliveries import Health
+from .tables import age
+
+MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
+STATES = ("⛔ Disabled", "🔴 Failing", "⏸ Paused", "🟠 Degraded", "⚪ Unknown", "🟢 Healthy")
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    endpoint: WebhookEndpoint
+    health: Health | None  # None: its deliveries could not be read
+    loads_affected: int
+    urgent_loads: int  # of which in transit or with an active escalation
+
+    @property
+    def state(self) -> str:
+        h, status = self.health, self.endpoint.status
+        if status == "DISABLED":
+            return STATES[0]
+        if h is not None and h.finished and (h.success_rate or 0) < 0.5:
+            return STATES[1]
+        if status == "PAUSED":
+            return STATES[2]
+        if h is None:
+            return STATES[4]
+        if h.undelivered or (h.success_rate is not None and h.success_rate < 0.95):
+            return STATES[3]
+        return STATES[5]
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state != STATES[5]
+
+    def rank(self) -> tuple[int, int, int, int]:
+        """Impact first: loads on the road or escalated, then loads, then how bad it looks."""
+        undelivered = self.health.undelivered if self.health else 0
+        return (-self.urgent_loads, -self.loads_affected, STATES.index(self.state), -undelivered)
+
+
+def assess(
+    endpoints: Sequence[WebhookEndpoint],
+    healths: dict[str, Health | None],
+    loads: dict[str, Load],
+    escalated: set[str],
+) -> list[EndpointHealth]:
+    """Each endpoint with the loads its undelivered messages are about, most impact first.
+    ``loads`` holds the affected loads that could be read; ``escalated`` the ids of loads with an
+    active escalation."""
+    rows = []
+    for ep in endpoints:
+        h = healths.get(ep.id)
+        affected = h.affected_loads if h else frozenset()
+        urgent = sum(
+            1
+            for load_id in affected
+            if load_id in escalated or (load_id in loads and loads[load_id].load_status in MOVING)
+        )
+        rows.append(EndpointHealth(ep, h, len(affected), urgent))
+    rows.sort(key=EndpointHealth.rank)
+    return rows
+
+
+def window(h: Health | None, now: datetime | None = None) -> str:
+    """The window a row's figures cover, in words."""
+    if h is None:
+        return "unavailable"
+    if h.window_complete or h.since is None:
+        return "last 24 h"
+    return f"last {age(h.since, now)}"
+
+
+def frame(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> pd.DataFrame:
+    now = datetime.now(UTC)
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        h = r.health
+        records.append(
+            {
+                "Endpoint": r.endpoint.description or r.endpoint.url,
+                "State": r.state,
+                "Success": h.success_rate if h else None,
+                "Per hour": [v for v in h.hourly if v is not None] if h else [],
+                "Last success": f"{age(h.last_success, now)} ago" if h and h.last_success else
+                ("none in window" if h else ""),
+                "Failing streak": h.failing_streak if h else None,
+                "Undelivered": h.undelivered if h else None,
+                "Oldest undelivered": f"{age(h.oldest_undelivered, now)} ago"
+                if h and h.oldest_undelivered else "",
+                "Loads affected": r.loads_affected,
+                "In transit or escalated": r.urgent_loads,
+                "Window": window(h, now),
+                "URL": r.endpoint.url,
+                "Open": link(r.endpoint.id),
+                "id": r.endpoint.id,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(records, columns=[*COLUMNS, "id"])
+
+
+COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Failing streak",
+           "Undelivered", "Oldest undelivered", "Loads affected", "In transit or escalated",
+           "Window", "URL", "Open"]  # fmt: skip
+
+
+def column_config() -> dict[str, Any]:
+    return {
+        "Endpoint": st.column_config.TextColumn(pinned=True, width="medium"),
+        "State": st.column_config.TextColumn(width="small"),
+        "Success": st.column_config.ProgressColumn(
+            "Success", min_value=0.0, max_value=1.0, format="percent", width="small",
+            help="Finished delivery attempts that succeeded, in the row's window.",
+        ),
+        "Per hour": st.column_config.LineChartColumn(
+            "Success per hour", y_min=0, y_max=100, width="small",
+            help="Success % of each hour of the last 24 h that had attempts, oldest first.",
+        ),
+        "Failing streak": st.column_config.NumberColumn(
+            "Failing streak", width="small",
+            help="Finished attempts in a row, newest first, that did not succeed.",
+        ),
+        "Undelivered": st.column_config.NumberColumn(
+            width="small", help="Messages whose newest attempt failed, or that wait on a retry."
+        ),
+        "Loads affected": st.column_config.NumberColumn(
+            width="small", help="Distinct loads the undelivered messages are about."
+        ),
+        "In transit or escalated": st.column_config.NumberColumn(
+            width="small", help="Of the loads affected: on the road, or with an active escalation."
+        ),
+        "Window": st.column_config.TextColumn(
+            width="small", help="What the row's figures cover: the last 24 hours, or less when "
+            "the endpoint had more attempts than the console reads at once (1,000)."
+        ),
+        "URL": st.column_config.TextColumn(width="medium"),
+        "Open": st.column_config.LinkColumn("Deliveries", display_text="Open ↗", width="small"),
+    }  # fmt: skip

@@ -1,0 +1,134 @@
+"""Needs attention: the landing page. What needs a human now, most impact first: webhook
+endpoints that are disabled, paused or failing (with the loads their undelivered messages are
+about), active escalations oldest first, and recent failed carrier verifications. Each row is
+one click from its detail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components import data, errors, frame, health, nav
+from components.markup import md
+from components.tables import age
+from envoy_api import EnvoyError
+
+VETTING_WINDOW = timedelta(days=7)
+
+# Links to the Loads list from before this page existed (``/?tab=…&q=…``) still open the list.
+if legacy := nav.current(nav.LIST_VIEW):
+    nav.switch(nav.LOADS, **legacy)
+
+ctx = frame.ctx()
+st.title("Needs attention")
+st.caption("What needs a human now, most impact first. All times are UTC.")
+try:
+    with st.spinner("Reading endpoint health, escalations and verifications…"):
+        board = data.board(ctx)
+except EnvoyError as exc:
+    errors.show(exc, "the attention board")
+    st.stop()
+now = datetime.now(UTC)
+healths = {e: (o.value if o.ok else None) for e, o in board.healths.items()}
+rows = health.assess(
+    board.endpoints, healths, board.loads, {x.id for x, _ in board.escalations.value or []}
+)
+trouble = [r for r in rows if r.needs_attention]
+recent = [(x, v) for x, v in board.verifications.value or []
+          if v.created_at and now - v.created_at <= VETTING_WINDOW]  # fmt: skip
+recent.sort(key=lambda p: p[1].created_at or now, reverse=True)
+waiting = sorted(board.escalations.value or [], key=lambda p: p[1].created_at or now)
+
+cols = st.columns(4)
+cols[0].metric(
+    "Endpoints needing attention",
+    f"{len(trouble)} of {len(rows)}",
+    help="Disabled, paused, failing or with undelivered messages; last 24 h.",
+)
+cols[1].metric("Loads with undelivered webhooks", sum(r.loads_affected for r in trouble),
+               help="Per endpoint, summed; last 24 h.")  # fmt: skip
+cols[2].metric("Active escalations", len(waiting), help="Waiting on a human now.")
+cols[3].metric("Failed verifications, 7 days", len(recent))
+if board.capped:
+    st.caption(f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.capped)}.")
+
+st.subheader("Webhook endpoints")
+for endpoint_id, outcome in board.healths.items():
+    if outcome.error is not None:
+        errors.show(outcome.error, f"the health of endpoint {endpoint_id}")
+if not rows:
+    st.info("No webhook endpoints in this organization.", icon=":material/webhook:")
+elif not trouble:
+    st.success("Every endpoint delivered what it was sent in the last 24 h.",
+               icon=":material/check_circle:")  # fmt: skip
+else:
+    to_deliveries = nav.linker(nav.DELIVERIES)
+    table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
+    st.dataframe(table, hide_index=True, key="board_endpoints", column_order=health.COLUMNS,
+                 column_config=health.column_config())  # fmt: skip
+    st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
+               f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
+nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")
+
+st.subheader(f"Active escalations · {len(waiting)}")
+if board.escalations.error is not None:
+    errors.show(board.escalations.error, "the active escalations")
+elif not waiting:
+    st.caption("No escalation is waiting on a human.")
+else:
+    to_load = nav.linker(nav.LOAD)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Load": [x.load_number for x, _ in waiting],
+                "Waiting": [age(e.created_at, now) for _, e in waiting],
+                "Type": [
+                    (e.escalation_type or "").replace("_", " ").capitalize() for _, e in waiting
+                ],
+                "Message": [e.message or "" for _, e in waiting],
+                "Agent": [(e.agent_type or "").replace("_", " ").lower() for _, e in waiting],
+                "Load status": [x.load_status or "" for x, _ in waiting],
+                "Open": [to_load(load_id=x.id) for x, _ in waiting],
+            }
+        ),
+        hide_index=True,
+        key="board_escalations",
+        column_config={
+            "Load": st.column_config.TextColumn(pinned=True, width="small"),
+            "Waiting": st.column_config.TextColumn(width="small", help="Since it was raised."),
+            "Message": st.column_config.TextColumn(width="large"),
+            "Open": st.column_config.LinkColumn("Load", display_text="Open ↗", width="small"),
+        },
+    )
+
+st.subheader(f"Failed carrier verifications, last 7 days · {len(recent)}")
+if board.verifications.error is not None:
+    errors.show(board.verifications.error, "the failed carrier verifications")
+elif not recent:
+    st.caption("No carrier failed vetting in the last 7 days.")
+else:
+    to_load = nav.linker(nav.LOAD)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Load": [x.load_number for x, _ in recent],
+                "When": [f"{age(v.created_at, now)} ago" for _, v in recent],
+                "Carrier": [
+                    (v.carrier.name if v.carrier else None) or v.carrier_id or "" for _, v in recent
+                ],
+                "Result": [v.status for _, v in recent],
+                "Reasons": ["; ".join(v.reasons) for _, v in recent],
+                "Open": [to_load(load_id=x.id) for x, _ in recent],
+            }
+        ),
+        hide_index=True,
+        key="board_verifications",
+        column_config={
+            "Load": st.column_config.TextColumn(pinned=True, width="small"),
+            "Reasons": st.column_config.TextColumn(width="large"),
+            "Open": st.column_config.LinkColumn("Load", display_text="Open ↗", width="small"),
+        },
+    )
+st.caption(f"Read {md(now.strftime('%b %d, %H:%M'))} UTC.")
