@@ -25,6 +25,7 @@ from envoy_api import (
     CarrierVerification,
     DeliveryAttempt,
     EnvoyClient,
+    EnvoyError,
     Escalation,
     EventType,
     Load,
@@ -578,20 +579,48 @@ def replay(ctx: Ctx, message_id: str, endpoint_id: str) -> MessageSummary:
         return api.replay(message_id, endpoint_id=endpoint_id)
 
 
-def send_test_event(ctx: Ctx, event_type: str, payload: dict[str, Any]) -> int:
-    """Emit an event through the sandbox (offered only when connected to one); returns how many
-    messages it queued."""
+def _extras(ctx: Ctx) -> Any:
+    """The sandbox's extras for this agent (only when connected to the sandbox)."""
     from envoy_sandbox.extras import SandboxExtras
 
     conn = _CONNECTIONS[ctx.fingerprint]
     if conn.sandbox_root is None:
         raise ValueError("Test events need the sandbox; this console is connected to Envoy.")
-    with SandboxExtras(
-        conn.sandbox_root,
-        api_key=conn.api_key,
-        bearer_token=conn.bearer_token,
-        organization_id=ctx.organization_id,
-    ) as extras:
+    return SandboxExtras(conn.sandbox_root, api_key=conn.api_key, bearer_token=conn.bearer_token,
+                         organization_id=ctx.organization_id)  # fmt: skip
+
+
+def last_demo_delivery(ctx: Ctx) -> dict[str, Any] | None:
+    """The newest signed delivery a demo receiver accepted, with its headers (sandbox only)."""
+    api = client(ctx).webhooks
+    with _extras(ctx) as extras:
+        for name in ("ok", "flaky"):
+            for receipt in extras.received(name, limit=10)["received"]:
+                if not (receipt["verified"] and receipt["webhook_id"]):
+                    continue
+                try:  # the receivers are shared: the delivery must be this organization's
+                    api.list_message_attempts(receipt["webhook_id"])
+                except EnvoyError:
+                    continue
+                return dict(receipt)
+    return None
+
+
+def demo_secret(ctx: Ctx, message_id: str) -> str:
+    """The current secret of the endpoint ``message_id`` went to (sandbox only; never cached)."""
+    attempts = client(ctx).webhooks.list_message_attempts(message_id)
+    endpoint_id = attempts[0].endpoint_id if attempts else None
+    if not endpoint_id:
+        raise ValueError(f"No attempt of {message_id} names its endpoint.")
+    with _extras(ctx) as extras:
+        secrets: list[str] = extras.endpoint_secrets(endpoint_id)
+    return secrets[0]
+
+
+def send_test_event(ctx: Ctx, event_type: str, payload: dict[str, Any]) -> int:
+    """Emit an event through the sandbox (offered only when connected to one); returns how many
+    messages it queued."""
+    with _extras(ctx) as extras:
         try:
             return len(extras.emit(event_type, payload)["messages"])
         finally:

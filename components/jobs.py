@@ -24,7 +24,7 @@ from typing import Any
 
 from envoy_api import EnvoyError, RateLimitError
 
-from . import audit, data, store
+from . import data, store
 from .connection import resolve_connection
 
 log = logging.getLogger("envoy_console.jobs")
@@ -99,17 +99,15 @@ class Runner:
             return
 
     def _record(self, message_id: str, endpoint_id: str, outcome: str, detail: str = "") -> None:
-        if not store.record_outcome(self.id, OWNER, message_id, outcome, detail or None):
-            return  # another worker holds the job now; it records its own
+        """The message's outcome and its audit row, written together (a crash keeps both or
+        neither, so a resumed job neither repeats the replay nor leaves it unaudited)."""
         target = {"message_id": message_id, "endpoint_id": endpoint_id, "job_id": self.id}
         if load_id := self.job["filter"].get("load_id"):  # a job about one load says so
             target["load_id"] = load_id
         result = "ok" if outcome != "failed" else f"failed: {detail}"[:300]
-        try:
-            audit.record(self.job["created_by"], "replay", target, result, self.job["reason"],
-                         self.job["organization_id"])  # fmt: skip
-        except audit.AuditError:
-            log.warning("a job's replay was done but not audited (job %s)", self.id)
+        row = store.audit_row(self.job["created_by"], "replay", target, result,
+                              self.job["reason"], self.job["organization_id"])  # fmt: skip
+        store.record_outcome(self.id, OWNER, message_id, outcome, detail or None, row)
 
 
 def work_once(sleep: Callable[[float], None] = time.sleep) -> bool:

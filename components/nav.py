@@ -35,8 +35,9 @@ LOAD = View("views/load_detail.py", "Load", ":material/package_2:", "load", list
 WEBHOOKS = View("views/webhook_endpoints.py", "Webhook endpoints", ":material/webhook:", "webhooks")
 DELIVERIES = View("views/delivery_log.py", "Deliveries", ":material/send:", "deliveries")
 EVENT_TYPES = View("views/event_catalogue.py", "Event types", ":material/category:", "event-types")
+DOCTOR = View("views/doctor.py", "Signature doctor", ":material/stethoscope:", "doctor")
 ACTIVITY = View("views/activity_log.py", "Activity", ":material/history:", "activity")
-VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, ACTIVITY)
+VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, DOCTOR, ACTIVITY)
 LIST_VIEW = ("tab", "q", "page", "size")  # the Loads list's parameters
 
 

@@ -140,6 +140,11 @@ class SandboxExtras:
         body = {"mode": mode, "failure_rate": failure_rate}
         return cast(ReceiverSettings, self._request("PUT", self._receiver(name), json=body))
 
+    def endpoint_secrets(self, endpoint_id: str) -> list[str]:
+        """The secrets deliveries to ``endpoint_id`` are signed with now, current first."""
+        body = self._request("GET", f"/_sandbox/endpoints/{endpoint_id}/secrets")
+        return list(cast(dict[str, list[str]], body)["secrets"])
+
     def received(self, name: str, *, limit: int | None = None) -> ReceiverLog:
         """What ``name`` got, newest first (the last ``limit``; the server's default 500)."""
         params = {"limit": limit} if limit is not None else None

@@ -358,10 +358,14 @@ def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = N
 
 
 def load_search_text(body: dict[str, Any]) -> str:
+    """What a load search matches: number, customer, carrier, and each stop as the console's
+    Lane column shows it ("Dallas, TX"), so "Dallas, TX" and "TX" find it too."""
     stops = body.get("stops") or []
     parts = [body.get("load_number"), body.get("customer_name"), body.get("carrier_name")]
-    parts += [(s.get("location") or {}).get("city") for s in stops]
-    return " ".join(p for p in parts if p).lower()
+    for stop in stops:
+        place = stop.get("location") or {}
+        parts.append(", ".join(p for p in (place.get("city"), place.get("state")) if p))
+    return " | ".join(p for p in parts if p).lower()
 
 
 CHUNK = 10_000

@@ -7,7 +7,7 @@ function takes and returns plain values and raises ``StoreError`` when the datab
 
 from __future__ import annotations
 
-from .audit_trail import audit_entries, audit_for_load, record_audit
+from .audit_trail import audit_entries, audit_for_load, audit_row, record_audit
 from .db import StoreError, database_url, describe, engine, reset
 from .recovery import (
     claim_job,
@@ -26,6 +26,7 @@ __all__ = [
     "StoreError",
     "audit_entries",
     "audit_for_load",
+    "audit_row",
     "claim_job",
     "create_job",
     "database_url",

@@ -13,16 +13,16 @@ from .db import read, write
 from .schema import audit
 
 
-def record_audit(
+def audit_row(
     actor: str,
     action: str,
     target: dict[str, Any],
     outcome: str,
     reason: str | None = None,
     organization_id: str | None = None,
-) -> None:
-    """Write one record; raises ``StoreError`` when it cannot be written."""
-    row = {
+) -> dict[str, Any]:
+    """One record as the ``audit`` table holds it (for writing it with other changes)."""
+    return {
         "at": datetime.now(UTC),
         "actor": actor,
         "action": action,
@@ -33,6 +33,18 @@ def record_audit(
         "load_id": _text(target.get("load_id")),
         "message_id": _text(target.get("message_id")),
     }
+
+
+def record_audit(
+    actor: str,
+    action: str,
+    target: dict[str, Any],
+    outcome: str,
+    reason: str | None = None,
+    organization_id: str | None = None,
+) -> None:
+    """Write one record; raises ``StoreError`` when it cannot be written."""
+    row = audit_row(actor, action, target, outcome, reason, organization_id)
     with write("write an audit record") as conn:
         conn.execute(audit.insert(), row)
 

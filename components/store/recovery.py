@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Row
 
 from .db import read, write
 from .schema import OUTCOMES, UTCDateTime
+from .schema import audit as audit_t
 from .schema import recovery_job_messages as messages_t
 from .schema import recovery_jobs as jobs_t
 
@@ -146,10 +147,16 @@ def next_messages(job_id: str, limit: int) -> list[tuple[str, str, int]]:
 
 
 def record_outcome(
-    job_id: str, owner: str, message_id: str, outcome: str, detail: str | None = None
+    job_id: str,
+    owner: str,
+    message_id: str,
+    outcome: str,
+    detail: str | None = None,
+    audit_record: dict[str, Any] | None = None,
 ) -> bool:
-    """Set a message's outcome and count it, once; False when ``owner`` no longer holds the job
-    or the message already has an outcome (so nothing is counted twice)."""
+    """Set a message's outcome and count it, once, with its audit record (``audit_row``) in the
+    same transaction: a worker killed in between leaves both or neither. False when ``owner``
+    no longer holds the job or the message already has an outcome (nothing counted twice)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
     with write("record a recovery outcome") as conn:
@@ -175,6 +182,8 @@ def record_outcome(
             .where(jobs_t.c.id == job_id)
             .values({jobs_t.c.done: jobs_t.c.done + 1, jobs_t.c[outcome]: jobs_t.c[outcome] + 1})
         )
+        if audit_record is not None:
+            conn.execute(audit_t.insert(), audit_record)
         return True
 
 

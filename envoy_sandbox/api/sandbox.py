@@ -174,6 +174,17 @@ async def receive_webhook(
     return await run_in_threadpool(_receive, db, name, mode, rate, headers, raw)
 
 
+@router.get("/endpoints/{endpoint_id}/secrets", responses=error_responses(404))
+def get_endpoint_secrets(who: CallerDep, db: DbDep, endpoint_id: str) -> dict[str, list[str]]:
+    """The secrets a delivery to one of the caller's endpoints is signed with now (the current
+    one first, then the old one during a rotation's grace window): a demo convenience, so the
+    console's signature doctor can check a real delivery. Envoy shows a secret only once."""
+    row = store.endpoint_row(db, who.org_id, endpoint_id)
+    if row is None:
+        raise APIError(404, f"No webhook endpoint {endpoint_id}.", param="endpoint_id")
+    return {"secrets": store.active_secrets(row)}
+
+
 @router.get("/receivers/{name}")
 def get_receiver(
     db: DbDep,

@@ -67,6 +67,8 @@ def test_run_command_serves_the_console_with_data(running: str, browser: Browser
     try:
         page.goto(running)
         expect(page.get_by_text("Connected to Sandbox (demo data)")).to_be_visible(timeout=120_000)
+        expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Loads").click()
         expect(page.get_by_text(re.compile(r"Page 1 of \d+ · [\d,]+ loads"))).to_be_visible()
         cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]').first
         expect(cell).to_have_text(re.compile(r"^LD\d+$"))

@@ -362,6 +362,20 @@ def test_the_same_outcome_recorded_at_once_counts_once(store_url: str) -> None:
     assert ended is not None and (ended["done"], ended["queued"]) == (1, 1)
 
 
+def test_an_outcome_and_its_audit_row_are_written_together_or_not_at_all(store_url: str) -> None:
+    job_id = new_job()
+    assert store.claim_job("worker-a", 60) is not None
+    row = store.audit_row("a@x", "replay", {"message_id": "msg_2", "job_id": job_id}, "ok")
+    assert store.record_outcome(job_id, "worker-a", "msg_2", "queued", None, row)
+    assert [r["message_id"] for r in store.audit_entries()] == ["msg_2"]
+    broken = {**store.audit_row("a@x", "replay", {"message_id": "msg_3"}, "ok"), "actor": None}
+    with pytest.raises(store.StoreError):  # the audit row fails: the outcome is not kept either
+        store.record_outcome(job_id, "worker-a", "msg_3", "queued", None, broken)
+    ended = store.job(job_id)
+    assert ended is not None and (ended["done"], ended["queued"]) == (1, 1)
+    assert store.record_outcome(job_id, "worker-a", "msg_3", "queued")  # still to be done
+
+
 def test_each_engine_is_opened_as_the_store_expects(store_url: str) -> None:
     if not store_url.startswith("sqlite"):
         assert store.engine().dialect.name == "postgresql"
