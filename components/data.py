@@ -432,53 +432,72 @@ BOARD_LOADS = 200  # loads of one kind the board reads at most (affected, escala
 
 
 @dataclass
-class Board:
-    """What needs a human now, read concurrently; each part may have failed on its own."""
+class Impact:
+    """Each endpoint's health and the loads its undelivered messages are about."""
 
     endpoints: list[WebhookEndpoint]
     healths: dict[str, Outcome[deliveries.Health]]
     loads: dict[str, Load]  # the affected loads that could be read
-    escalations: Outcome[list[tuple[Load, Escalation]]]
-    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+    escalated: Outcome[list[Load]]  # loads with an active escalation
     capped: list[str]  # what was read only up to BOARD_LOADS
 
 
-def _tab_loads(ctx: Ctx, tab: str) -> tuple[list[Load], bool]:
-    """Up to BOARD_LOADS loads of a tab (cached pages); and whether that was all of them."""
-    first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
-    pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
-    rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
-    rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
-    return rows, first.pagination.total_pages <= pages
+@dataclass
+class Board:
+    """What needs a human now, read concurrently; each part may have failed on its own."""
+
+    impact: Impact
+    escalations: Outcome[list[tuple[Load, Escalation]]]
+    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
 
 
-def board(ctx: Ctx) -> Board:
+def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
+    """Up to BOARD_LOADS loads of a tab (cached pages); notes in ``capped`` when there are more."""
+    try:
+        first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
+        pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
+        rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
+        rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
+    except Exception as exc:  # the board and the health table stand without this part
+        return Outcome(error=exc)
+    if first.pagination.total_pages > pages:
+        capped.append(tab.replace("_", " "))
+    return Outcome(rows)
+
+
+def impact(ctx: Ctx) -> Impact:
     eps = endpoints(ctx)
     healths = endpoint_health(ctx, [ep.id for ep in eps])
     capped: list[str] = []
     affected = sorted({i for h in healths.values() if h.value for i in h.value.affected_loads})
     if len(affected) > BOARD_LOADS:
         capped.append("loads affected")
-    load_futures = {i: submit(_load, ctx, i) for i in affected[:BOARD_LOADS]}
-    escalations: Outcome[list[tuple[Load, Escalation]]]
+    futures = {i: submit(_load, ctx, i) for i in affected[:BOARD_LOADS]}
+    escalated = _tab_loads(ctx, "active_escalations", capped)
+    loads = {i: o.value for i, f in futures.items() if (o := _outcome(f)).value is not None}
+    return Impact(eps, healths, loads, escalated, capped)
+
+
+def board(ctx: Ctx) -> Board:
+    found = impact(ctx)
+    escalations: Outcome[list[tuple[Load, Escalation]]] = Outcome(error=found.escalated.error)
+    if found.escalated.ok:
+        futures = [(x, submit(_escalations, ctx, x.id)) for x in found.escalated.value or []]
+        try:
+            escalations = Outcome([(x, e) for x, f in futures for e in _record(f.result())
+                                   if e.status == "ACTIVE"])  # fmt: skip
+        except Exception as exc:
+            escalations = Outcome(error=exc)
     verifications: Outcome[list[tuple[Load, CarrierVerification]]]
-    try:
-        escalated, complete = _tab_loads(ctx, "active_escalations")
-        capped += [] if complete else ["active escalations"]
-        futures = [(x, submit(_escalations, ctx, x.id)) for x in escalated]
-        escalations = Outcome([(x, e) for x, f in futures for e in _record(f.result())
-                               if e.status == "ACTIVE"])  # fmt: skip
-    except Exception as exc:  # the board stands without this part
-        escalations = Outcome(error=exc)
-    try:
-        vetted, complete = _tab_loads(ctx, "failed_verifications")
-        capped += [] if complete else ["failed verifications"]
-        futures_v = [(x, submit(_verifications, ctx, x.id)) for x in vetted]
-        verifications = Outcome([(x, v) for x, f in futures_v for v in _record(f.result())])
-    except Exception as exc:
-        verifications = Outcome(error=exc)
-    loads = {i: o.value for i, f in load_futures.items() if (o := _outcome(f)).value is not None}
-    return Board(eps, healths, loads, escalations, verifications, capped)
+    vetted = _tab_loads(ctx, "failed_verifications", found.capped)
+    verifications = Outcome(error=vetted.error)
+    if vetted.ok:
+        futures_v = [(x, submit(_verifications, ctx, x.id)) for x in vetted.value or []]
+        try:
+            verifications = Outcome([(x, v) for x, f in futures_v for v in _record(f.result())])
+        except Exception as exc:
+            verifications = Outcome(error=exc)
+    return Board(found, escalations, verifications)
 
 
 def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:

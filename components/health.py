@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from envoy_api import Load, WebhookEndpoint
+from envoy_api import WebhookEndpoint
 
+from .data import Impact
 from .deliveries import Health
 from .tables import age
 
@@ -34,10 +35,10 @@ class EndpointHealth:
         h, status = self.health, self.endpoint.status
         if status == "DISABLED":
             return STATES[0]
+        if status == "PAUSED":  # said before how it fared: someone chose this
+            return STATES[2]
         if h is not None and h.finished and (h.success_rate or 0) < 0.5:
             return STATES[1]
-        if status == "PAUSED":
-            return STATES[2]
         if h is None:
             return STATES[4]
         if h.undelivered or (h.success_rate is not None and h.success_rate < 0.95):
@@ -54,18 +55,14 @@ class EndpointHealth:
         return (-self.urgent_loads, -self.loads_affected, STATES.index(self.state), -undelivered)
 
 
-def assess(
-    endpoints: Sequence[WebhookEndpoint],
-    healths: dict[str, Health | None],
-    loads: dict[str, Load],
-    escalated: set[str],
-) -> list[EndpointHealth]:
-    """Each endpoint with the loads its undelivered messages are about, most impact first.
-    ``loads`` holds the affected loads that could be read; ``escalated`` the ids of loads with an
-    active escalation."""
+def assess(impact: Impact) -> list[EndpointHealth]:
+    """Each endpoint with the loads its undelivered messages are about, most impact first."""
+    escalated = {x.id for x in impact.escalated.value or []}
+    loads = impact.loads
     rows = []
-    for ep in endpoints:
-        h = healths.get(ep.id)
+    for ep in impact.endpoints:
+        outcome = impact.healths.get(ep.id)
+        h = outcome.value if outcome is not None and outcome.ok else None
         affected = h.affected_loads if h else frozenset()
         urgent = sum(
             1

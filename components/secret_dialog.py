@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import ui
 from .markup import md
 
 
@@ -15,7 +16,7 @@ def show_secret(secret: str, endpoint_url: str, note: str = "") -> None:
         icon=":material/key:",
     )
     st.caption(f"Endpoint: {md(endpoint_url)}")
-    st.code(secret, language=None)  # the code block has a copy button
+    ui.copyable(secret)
     if note:
         st.info(note, icon=":material/schedule:")
     if st.button("I have copied it", key="secret_done", type="primary"):

@@ -24,3 +24,15 @@ def csv_download(
     st.download_button(
         label, body, file_name=file_name, mime="text/csv", key=key, icon=":material/download:"
     )
+
+
+# The code block's copy button shows only on hover; for a secret shown once it must be in sight.
+_COPY_VISIBLE = (
+    "<style>[data-testid=stCode] button{opacity:1 !important;visibility:visible}</style>"
+)
+
+
+def copyable(text: str) -> None:
+    """``text`` in a code block whose copy button is always visible."""
+    st.html(_COPY_VISIBLE)
+    st.code(text, language=None, wrap_lines=True)

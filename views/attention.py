@@ -31,10 +31,7 @@ except EnvoyError as exc:
     errors.show(exc, "the attention board")
     st.stop()
 now = datetime.now(UTC)
-healths = {e: (o.value if o.ok else None) for e, o in board.healths.items()}
-rows = health.assess(
-    board.endpoints, healths, board.loads, {x.id for x, _ in board.escalations.value or []}
-)
+rows = health.assess(board.impact)
 trouble = [r for r in rows if r.needs_attention]
 recent = [(x, v) for x, v in board.verifications.value or []
           if v.created_at and now - v.created_at <= VETTING_WINDOW]  # fmt: skip
@@ -51,11 +48,11 @@ cols[1].metric("Loads with undelivered webhooks", sum(r.loads_affected for r in 
                help="Per endpoint, summed; last 24 h.")  # fmt: skip
 cols[2].metric("Active escalations", len(waiting), help="Waiting on a human now.")
 cols[3].metric("Failed verifications, 7 days", len(recent))
-if board.capped:
-    st.caption(f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.capped)}.")
+if board.impact.capped:
+    st.caption(f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.impact.capped)}.")
 
 st.subheader("Webhook endpoints")
-for endpoint_id, outcome in board.healths.items():
+for endpoint_id, outcome in board.impact.healths.items():
     if outcome.error is not None:
         errors.show(outcome.error, f"the health of endpoint {endpoint_id}")
 if not rows:

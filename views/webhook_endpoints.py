@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from components import access, audit, data, errors, forms, frame, nav, ui
+from components import access, audit, data, errors, forms, frame, health, nav, ui
 from components.markup import md
 from components.secret_dialog import show_secret
 from components.tables import age
@@ -41,74 +40,30 @@ type_help = {t.name: t.description or "" for t in catalogue}
 type_names = [t.name for t in catalogue]
 
 
-def _status(ep: WebhookEndpoint) -> str:
-    if ep.status == "DISABLED" and ep.disabled_reason:
-        return f"DISABLED: {ep.disabled_reason}"
-    return ep.status
-
-
-def _pct(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else "no deliveries"
-
-
-def endpoints_frame() -> pd.DataFrame:
-    healths = data.endpoint_health(ctx, [ep.id for ep in endpoints])
-    rows = []
-    for ep in endpoints:
-        h = healths[ep.id]
-        row: dict[str, Any] = {
-            "Status": _status(ep),
-            "URL": ep.url,
-            "Description": ep.description or "",
-            "Event types": ", ".join(ep.event_types),
-            "Success (24 h)": "",
-            "Last success": None,
-            "Failing streak": None,
-            "Next retry": None,
-            "Deliveries": nav.href(nav.DELIVERIES, endpoint_id=ep.id),
-            "id": ep.id,
-        }
-        if h.ok and h.value is not None:
-            health = h.value
-            sample = "" if health.window_complete else f" (newest {health.sample})"
-            row["Success (24 h)"] = _pct(health.success_rate) + sample
-            row["Last success"] = health.last_success
-            row["Failing streak"] = health.failing_streak
-            row["Next retry"] = health.next_retry
-        else:
-            row["Success (24 h)"] = "unavailable"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 if endpoints:
-    table = endpoints_frame()
+    impact = data.impact(ctx)
+    rows = health.assess(impact)
+    to_deliveries = nav.linker(nav.DELIVERIES)
+    table = health.frame(rows, lambda e: to_deliveries(endpoint_id=e))
+    table["Event types"] = [", ".join(r.endpoint.event_types) for r in rows]
+    st.caption(
+        "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
+        "each row's window (the last 24 h unless it says less). All times UTC."
+    )
     st.dataframe(
         table,
         hide_index=True,
         key="endpoints_table",
-        column_order=[
-            "Status",
-            "URL",
-            "Success (24 h)",
-            "Failing streak",
-            "Last success",
-            "Next retry",
-            "Deliveries",
-            "Description",
-            "Event types",
-        ],
-        column_config={
-            "Deliveries": st.column_config.LinkColumn(display_text="Open ↗"),
-            "Last success": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
-            "Next retry": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
-            "Failing streak": st.column_config.NumberColumn(
-                help="Finished attempts in a row, newest first, that did not succeed."
-            ),
-        },
-    )
+        column_order=[*health.COLUMNS, "Event types"],
+        column_config={**health.column_config(),
+                       "Event types": st.column_config.TextColumn(width="medium")},
+    )  # fmt: skip
+    for r in rows:
+        if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
+            st.warning(f"{md(r.endpoint.description or r.endpoint.url)} is disabled: "
+                       f"{md(r.endpoint.disabled_reason)}", icon=":material/block:")  # fmt: skip
     ui.csv_download(
-        table.drop(columns=["Deliveries"]),
+        table.drop(columns=["Open", "Per hour"]),
         "Download endpoints (CSV)",
         "webhook-endpoints.csv",
         "endpoints_csv",
@@ -232,27 +187,42 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
             _close_dialog()
             st.rerun()
         return
-    st.write(
-        f"A new secret for **{md(endpoint.url)}**. The current one keeps working for 24 hours, "
-        "and every delivery is signed with both meanwhile, so the receiver can switch without "
-        "losing a webhook."
+    ask = st.empty()  # the question and its button, gone once the new secret is shown
+    with ask.container():
+        st.write(
+            f"A new secret for **{md(endpoint.url)}**. The current one keeps working for 24 hours, "
+            "and every delivery is signed with both meanwhile, so the receiver can switch without "
+            "losing a webhook."
+        )
+        go = st.button("Rotate now", key="rotate_confirm", type="primary")
+    if not go:
+        return
+    try:
+        with audited("rotate", {"endpoint_id": endpoint.id}):
+            rotated = data.rotate_secret(ctx, endpoint.id)
+    except EnvoyError as exc:
+        errors.show(exc, "the rotation")
+        return
+    ask.empty()
+    extra = rotated.model_extra or {}
+    until = _parse_time(extra.get("previous_secret_expires_at")) or (
+        datetime.now(UTC) + timedelta(hours=24)
     )
-    if st.button("Rotate now", key="rotate_confirm", type="primary"):
-        try:
-            with audited("rotate", {"endpoint_id": endpoint.id}):
-                rotated = data.rotate_secret(ctx, endpoint.id)
-        except EnvoyError as exc:
-            errors.show(exc, "the rotation")
-            return
-        extra = rotated.model_extra or {}
-        until = extra.get("previous_secret_expires_at") or (
-            datetime.now(UTC) + timedelta(hours=24)
-        ).strftime("%Y-%m-%d %H:%M UTC")
-        st.session_state[DIALOG] = ("rotated", endpoint.id)
-        st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
-        st.code(rotated.signing_secret.get_secret_value(), language=None)
-        st.info(f"The old secret stays valid until {md(until)}.", icon=":material/schedule:")
-        st.button("Done", key="rotate_done", type="primary")
+    st.session_state[DIALOG] = ("rotated", endpoint.id)
+    st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
+    ui.copyable(rotated.signing_secret.get_secret_value())
+    left = age(datetime.now(UTC), now=until)  # from now until then
+    st.info(f"The old secret stays valid until {until:%b %d, %H:%M} UTC (in {left}).",
+            icon=":material/schedule:")  # fmt: skip
+    st.button("Done", key="rotate_done", type="primary")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed and parsed.tzinfo else None
 
 
 @st.dialog("Delete this endpoint?", on_dismiss=_close_dialog)
