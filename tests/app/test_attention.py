@@ -1,0 +1,59 @@
+"""The attention board on the seeded sandbox: the down endpoint ranks first with the loads its
+undelivered messages are about (as the API tells them), escalations oldest first, verifications
+of the last 7 days, each row one click from its detail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from components import deliveries
+
+from ..sandboxes import Sandbox
+from .conftest import frame_with, new_app, open_page, run_app, texts
+
+
+def undelivered_loads(sb: Sandbox, endpoint_id: str) -> set[str]:
+    """What the API says: loads of the messages whose newest attempt in the last 24 h failed."""
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = list(sb.client.webhooks.list_endpoint_attempts(
+        endpoint_id, since=hour - timedelta(hours=24), page_size=100).iter_all())  # fmt: skip
+    return {s.load_id for s in deliveries.message_states(rows) if s.needs_recovery and s.load_id}
+
+
+def test_the_down_endpoint_ranks_first_with_the_apis_loads_affected(configured: Sandbox) -> None:
+    at = run_app(new_app())  # the landing page
+    assert at.title[0].value == "Needs attention"
+    table = frame_with(at, "Loads affected")
+    down = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    first = table.iloc[0]
+    assert first["id"] == down.id and first["State"] == "🔴 Failing"
+    assert first["Loads affected"] == len(undelivered_loads(configured, down.id)) > 0
+    assert first["Window"] == "last 24 h"
+    assert first["Open"].startswith(f"deliveries?endpoint_id={down.id}&status=FAILED%2CDEAD")
+    ranks = [(-u, -n) for u, n in zip(table["In transit or escalated"], table["Loads affected"],
+                                      strict=True)]  # fmt: skip
+    assert ranks == sorted(ranks)  # most impact first
+
+
+def test_escalations_wait_oldest_first_and_open_their_load(configured: Sandbox) -> None:
+    at = run_app(new_app())
+    escalated = list(configured.client.loads.list(tab="active_escalations",
+                                                  page_size=100).iter_all())  # fmt: skip
+    expected = sorted(
+        ((e.created_at, x.load_number) for x in escalated
+         for e in configured.client.loads.active_escalations(x.id)),
+    )  # fmt: skip
+    table = frame_with(at, "Waiting")
+    assert list(table["Load"]) == [n for _, n in expected]
+    assert f"Active escalations · {len(expected)}" in texts(at)
+    link = table["Open"].iloc[0]
+    load_id = link.split("load_id=")[1]
+    opened = open_page("views/load_detail.py", load_id=load_id)
+    assert opened.title[0].value == f"Load {table['Load'].iloc[0]}"
+
+
+def test_old_loads_links_still_open_the_loads_list(configured: Sandbox) -> None:
+    at = new_app()
+    at.query_params["tab"] = "delivered"
+    run_app(at)
+    assert at.button_group(key="loads_tab").value == "delivered"
