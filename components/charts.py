@@ -32,8 +32,14 @@ def call_activity(calls: Sequence[Call]) -> alt.Chart:
         alt.Chart(data)
         .mark_point(filled=True, size=90)
         .encode(
-            x=alt.X("Time:T", title="Call time (UTC)"),
-            y=alt.Y("Minutes:Q", title="Duration (min)"),
+            # Dates on the axis, and room at the edges so no point is cut in half.
+            x=alt.X(
+                "Time:T",
+                title=None,
+                axis=alt.Axis(format="%b %d, %H:%M", labelAngle=0),
+                scale=alt.Scale(padding=16),
+            ),
+            y=alt.Y("Minutes:Q", title="Duration (min)", scale=alt.Scale(padding=12)),
             color=alt.Color("Status:N"),
             shape=alt.Shape("Direction:N"),
             tooltip=["Time:T", "Direction:N", "Status:N", "Minutes:Q", "Type:N"],
@@ -78,7 +84,7 @@ def delivery_outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
         alt.Chart(data.dropna(subset=["Duration (ms)"]))
         .mark_circle(size=40, opacity=0.7)
         .encode(
-            x=alt.X("Created:T", title="Attempt time (UTC)", axis=alt.Axis(format=fmt)),
+            x=alt.X("Created:T", title=None, axis=alt.Axis(format=fmt)),
             y=alt.Y("Duration (ms):Q", title="Latency (ms)"),
             color=color,
             tooltip=["Created:T", "Status:N", "Code:Q", "Duration (ms):Q"],

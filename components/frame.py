@@ -161,8 +161,12 @@ def finish() -> None:
     """Say in the sidebar when the oldest data on screen was fetched."""
     times = st.session_state.get("_fetched_at") or []
     slot = st.session_state.get(_SLOT)
-    if not times or slot is None:
+    if slot is None:
+        return
+    if not times:
+        slot.caption("All times are UTC.")
         return
     oldest = min(times)
     ago = int((datetime.now(UTC) - oldest).total_seconds())
-    slot.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S} UTC); cached up to {data.TTL} s.")
+    slot.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S}); cached up to {data.TTL} s. "
+                 "All times are UTC.")  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from . import access, audit, store
+from . import access, audit, store, tables
 from .access import User
 from .markup import md
 
@@ -69,7 +69,7 @@ def render_jobs(
                 "Progress": st.column_config.ProgressColumn(
                     min_value=0.0, max_value=1.0, format="percent"
                 ),
-                "Created": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+                "Created": tables.time_column(),
             },
         )
         for r in current:

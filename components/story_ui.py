@@ -12,7 +12,7 @@ import streamlit as st
 
 from envoy_api import Load
 
-from . import access, audit, evidence, jobs_ui, nav, store, ui
+from . import access, audit, evidence, jobs_ui, nav, store, tables, ui
 from .access import User
 from .data import Ctx
 from .markup import md
@@ -128,10 +128,7 @@ def render_load_jobs(me: User, organization_id: str | None, load_id: str) -> Non
 
 # ---- the timeline ----
 
-TIME_COLUMNS = {
-    name: st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss", timezone="UTC")
-    for name in ("Time", "Event time")
-}
+TIME_COLUMNS = {name: tables.time_column() for name in ("Time", "Event time")}
 
 
 def timeline_frame(entries: list[Entry], load_id: str) -> pd.DataFrame:
@@ -184,7 +181,7 @@ def swimlanes(entries: list[Entry]) -> alt.Chart:
         alt.Chart(marks)
         .mark_tick(thickness=3, size=22)
         .encode(
-            x=alt.X("Time:T", title="Time (UTC)", axis=alt.Axis(format="%b %d %H:%M")),
+            x=alt.X("Time:T", title=None, axis=alt.Axis(format="%b %d, %H:%M")),
             y=alt.Y("Kind:N", sort=list(KINDS), title=None),
             color=alt.Color(
                 "Colour:N",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -164,10 +165,18 @@ def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+TIME_FORMAT = "MMM D, HH:mm"  # the console's one time format ("Nov 29, 16:41"); UTC, said once
+
+
+def time_column(label: str | None = None, **kwargs: Any) -> ColumnConfig:
+    """A timestamp column in the console's one format."""
+    return st.column_config.DatetimeColumn(label, format=TIME_FORMAT, timezone="UTC", **kwargs)
+
+
 def datetime_columns(frame: pd.DataFrame) -> dict[str, ColumnConfig]:
     """Column config that shows every timestamp column the same readable way."""
     return {
-        name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss", timezone="UTC")
+        name: time_column()
         for name in frame.columns
         if pd.api.types.is_datetime64_any_dtype(frame[name])
     }

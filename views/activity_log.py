@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import audit, frame, jobs_ui, nav, ui
+from components import audit, frame, jobs_ui, nav, tables, ui
 
 st.title("Activity")
 st.caption(
@@ -74,7 +74,7 @@ st.dataframe(
     shown,
     hide_index=True,
     key="activity_table",
-    column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+    column_config={"When": tables.time_column()},
 )
 st.caption(f"{len(shown):,} of {len(rows):,} records")
 ui.csv_download(shown, "Download activity (CSV)", "console-activity.csv", "activity_csv")

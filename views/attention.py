@@ -23,7 +23,7 @@ if legacy := nav.current(nav.LIST_VIEW):
 
 ctx = frame.ctx()
 st.title("Needs attention")
-st.caption("What needs a human now, most impact first. All times are UTC.")
+st.caption("What needs a human now, most impact first.")
 try:
     with st.spinner("Reading endpoint health, escalations and verifications…"):
         board = data.board(ctx)

@@ -306,8 +306,8 @@ def attempts_table(flt: data.AttemptFilter) -> int:
         column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
         column_config={
             "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
-            "Created": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
-            "Next attempt": st.column_config.DatetimeColumn(format="MMM D, HH:mm:ss"),
+            "Created": tables.time_column(),
+            "Next attempt": tables.time_column(),
         },
     )
     selected = event.selection.rows

@@ -19,7 +19,11 @@ from envoy_api import EnvoyError
 ctx = frame.ctx()
 conn = frame.current().connection
 BODY, HEADERS, DEMO = "doctor_body", "doctor_headers", "_doctor_demo"
-ICONS = {"ok": ":material/check_circle:", "warn": ":material/warning:", "fail": ":material/cancel:"}
+ICONS = {
+    "ok": ":green[:material/check_circle:]",
+    "warn": ":orange[:material/warning:]",
+    "fail": ":red[:material/cancel:]",
+}
 
 st.title("Signature doctor")
 st.caption(

@@ -235,7 +235,7 @@ if load is not None:
 else:
     st.title("Load")
     errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
-st.caption(f"All times on this page are UTC. Fetched in {detail.seconds:.2f} s.")
+st.caption(f"Fetched in {detail.seconds:.2f} s.")
 if hooks.problems:  # one message for what failed alike: a fault usually hits every endpoint
     where, first = hooks.problems[0]
     others = len(hooks.problems) - 1

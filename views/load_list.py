@@ -104,8 +104,8 @@ event = st.dataframe(
     column_config={
         "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
         "Posted rate": st.column_config.NumberColumn(format="dollar"),
-        "First pickup": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
-        "Updated": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
+        "First pickup": tables.time_column(),
+        "Updated": tables.time_column(),
     },
 )
 selected = event.selection.rows

@@ -48,7 +48,7 @@ if endpoints:
     table["Event types"] = [", ".join(r.endpoint.event_types) for r in rows]
     st.caption(
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
-        "each row's window (the last 24 h unless it says less). All times UTC."
+        "each row's window (the last 24 h unless it says less)."
     )
     st.dataframe(
         table,

@@ -226,10 +226,11 @@ def doc_shot(pg: Page, name: str) -> None:
         pg.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
 
-def grid(pg: Page | Locator, index: int = 0) -> list[list[str]]:
-    """The rows a dataframe shows (the ``index``-th in ``pg``, a page or a part of one), read
-    from its accessible grid (header row left out)."""
-    frame = pg.locator('[data-testid="stDataFrame"]').nth(index)
+def grid(pg: Page | Locator, index: int = 0, *, visible: bool = False) -> list[list[str]]:
+    """The rows a dataframe shows (the ``index``-th in ``pg``, a page or a part of one; of the
+    visible ones only, with ``visible``), read from its accessible grid (header row left out)."""
+    selector = '[data-testid="stDataFrame"]' + (":visible" if visible else "")
+    frame = pg.locator(selector).nth(index)
     frame.locator('[role="gridcell"]').first.wait_for(state="attached")
     rows: list[list[str]] = frame.evaluate(
         """el => Array.from(el.querySelectorAll('[role=row]'))

@@ -1,0 +1,64 @@
+"""The finish, as a new user meets it: a full browse of every page asks nothing of a non-local
+host, no table cell says None, and the Deliveries table's toolbar does not cover the controls
+above it. (The one time format is checked on every table's column settings in AppTest: the
+grid's accessible text holds raw values, not what the canvas draws.)"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+from ..sandboxes import Sandbox
+from .conftest import grid, settle
+
+
+def _pages(sandbox: Sandbox) -> list[str]:
+    api = sandbox.client
+    info = sandbox.extras.info()
+    story = info["stories"][info["organizations"][0]["id"]]["divergent"]
+    down = next(e for e in api.webhooks.list_endpoints() if e.url.endswith("/down"))
+    message = api.webhooks.list_endpoint_attempts(down.id).data[0].message_id
+    return ["/", "/loads", f"/load?load_id={story}", "/webhooks",
+            f"/deliveries?endpoint_id={down.id}&window=all",
+            f"/deliveries?endpoint_id={down.id}&message_id={message}", "/event-types",
+            "/doctor", "/activity"]  # fmt: skip
+
+
+def test_a_full_browse_is_local_and_no_cell_says_none(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or ""))
+    local = urlsplit(console).hostname
+    for path in _pages(sandbox):
+        page.goto(console + path)
+        settle(page)
+        expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+        tables = page.locator('[data-testid="stDataFrame"]:visible')
+        for n in range(tables.count()):
+            cells = [c for row in grid(page.locator("body"), n, visible=True) for c in row]
+            assert not {"None", "nan", "NaT", "<NA>"} & set(cells), (path, n)
+    assert hosts <= {local, "127.0.0.1", "localhost"}, hosts
+
+
+def test_the_deliveries_toolbar_does_not_cover_the_controls_above(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    down = next(e for e in sandbox.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    page.goto(f"{console}/deliveries?endpoint_id={down.id}&window=all")
+    settle(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.hover()
+    toolbar = page.locator('[data-testid="stElementToolbar"]').first
+    expect(toolbar).to_be_visible()
+    field = page.get_by_label("Load number or id").bounding_box()
+    bar = toolbar.bounding_box()
+    assert field is not None and bar is not None
+    overlap_y = min(field["y"] + field["height"], bar["y"] + bar["height"]) - max(
+        field["y"], bar["y"]
+    )
+    overlap_x = min(field["x"] + field["width"], bar["x"] + bar["width"]) - max(
+        field["x"], bar["x"]
+    )
+    assert overlap_x <= 0 or overlap_y <= 0, (field, bar)
