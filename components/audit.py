@@ -120,3 +120,35 @@ def for_load(
         return store.audit_for_load(organization_id, load_id, message_ids)
     except store.StoreError as exc:
         raise AuditError(str(exc)) from exc
+
+
+def describe(action: str, target: str | dict[str, Any], names: dict[str, str]) -> str:
+    """What a record was about, in words (``names``: endpoint id → how to call it)."""
+    import json
+
+    try:
+        what = json.loads(target) if isinstance(target, str) else dict(target)
+    except ValueError:
+        return str(target)[:300]
+    if not isinstance(what, dict):
+        return str(what)[:300]
+    endpoint = what.get("endpoint_id")
+    where = names.get(endpoint, endpoint) if isinstance(endpoint, str) else None
+    parts = []
+    if action == "bulk replay":
+        n = what.get("messages")
+        parts.append(f"{n} message{'' if n == 1 else 's'}" if isinstance(n, int) else "messages")
+    elif what.get("message_id"):
+        parts.append(f"message {what['message_id']}")
+    if action == "test event" and what.get("event_type"):
+        parts.append(str(what["event_type"]))
+    if where:
+        parts.append(f"{'to' if 'replay' in action or action == 'test event' else 'endpoint'} "
+                     f"{where}")  # fmt: skip
+    elif what.get("url"):
+        parts.append(f"endpoint {what['url']}")
+    if what.get("load_id"):
+        parts.append(f"about load {what['load_id']}")
+    if what.get("job_id"):
+        parts.append(f"({'in ' if action == 'replay' else ''}job {what['job_id']})")
+    return " ".join(parts) or ", ".join(f"{k} {v}" for k, v in what.items())[:300]

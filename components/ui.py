@@ -36,3 +36,8 @@ def copyable(text: str) -> None:
     """``text`` in a code block whose copy button is always visible."""
     st.html(_COPY_VISIBLE)
     st.code(text, language=None, wrap_lines=True)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 message``, ``2 messages``: a count that agrees with its noun."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import audit, frame, jobs_ui, nav, tables, ui
+from components import audit, data, frame, jobs_ui, nav, tables, ui
+from envoy_api import EnvoyError
 
 st.title("Activity")
 st.caption(
@@ -59,22 +60,34 @@ spans = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(d
 if window in spans:
     table = table[table["at"] >= datetime.now(UTC) - spans[window]]
 
-shown = table.rename(
-    columns={
-        "at": "When",
-        "actor": "Who",
-        "action": "Action",
-        "target": "What",
-        "reason": "Reason",
-        "outcome": "Outcome",
-        "organization_id": "Organization",
+org_names = {o.id: o.name for o in frame.current().connection.organizations}
+try:
+    names = {ep.id: ep.description or ep.url for ep in data.endpoints(frame.ctx())}
+except EnvoyError:  # the records still read, with endpoint ids instead of names
+    names = {}
+to_load = nav.linker(nav.LOAD)
+shown = pd.DataFrame(
+    {
+        "When": table["at"],
+        "Who": table["actor"],
+        "Action": table["action"].str.capitalize(),
+        "What": [audit.describe(a, t, names) for a, t in zip(table["action"], table["target"],
+                                                             strict=True)],
+        "Reason": table["reason"].fillna(""),
+        "Outcome": table["outcome"],
+        "Organization": [org_names.get(o, o or "") for o in table["organization_id"]],
+        "Load": [to_load(load_id=x) if isinstance(x, str) else "" for x in table["load_id"]],
     }
-)[["When", "Who", "Action", "What", "Reason", "Outcome", "Organization"]]
+)  # fmt: skip
 st.dataframe(
     shown,
     hide_index=True,
     key="activity_table",
-    column_config={"When": tables.time_column()},
+    column_config={
+        "When": tables.time_column(pinned=True),
+        "What": st.column_config.TextColumn(width="large"),
+        "Load": st.column_config.LinkColumn(display_text="Open ↗", width="small"),
+    },
 )
 st.caption(f"{len(shown):,} of {len(rows):,} records")
 ui.csv_download(shown, "Download activity (CSV)", "console-activity.csv", "activity_csv")

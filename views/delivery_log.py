@@ -305,8 +305,10 @@ def attempts_table(flt: data.AttemptFilter) -> int:
         selection_mode="single-row",
         column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
         column_config={
-            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
-            "Created": tables.time_column(),
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
+            "Created": tables.time_column(pinned=True),
+            "Event type": st.column_config.TextColumn(width="medium"),
+            "Error or response": st.column_config.TextColumn(width="medium"),
             "Next attempt": tables.time_column(),
         },
     )

@@ -39,7 +39,7 @@ ui.csv_download(table, "Download the catalogue (CSV)", "event-types.csv", "event
 
 st.subheader("Payload schemas")
 for t in catalogue:
-    with st.expander(f"{t.name} · {len(subscribers[t.name])} endpoint(s)"):
+    with st.expander(f"{t.name} · {ui.count(len(subscribers[t.name]), 'endpoint')}"):
         st.write(t.description or "")
         st.json(t.payload_schema or {}, expanded=2)
 
@@ -78,4 +78,5 @@ if sandbox_root:
         except (ValueError, EnvoyError) as exc:
             errors.show(exc, "the test event")
         else:
-            st.success(f"Sent {md(event_type)}: {n} message(s) queued.", icon=":material/send:")
+            st.success(f"Sent {md(event_type)}: {ui.count(n, 'message')} queued.",
+                       icon=":material/send:")  # fmt: skip

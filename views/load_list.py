@@ -102,6 +102,7 @@ event = st.dataframe(
     column_order=[c for c in frame_.columns if c != "id"],
     height=min(len(frame_), 25) * 35 + 38,
     column_config={
+        "Load": st.column_config.TextColumn(pinned=True, width="small"),
         "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
         "Posted rate": st.column_config.NumberColumn(format="dollar"),
         "First pickup": tables.time_column(),
