@@ -21,7 +21,9 @@ def _city(stop: Stop | None) -> str:
 
 
 def lane(load: Load) -> str:
-    return f"{_city(load.origin)} → {_city(load.destination)}" if load.stops else ""
+    """Every stop in order ("Dallas, TX → Memphis, TN → Atlanta, GA"): what a search matches."""
+    stops = sorted(load.stops or [], key=lambda s: s.sequence or 0)
+    return " → ".join(c for c in (_city(s) for s in stops) if c)
 
 
 def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from .conftest import open_page, run_app, texts
 def a_delivery(sb: Sandbox) -> dict[str, Any]:
     sent = sb.emit("load.created", EVENT_LOAD)["messages"]
     ids = {m["id"] for m in sent}
+
     def arrived() -> dict[str, Any]:
         return next((dict(r) for r in sb.received("ok") if r["webhook_id"] in ids), {})
 

@@ -71,6 +71,19 @@ def test_search_finds_a_load_by_number(configured: Sandbox) -> None:
     assert target.id in table(at)["Open"].iloc[0]
 
 
+def test_search_matches_the_lane_as_shown(configured: Sandbox) -> None:
+    at = loads_app()
+    at.text_input(key="loads_q").set_value("Dallas, TX")
+    run_app(at)
+    lanes = list(table(at)["Lane"])
+    assert lanes and all("Dallas, TX" in lane for lane in lanes)
+    at.text_input(key="loads_q").set_value("TX")
+    run_app(at)
+    assert all(", TX" in lane for lane in table(at)["Lane"])
+    total = configured.client.loads.list(search="tx").pagination.total_count
+    assert total >= len(lanes)
+
+
 def test_url_restores_the_view(configured: Sandbox) -> None:
     at = new_app()
     at.query_params["tab"] = "available"

@@ -3,6 +3,7 @@ replay, bulk recovery, event types, and the load page's webhooks section."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ def test_rotate_confirms_then_shows_the_new_secret_once(configured: Sandbox) -> 
     run_app(at)
     (secret,) = [c.value for c in at.code if str(c.value).startswith("whsec_")]
     assert "The old secret stays valid until" in texts(at)
+    # Once the secret shows, the question and its button are gone; the expiry is a time and an
+    # age, not a raw timestamp.
+    assert "rotate_confirm" not in [b.key for b in at.button]
+    assert "keeps working for 24 hours" not in texts(at)
+    until = next(i.value for i in at.info if "stays valid until" in i.value)
+    assert re.search(
+        r"until [A-Z][a-z]{2} \d{1,2}, \d{2}:\d{2} UTC \(in 2[34] h( \d+ min)?\)", until
+    )
     at.button(key="rotate_done").click()
     run_app(at)
     assert secret not in everything(at)
