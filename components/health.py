@@ -20,7 +20,16 @@ from .deliveries import Health
 from .tables import age
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
-STATES = ("⛔ Disabled", "🔴 Failing", "⏸ Paused", "🟠 Degraded", "⚪ Unknown", "🟢 Healthy")
+STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
+# The state's colour, as a badge would have it (text only: emoji fonts are not everywhere).
+STATE_STYLE = {
+    "Disabled": "background-color: #c62828; color: white",
+    "Failing": "background-color: #ffcdd2; color: #b71c1c",
+    "Paused": "background-color: #e0e0e0; color: #424242",
+    "Degraded": "background-color: #ffe0b2; color: #e65100",
+    "Unknown": "background-color: #eceff1; color: #546e7a",
+    "Healthy": "background-color: #c8e6c9; color: #1b5e20",
+}
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,12 @@ def frame(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> pd.Data
                 "Per hour": [v for v in h.hourly if v is not None] if h else [],
                 "Last success": f"{age(h.last_success, now)} ago" if h and h.last_success else
                 ("none in window" if h else ""),
-                "Failing streak": h.failing_streak if h else None,
+                "Streak": h.failing_streak if h else None,
                 "Undelivered": h.undelivered if h else None,
                 "Oldest undelivered": f"{age(h.oldest_undelivered, now)} ago"
                 if h and h.oldest_undelivered else "",
                 "Loads affected": r.loads_affected,
-                "In transit or escalated": r.urgent_loads,
+                "Moving or escalated": r.urgent_loads,
                 "Window": window(h, now),
                 "URL": r.endpoint.url,
                 "Open": link(r.endpoint.id),
@@ -111,39 +120,53 @@ def frame(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> pd.Data
     return pd.DataFrame(records, columns=[*COLUMNS, "id"])
 
 
-COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Failing streak",
-           "Undelivered", "Oldest undelivered", "Loads affected", "In transit or escalated",
-           "Window", "URL", "Open"]  # fmt: skip
+def styled(table: pd.DataFrame) -> Any:
+    """The table with each state coloured like a badge."""
+    return table.style.map(lambda state: STATE_STYLE.get(state, ""), subset=["State"])
+
+
+COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Streak", "Undelivered",
+           "Oldest undelivered", "Loads affected", "Moving or escalated", "Window", "Open",
+           "URL"]  # fmt: skip
 
 
 def column_config() -> dict[str, Any]:
     return {
         "Endpoint": st.column_config.TextColumn(pinned=True, width="medium"),
-        "State": st.column_config.TextColumn(width="small"),
+        "State": st.column_config.TextColumn(width=80),
         "Success": st.column_config.ProgressColumn(
             "Success", min_value=0.0, max_value=1.0, format="percent", width="small",
             help="Finished delivery attempts that succeeded, in the row's window.",
         ),
         "Per hour": st.column_config.LineChartColumn(
-            "Success per hour", y_min=0, y_max=100, width="small",
+            "Per hour", y_min=0, y_max=100, width="small",
             help="Success % of each hour of the last 24 h that had attempts, oldest first.",
         ),
-        "Failing streak": st.column_config.NumberColumn(
-            "Failing streak", width="small",
-            help="Finished attempts in a row, newest first, that did not succeed.",
+        "Streak": st.column_config.NumberColumn(
+            "Streak", width="small",
+            help="Failing streak: finished attempts in a row, newest first, that did not succeed.",
         ),
         "Undelivered": st.column_config.NumberColumn(
-            width="small", help="Messages whose newest attempt failed, or that wait on a retry."
+            "Waiting", width="small",
+            help="Undelivered messages: their newest attempt failed, or they wait on a retry.",
         ),
         "Loads affected": st.column_config.NumberColumn(
-            width="small", help="Distinct loads the undelivered messages are about."
+            "Loads", width="small", help="Loads affected: the distinct loads the undelivered "
+            "messages are about."
         ),
-        "In transit or escalated": st.column_config.NumberColumn(
-            width="small", help="Of the loads affected: on the road, or with an active escalation."
+        "Moving or escalated": st.column_config.NumberColumn(
+            "Urgent",
+            width="small",
+            help="Of the loads affected: in transit (at pickup, on the road, at delivery) or "
+            "with an active escalation.",
         ),
         "Window": st.column_config.TextColumn(
             width="small", help="What the row's figures cover: the last 24 hours, or less when "
             "the endpoint had more attempts than the console reads at once (1,000)."
+        ),
+        "Last success": st.column_config.TextColumn(width=100),
+        "Oldest undelivered": st.column_config.TextColumn(
+            "Oldest", width="small", help="How long the oldest undelivered message has waited."
         ),
         "URL": st.column_config.TextColumn(width="medium"),
         "Open": st.column_config.LinkColumn("Deliveries", display_text="Open ↗", width="small"),

@@ -63,7 +63,8 @@ elif not trouble:
 else:
     to_deliveries = nav.linker(nav.DELIVERIES)
     table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
-    st.dataframe(table, hide_index=True, key="board_endpoints", column_order=health.COLUMNS,
+    st.dataframe(health.styled(table), hide_index=True, key="board_endpoints",
+                 column_order=health.COLUMNS,
                  column_config=health.column_config())  # fmt: skip
     st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip

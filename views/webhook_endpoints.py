@@ -51,7 +51,7 @@ if endpoints:
         "each row's window (the last 24 h unless it says less)."
     )
     st.dataframe(
-        table,
+        health.styled(table),
         hide_index=True,
         key="endpoints_table",
         column_order=[*health.COLUMNS, "Event types"],

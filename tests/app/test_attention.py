@@ -26,11 +26,11 @@ def test_the_down_endpoint_ranks_first_with_the_apis_loads_affected(configured: 
     table = frame_with(at, "Loads affected")
     down = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
     first = table.iloc[0]
-    assert first["id"] == down.id and first["State"] == "🔴 Failing"
+    assert first["id"] == down.id and first["State"] == "Failing"
     assert first["Loads affected"] == len(undelivered_loads(configured, down.id)) > 0
     assert first["Window"] == "last 24 h"
     assert first["Open"].startswith(f"deliveries?endpoint_id={down.id}&status=FAILED%2CDEAD")
-    ranks = [(-u, -n) for u, n in zip(table["In transit or escalated"], table["Loads affected"],
+    ranks = [(-u, -n) for u, n in zip(table["Moving or escalated"], table["Loads affected"],
                                       strict=True)]  # fmt: skip
     assert ranks == sorted(ranks)  # most impact first
 

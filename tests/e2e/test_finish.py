@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 
 from ..sandboxes import Sandbox
-from .conftest import grid, settle
+from .conftest import doc_shot, grid, settle
 
 
 def _pages(sandbox: Sandbox) -> list[str]:
@@ -35,6 +35,9 @@ def test_a_full_browse_is_local_and_no_cell_says_none(
         page.goto(console + path)
         settle(page)
         expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+        if path == "/":
+            expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
+            doc_shot(page, "attention")
         tables = page.locator('[data-testid="stDataFrame"]:visible')
         for n in range(tables.count()):
             cells = [c for row in grid(page.locator("body"), n, visible=True) for c in row]
