@@ -341,6 +341,59 @@ def _all_attempts(client: EnvoyClient, endpoint_id: str, load_id: str) -> list[A
     return rows
 
 
+def team_results(sizes: list[int], seconds: float, soak: float, idle: int,
+                 out_dir: Path) -> tuple[list[Result], str]:  # fmt: skip
+    """Concurrent agents against one console process: the targets, and the team table."""
+    from bench import team
+
+    found = team.run_team(sizes, seconds, soak=soak, idle=idle, warm_seconds=min(25, seconds))
+    levels = found["levels"]
+    results = []
+    limits = {30: 1000.0, 50: 2000.0}
+    for lv in levels:
+        n, total = lv["agents"], lv["total"]
+        limit = limits.get(n)
+        target = f"p95 ≤ {limit / 1000:g} s, 0 errors" if limit else "reported"
+        ok = total["errors"] == 0 and (limit is None or total["p95_ms"] <= limit)
+        results.append(Result(f"{n} agents: step p95", f"{total['p95_ms']:.0f} ms",
+                              target, ok, timing=limit is not None,
+                              notes=[f"p50 {total['p50_ms']:.0f} ms, {total['count']} steps, "
+                                     f"{total['errors']} errors, server CPU "
+                                     f"{lv['cpu_percent']:.0f} %", *lv["errors"][:3]]))  # fmt: skip
+    if found["idle"]:
+        per = found["idle"]["per_session_mb"]
+        results.append(Result(f"RSS per added idle session ({found['idle']['idle']} sessions)",
+                              f"{per:.1f} MB", "≤ 10 MB", per <= 10))  # fmt: skip
+    if found["soak"]:
+        rss = found["soak"]["rss_mb"]
+        after_minute = rss[len(rss) * 60 // max(1, int(soak)) :] or rss
+        growth = (max(after_minute) - after_minute[0]) / after_minute[0] if after_minute else 0
+        results.append(Result(f"RSS over a {soak / 60:.0f}-minute soak, agents coming and going",
+                              f"+{growth:.1%} after the first minute", "≤ 5 %", growth <= 0.05,
+                              notes=[f"{rss[0]:.0f} → {rss[-1]:.0f} MB, "
+                                     f"{found['soak']['total']['errors']} errors"]))  # fmt: skip
+    first = found["first_visit_s"]
+    results.append(Result("first visit, sandbox start included (websocket)", f"{first:.2f} s",
+                          "≤ 2.5 s", first <= 2.5))  # fmt: skip
+    team.chart(levels, out_dir / "team-p95.svg")
+    lines = [
+        "| agents | steps | p50 | p95 | errors | server CPU | server RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for lv in levels:
+        t, rss = lv["total"], lv["rss_mb"]
+        lines.append(f"| {lv['agents']} | {t['count']} | {t['p50_ms']:.0f} ms | "
+                     f"{t['p95_ms']:.0f} ms | {t['errors']} | {lv['cpu_percent']:.0f} % | "
+                     f"{max(rss) if rss else 0:.0f} MB |")  # fmt: skip
+    steps = sorted({s for lv in levels for s in lv["steps"]})
+    lines += ["", "p95 per step (ms): " + ", ".join(steps), "",
+              "| agents | " + " | ".join(steps) + " |", "|---|" + "---|" * len(steps)]  # fmt: skip
+    for lv in levels:
+        lines.append(f"| {lv['agents']} | " + " | ".join(
+            f"{lv['steps'].get(s, {}).get('p95_ms', 0):.0f}" for s in steps) + " |")  # fmt: skip
+    return results, "\n".join(lines)
+
+
 # ---- the run ----
 
 
@@ -372,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dict(small=200, big=3000, medium=1000, export_rows=1000, events=200, browse=12,
                  story=100, repeat=1) if smoke else dict(small=1000, big=100_000, medium=10_000,
                  export_rows=10_000, events=10_000, browse=200, story=1000, repeat=5)  # fmt: skip
+    team_sizes, team_seconds, soak = ([2], 20.0, 0.0) if smoke else ([1, 10, 30, 50], 90.0, 600.0)
     results: list[Result] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as name:
@@ -398,12 +452,26 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(result)
         results.append(sender(tmp, sizes["events"]))
         print(f"  {results[-1].what}: {results[-1].figure}", flush=True)
+    print(f"agents at once: {team_sizes}, {team_seconds:g} s each…", flush=True)
+    out_dir = Path(args.out).parent
+    team_rows, team_table = team_results(team_sizes, team_seconds, soak, 3 if smoke else 30,
+                                         out_dir)  # fmt: skip
+    results += team_rows
     text = table(results, smoke)
     print()
     print(text)
+    print()
+    print(team_table)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = (f"# Benchmark results\n\n{'Smoke run' if smoke else 'Full run'} on {stamp}: "
-            f"{machine()}; {time.perf_counter() - started:.0f} s.\n\n{text}\n")  # fmt: skip
+            f"{machine()}; {time.perf_counter() - started:.0f} s.\n\n{text}\n\n"
+            f"## A team on one console\n\nAgents without browsers (Locust users speaking "
+            f"Streamlit's websocket protocol, `bench/agents.py`) each walk a morning: the "
+            f"attention board, a Loads tab, a search, page 2, a load, a failing endpoint's DEAD "
+            f"deliveries, a message; 2-5 s between steps; against one console process on its "
+            f"embedded sandbox (1,000 loads), all on this machine. A step's time runs from the "
+            f"rerun sent to the script finished.\n\n{team_table}\n\n"
+            f"![p95 against concurrent agents](team-p95.svg)\n")  # fmt: skip
     Path(args.out).write_text(body)
     judged = [r for r in results if not (smoke and r.timing)]
     return 0 if all(r.passed for r in judged) else 1

@@ -22,7 +22,19 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "webhook sender",
         "RSS after browsing",
         "load story render",
+        "2 agents: step p95",
+        "RSS per added idle session",
+        "first visit, sandbox start included",
+        "## A team on one console",
     ):
         assert row in text, row
     assert "| warm rerun: requests per page | 0 |" in text
     assert "0 lost, 0 duplicated" in text.split("webhook sender", 1)[1]
+    # The agents' smoke run: 2 agents for 20 s walked the start of a morning, without error (at
+    # 2-5 s of thinking between steps, 20 s reach the search at least).
+    team = text.split("## A team on one console", 1)[1]
+    assert "| 2 | " in team and (out.parent / "team-p95.svg").read_text().startswith("<svg")
+    row = next(line for line in team.splitlines() if line.startswith("| 2 | "))
+    assert row.split(" | ")[4] == "0", row  # errors
+    for step in ("attention", "loads tab", "search"):
+        assert step in team, step
