@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +332,76 @@ def load_story(box: Box, many: int, few: int, repeat: int) -> Result:
                   notes=[f"{big * 1000:.0f} ms vs {small * 1000:.0f} ms per rerun"])  # fmt: skip
 
 
+def _fill_attempts(box: Box, db_path: Path, endpoint_id: str, count: int) -> None:
+    """``count`` attempts on ``endpoint_id`` over the last 20 hours, written straight into the
+    sandbox's database (as its sender would have): half the messages failed once then
+    succeeded, one in ten died."""
+    import json
+    import sqlite3
+
+    org = box.client.webhooks.retrieve_endpoint(endpoint_id).organization_id
+    loads = [x.id for x in box.client.loads.list(page_size=100).data]
+    now = datetime.now(UTC)
+    conn = sqlite3.connect(db_path, timeout=60)
+    made = 0
+    n = 0
+    while made < count:
+        messages, attempts = [], []
+        for _ in range(min(20_000, count - made)):
+            n += 1
+            at = now - timedelta(seconds=72_000 * n / count)
+            stamp = at.isoformat(timespec="milliseconds")[:23] + "Z"
+            msg, load = f"msg_bench{n:09d}", loads[n % len(loads)]
+            body = json.dumps({"id": f"evt_bench{n}", "type": "load.updated", "timestamp": stamp,
+                               "data": {"load_id": load, "load_number": "LD0"}})  # fmt: skip
+            messages.append((msg, org, endpoint_id, "load.updated", load, body, stamp))
+            fates = (
+                ["FAILED", "SUCCEEDED"] if n % 2 else (["DEAD"] if n % 10 == 0 else ["SUCCEEDED"])
+            )
+            for k, status in enumerate(fates, start=1):
+                attempts.append((f"atmp_bench{n:09d}_{k}", msg, endpoint_id, org, k, 5, status,
+                                 None, 200 if status == "SUCCEEDED" else 500, "", None, 50.0,
+                                 stamp if status == "SUCCEEDED" else None, stamp, None,
+                                 "load.updated", load, None))  # fmt: skip
+            made += len(fates)
+        with conn:
+            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", messages)
+            conn.executemany("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             attempts)  # fmt: skip
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def first_render(at: Any) -> None:
+    clear_caches()
+    at.run()
+
+
+def attempts_at_scale(tmp: Path, few: int, many: int, repeat: int) -> list[Result]:
+    """The Deliveries page and the attention board on an endpoint with ``many`` attempts
+    against one with ``few``, each in a sandbox of its own, first render (caches cleared)."""
+    timings: dict[str, list[float]] = {"deliveries": [], "board": []}
+    for name, count in (("few", few), ("many", many)):
+        with sandbox(tmp, f"attempts-{name}", loads=200, seed_history=False,
+                     ticker_seconds=None) as box:  # fmt: skip
+            ep = box.client.webhooks.create_endpoint(url=box.extras.receiver_url("ok"),
+                                                     event_types=["load.updated"])  # fmt: skip
+            _fill_attempts(box, tmp / f"attempts-{name}.db", ep.id, count)
+            with console_env(box):
+                pages = {"deliveries": app_page("views/delivery_log.py", endpoint_id=ep.id),
+                         "board": app_page()}  # fmt: skip
+                for what, at in pages.items():
+                    timings[what].append(median_time(partial(first_render, at), repeat))
+    results = []
+    for what, (a, b) in timings.items():
+        ratio = b / a
+        label = "Deliveries page" if what == "deliveries" else "attention board"
+        results.append(Result(f"{label} first render, {many:,} ÷ {few:,} attempts",
+                              f"{ratio:.2f}", "≤ 1.5", ratio <= 1.5,
+                              notes=[f"{a * 1000:.0f} ms vs {b * 1000:.0f} ms"]))  # fmt: skip
+    return results
+
+
 def _all_attempts(client: EnvoyClient, endpoint_id: str, load_id: str) -> list[Any]:
     rows, page, total = [], 1, 1
     while page <= total:
@@ -423,8 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     smoke = args.smoke
     sizes = dict(small=200, big=3000, medium=1000, export_rows=1000, events=200, browse=12,
-                 story=100, repeat=1) if smoke else dict(small=1000, big=100_000, medium=10_000,
-                 export_rows=10_000, events=10_000, browse=200, story=1000, repeat=5)  # fmt: skip
+                 story=100, attempts=5_000, repeat=1) if smoke else dict(small=1000,
+                 big=100_000, medium=10_000, export_rows=10_000, events=10_000, browse=200,
+                 story=1000, attempts=1_000_000, repeat=3)  # fmt: skip
     team_sizes, team_seconds, soak = ([2], 20.0, 0.0) if smoke else ([1, 10, 30, 50], 90.0, 600.0)
     results: list[Result] = []
     started = time.perf_counter()
@@ -452,6 +524,10 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(result)
         results.append(sender(tmp, sizes["events"]))
         print(f"  {results[-1].what}: {results[-1].figure}", flush=True)
+        print(f"an endpoint with {sizes['attempts']:,} attempts…", flush=True)
+        results += attempts_at_scale(tmp, sizes["attempts"] // 100, sizes["attempts"],
+                                     sizes["repeat"])  # fmt: skip
+        print(f"  {results[-2].what}: {results[-2].figure}; {results[-1].figure}", flush=True)
     print(f"agents at once: {team_sizes}, {team_seconds:g} s each…", flush=True)
     out_dir = Path(args.out).parent
     team_rows, team_table = team_results(team_sizes, team_seconds, soak, 3 if smoke else 30,
