@@ -115,6 +115,22 @@ def agents(con: Console, tmp: Path, *args: str) -> dict[str, Any]:
     return result
 
 
+def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[float]]:
+    """``bench.clicks`` in Chromium, in a process of its own."""
+    spec = tmp / "targets.json"
+    if not spec.exists():
+        spec.write_text(json.dumps(targets(con.db)))
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.clicks", "--host", con.url, "--targets", str(spec),
+         "--repeat", str(repeat), *(["--first"] if first else [])],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.clicks failed: {out.stderr[-2000:]}")
+    result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def warm(con: Console, tmp: Path, seconds: float) -> float:
     """The first session starts the embedded sandbox (seeding it) and fills the caches; then one
     agent's morning warms the pages. Returns the first visit's seconds."""
@@ -144,20 +160,27 @@ def chart(levels: list[dict[str, Any]], path: Path) -> None:
     path.write_text(vlc.vegalite_to_svg(spec.to_json()))
 
 
+def first_visit_in_browser(tmp: Path, loads: int) -> float:
+    """A new console's first page in Chromium, from the server's first answer: the embedded
+    sandbox's start is part of it (its database is already seeded, as after the first run)."""
+    with console(tmp, loads) as con:
+        return clicks(con, tmp, 0, True)["first visit"][0]
+
+
 def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0,
-             loads: int = 1000, warm_seconds: float = 25) -> dict[str, Any]:  # fmt: skip
+             loads: int = 1000, warm_seconds: float = 25,
+             click_rounds: int = 0) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         with console(tmp, loads) as con:
             first_visit = warm(con, tmp, warm_seconds)
+            browser = clicks(con, tmp, click_rounds, False) if click_rounds else {}
             levels = [agents(con, tmp, "--agents", str(n), "--seconds", str(seconds))
                       for n in sizes]  # fmt: skip
             idle_result = agents(con, tmp, "--idle", str(idle)) if idle else None
             soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--seconds", str(soak),
                                   "--soak") if soak else None)  # fmt: skip
-    return {
-        "levels": levels,
-        "idle": idle_result,
-        "soak": soak_result,
-        "first_visit_s": first_visit,
-    }
+        if click_rounds:  # the same database, seeded: a second server's first visit
+            browser["first visit"] = [first_visit_in_browser(tmp, loads)]
+    return {"levels": levels, "idle": idle_result, "soak": soak_result,
+            "first_visit_s": first_visit, "clicks": browser}  # fmt: skip

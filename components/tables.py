@@ -182,3 +182,39 @@ def datetime_columns(frame: pd.DataFrame) -> dict[str, ColumnConfig]:
         for name in frame.columns
         if pd.api.types.is_datetime64_any_dtype(frame[name])
     }
+
+
+# Columns drawn as bars, lines, links or boxes: an empty one stays empty, not text.
+KEEP_EMPTY = frozenset({"progress", "line_chart", "bar_chart", "area_chart", "link", "checkbox",
+                        "list"})  # fmt: skip
+
+
+def blank(frame: pd.DataFrame, config: dict[str, Any] | None = None
+          ) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
+    """The table with its empty cells blank (Streamlit draws a missing value as "None"), and
+    its column settings to go with it. A column that has a missing value becomes text: numbers
+    as written, times in the one format; a time column's setting is dropped with it."""
+    frame = frame.copy()
+    config = dict(config or {})
+    for name in frame.columns:
+        column = frame[name]
+        kind = (config.get(name) or {}).get("type_config", {}).get("type")
+        if kind in KEEP_EMPTY or not column.isna().any():
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            frame[name] = [f"{v:%b %d, %H:%M}" if pd.notna(v) else "" for v in column]
+            if kind == "datetime":
+                config.pop(name)
+        elif pd.api.types.is_numeric_dtype(column):
+            frame[name] = [_number(v) for v in column]
+            if kind == "number":
+                config.pop(name)
+        else:
+            frame[name] = column.astype(object).where(column.notna(), "")
+    return frame, config
+
+
+def _number(value: Any) -> str:
+    if pd.isna(value):
+        return ""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:,.2f}"

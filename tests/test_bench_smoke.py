@@ -24,7 +24,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "load story render",
         "2 agents: step p95",
         "RSS per added idle session",
-        "first visit, sandbox start included",
+        "first visit of a new console",
+        "Chromium: tab switch",
+        "Chromium: open a load",
+        "Chromium: first visit",
         "## A team on one console",
     ):
         assert row in text, row

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import data, errors, frame, health, nav
+from components import data, errors, frame, health, nav, tables
 from components.markup import md
 from components.tables import age
 from envoy_api import EnvoyError
@@ -63,9 +63,10 @@ elif not trouble:
 else:
     to_deliveries = nav.linker(nav.DELIVERIES)
     table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
+    table, board_config = tables.blank(table, health.column_config())
     st.dataframe(health.styled(table), hide_index=True, key="board_endpoints",
                  column_order=health.COLUMNS,
-                 column_config=health.column_config())  # fmt: skip
+                 column_config=board_config)  # fmt: skip
     st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
 nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")

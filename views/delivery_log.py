@@ -166,13 +166,9 @@ def live_attempts(message_id: str) -> None:
                 icon=":material/autorenew:",
             )
         frame = deliveries.attempts_frame(attempts)
-        shown = frame.drop(columns=["Event type", "Load", "Message id"])
-        st.dataframe(
-            shown,
-            hide_index=True,
-            key="message_attempts",
-            column_config=tables.datetime_columns(shown),
-        )
+        kept = frame.drop(columns=["Event type", "Load", "Message id"])
+        shown, config = tables.blank(kept, tables.datetime_columns(kept))
+        st.dataframe(shown, hide_index=True, key="message_attempts", column_config=config)
         for a in attempts:
             if a.response_body_excerpt or a.error_message:
                 with st.expander(
@@ -297,20 +293,24 @@ def attempts_table(flt: data.AttemptFilter) -> int:
     table = deliveries.attempts_frame(result.items)
     table["Open"] = [nav.href(nav.DELIVERIES, **list_params(), message_id=m)
                      for m in table["Message id"]]  # fmt: skip
+    # A line of its own above the table: the table's toolbar (search, download, full screen)
+    # shows over the row above it, which is this caption and not the filters.
+    st.caption(f"{ui.count(total, 'attempt')} · newest first · select a row to open its message")
+    shown, config = tables.blank(table, {
+        "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
+        "Created": tables.time_column(pinned=True),
+        "Event type": st.column_config.TextColumn(width="medium"),
+        "Error or response": st.column_config.TextColumn(width="medium"),
+        "Next attempt": tables.time_column(),
+    })  # fmt: skip
     event = st.dataframe(
-        table,
+        shown,
         hide_index=True,
         key="attempts_table",
         on_select="rerun",
         selection_mode="single-row",
         column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
-        column_config={
-            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
-            "Created": tables.time_column(pinned=True),
-            "Event type": st.column_config.TextColumn(width="medium"),
-            "Error or response": st.column_config.TextColumn(width="medium"),
-            "Next attempt": tables.time_column(),
-        },
+        column_config=config,
     )
     selected = event.selection.rows
     if selected:
@@ -318,10 +318,7 @@ def attempts_table(flt: data.AttemptFilter) -> int:
             nav.DELIVERIES, **list_params(), message_id=table.iloc[selected[0]]["Message id"]
         )
     info, pager = st.columns([2, 3])
-    info.caption(
-        f"Page {page_no} of {pages} · {total:,} attempts · newest first · "
-        "select a row to open its message"
-    )
+    info.caption(f"Page {page_no} of {pages} · {total:,} attempts")
     with pager:
         st.pagination(num_pages=pages, key=PAGE.key, on_change=PAGE.store)
     return total

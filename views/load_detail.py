@@ -134,9 +134,8 @@ def section(
         return
     if extra:
         extra(outcome.value)
-    st.dataframe(
-        table, hide_index=True, key=f"{key}_table", column_config=tables.datetime_columns(table)
-    )
+    shown, config = tables.blank(table, tables.datetime_columns(table))
+    st.dataframe(shown, hide_index=True, key=f"{key}_table", column_config=config)
     ui.csv_download(table, f"Download {title.lower()} (CSV)", f"{key}-{load_id}.csv", f"{key}_csv")
 
 
@@ -158,18 +157,19 @@ def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
         for e, m in zip(table["Endpoint id"], table["Message id"], strict=True)
     ]
     st.caption("Select a row to replay that message.")
+    shown, config = tables.blank(table, {
+        "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
+        **tables.datetime_columns(table),
+    })  # fmt: skip
     picked = st.dataframe(
-        table,
+        shown,
         hide_index=True,
         key="webhooks_table",
         on_select="rerun",
         selection_mode="single-row",
         column_order=["Created", "Endpoint", "Event type", "Status", "Attempts", "Last code",
                       "Open"],
-        column_config={
-            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
-            **tables.datetime_columns(table),
-        },
+        column_config=config,
     )  # fmt: skip
     ui.csv_download(lambda: deliveries.messages_frame(every, names), "Download webhooks (CSV)",
                     f"webhooks-{load_id}.csv", "webhooks_csv")  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import access, audit, data, errors, forms, frame, health, nav, ui
+from components import access, audit, data, errors, forms, frame, health, nav, tables, ui
 from components.markup import md
 from components.secret_dialog import show_secret
 from components.tables import age
@@ -50,14 +50,15 @@ if endpoints:
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
         "each row's window (the last 24 h unless it says less)."
     )
+    wide = {"Event types": st.column_config.TextColumn(width="medium")}
+    table, health_config = tables.blank(table, {**health.column_config(), **wide})
     st.dataframe(
         health.styled(table),
         hide_index=True,
         key="endpoints_table",
         column_order=[*health.COLUMNS, "Event types"],
-        column_config={**health.column_config(),
-                       "Event types": st.column_config.TextColumn(width="medium")},
-    )  # fmt: skip
+        column_config=health_config,
+    )
     for r in rows:
         if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
             st.warning(f"{md(r.endpoint.description or r.endpoint.url)} is disabled: "

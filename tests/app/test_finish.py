@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from components import actions, audit, ui
+from components import actions, audit, tables, ui
 from components.access import User
 from components.tables import TIME_FORMAT
 
@@ -62,3 +62,37 @@ def test_activity_says_what_in_words_with_names(configured: Sandbox, audit_db) -
     assert audit.describe("bulk replay", {"endpoint_id": "ep_x", "messages": 1}, {}) == (
         "1 message to ep_x"
     )
+
+
+def empty_cells(at) -> list[str]:  # type: ignore[no-untyped-def]
+    """Cells the browser would draw as "None": missing values outside bar, line and link
+    columns (which draw nothing for them)."""
+    found = []
+    for n, table in enumerate(at.dataframe):
+        config = json.loads(table.proto.columns or "{}")
+        drawn_empty = {name for name, c in config.items()
+                       if c.get("type_config", {}).get("type") in tables.KEEP_EMPTY}  # fmt: skip
+        frame = table.value
+        for name in frame.columns:
+            if str(name) not in drawn_empty and frame[name].isna().any():
+                found.append(f"table {n} ({table.proto.id[:20]}): {name}")
+    return found
+
+
+def test_no_table_cell_says_none(configured: Sandbox, audit_db) -> None:  # type: ignore[no-untyped-def]
+    api = configured.client
+    down = next(e for e in api.webhooks.list_endpoints() if e.url.endswith("/down"))
+    message = api.webhooks.list_endpoint_attempts(down.id).data[0].message_id
+    info = configured.extras.info()
+    story = info["stories"][info["organizations"][0]["id"]]["divergent"]
+    pages = {
+        "attention": run_app(new_app()),
+        "loads": open_page("views/load_list.py"),
+        "load": open_load(story),
+        "webhooks": open_page("views/webhook_endpoints.py"),
+        "deliveries": open_page("views/delivery_log.py", endpoint_id=down.id, window="all"),
+        "message": open_page("views/delivery_log.py", endpoint_id=down.id, message_id=message),
+        "activity": open_page("views/activity_log.py"),
+    }
+    for name, at in pages.items():
+        assert not empty_cells(at), (name, empty_cells(at))

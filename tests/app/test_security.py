@@ -93,10 +93,10 @@ def test_changes_are_recorded_with_who_what_and_outcome(
 
     at = open_page("views/activity_log.py")
     table = frame_with(at, "Action")
-    assert list(table["Action"][:2]) == ["resume", "pause"]
+    assert list(table["Action"][:2]) == ["Resume", "Pause"]
     at.multiselect(key="act_actions").set_value(["pause"])
     run_app(at)
-    assert set(frame_with(at, "Action")["Action"]) == {"pause"}
+    assert set(frame_with(at, "Action")["Action"]) == {"Pause"}
     configured.client.webhooks.delete_endpoint(ep.id)
 
 

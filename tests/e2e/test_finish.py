@@ -1,7 +1,7 @@
 """The finish, as a new user meets it: a full browse of every page asks nothing of a non-local
-host, no table cell says None, and the Deliveries table's toolbar does not cover the controls
-above it. (The one time format is checked on every table's column settings in AppTest: the
-grid's accessible text holds raw values, not what the canvas draws.)"""
+host, and the Deliveries table's toolbar does not cover the controls above it, at 1440 px.
+(No "None" cell and the one time format are checked in AppTest, on the data and column settings
+each table is drawn from: the grid's accessible text is not what its canvas draws.)"""
 
 from __future__ import annotations
 
@@ -25,9 +25,7 @@ def _pages(sandbox: Sandbox) -> list[str]:
             "/doctor", "/activity"]  # fmt: skip
 
 
-def test_a_full_browse_is_local_and_no_cell_says_none(
-    page: Page, console: str, sandbox: Sandbox
-) -> None:
+def test_a_full_browse_asks_only_the_local_host(page: Page, console: str, sandbox: Sandbox) -> None:
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or ""))
     local = urlsplit(console).hostname
@@ -40,8 +38,7 @@ def test_a_full_browse_is_local_and_no_cell_says_none(
             doc_shot(page, "attention")
         tables = page.locator('[data-testid="stDataFrame"]:visible')
         for n in range(tables.count()):
-            cells = [c for row in grid(page.locator("body"), n, visible=True) for c in row]
-            assert not {"None", "nan", "NaT", "<NA>"} & set(cells), (path, n)
+            grid(page.locator("body"), n, visible=True)  # every table draws its rows
     assert hosts <= {local, "127.0.0.1", "localhost"}, hosts
 
 
@@ -49,6 +46,7 @@ def test_the_deliveries_toolbar_does_not_cover_the_controls_above(
     page: Page, console: str, sandbox: Sandbox
 ) -> None:
     down = next(e for e in sandbox.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{console}/deliveries?endpoint_id={down.id}&window=all")
     settle(page)
     table = page.locator('[data-testid="stDataFrame"]').first

@@ -34,7 +34,7 @@ def test_the_divergent_load_tells_its_story_and_is_put_right(
         r"^Broker portal \(flaky receiver\) last heard load\.status_changed → At Pickup at .*; "
         r"the newer load\.status_changed → In Transit at .* is DEAD\.$"))  # fmt: skip
     expect(said).to_be_visible()
-    expect(page.get_by_text("All times on this page are UTC.", exact=False)).to_be_visible()
+    expect(page.get_by_text("All times are UTC.", exact=False)).to_be_visible()  # said once
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     expect(chart).to_be_visible()
     expect(page.get_by_role("tab", name=re.compile(r"^Timeline · \d+$"))).to_be_visible()

@@ -1,0 +1,122 @@
+"""How fast a click feels, in Chromium: from the click to the app's ``notRunning`` state with the
+change on screen, for an agent's usual clicks on a warm console.
+
+Run alone (a process of its own: Playwright's sync API): ``python -m bench.clicks --host URL
+--targets FILE --repeat 10``; prints a JSON object of step → list of seconds, plus the first
+visit (the landing page of a server that has served nothing yet, the embedded sandbox's start
+included) when ``--first`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+TIMEOUT = 60_000
+
+
+def settled(page: Page, ready: Callable[[], Any]) -> None:
+    """Wait until the change is there and the script run is over."""
+    ready()
+    page.locator(IDLE).wait_for(timeout=TIMEOUT)
+
+
+def timed(page: Page, act: Callable[[], Any], ready: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    act()
+    settled(page, ready)
+    return time.perf_counter() - started
+
+
+def _row(page: Page) -> Callable[[], None]:
+    """A click on the first row of the first table (its selection box: the grid is a canvas)."""
+    frame = page.locator('[data-testid="stDataFrame"]').first
+    frame.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    box = frame.bounding_box() or {"x": 0, "y": 0}
+    return lambda: page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+
+
+def _heading(page: Page, name: str) -> Callable[[], None]:
+    return lambda: page.get_by_role("heading", name=name).wait_for()
+
+
+def _url(page: Page, pattern: str) -> Callable[[], None]:
+    return lambda: page.wait_for_url(pattern)
+
+
+def _loads(page: Page, host: str) -> None:
+    page.goto(f"{host}/loads")
+    settled(page, lambda: page.get_by_text("Page 1 of").wait_for())
+
+
+def _one_round(page: Page, host: str, targets: dict[str, Any], n: int) -> dict[str, float]:
+    took: dict[str, float] = {}
+    _loads(page, host)
+    tab = page.locator('[data-testid="stButtonGroup"] button').nth(1 + n % 4)
+    took["tab switch"] = timed(page, tab.click, _url(page, "**tab=**"))
+    box = page.get_by_placeholder("Load number, customer, carrier or city")
+    box.fill(["Dallas", "TX", "Acme", "Chicago"][n % 4])
+    took["search"] = timed(page, lambda: box.press("Enter"), _url(page, "**q=**"))
+    _loads(page, host)
+    pager = page.locator('[data-testid="stPagination"]').get_by_text("2", exact=True)
+    took["paging"] = timed(page, pager.click, _url(page, "**page=2**"))
+    took["open a load"] = timed(page, _row(page), _heading(page, "What each receiver last heard"))
+    deliveries = f"{host}/deliveries?endpoint_id={targets['endpoint_id']}&window=all"
+    page.goto(deliveries)
+    settled(page, lambda: page.get_by_text("newest first").first.wait_for())
+    took["open a message"] = timed(page, _row(page), _url(page, "**message_id=**"))
+    page.goto(deliveries)
+    settled(page, lambda: page.get_by_text("newest first").first.wait_for())
+    page.locator('[data-testid="stMultiSelect"]').first.click()
+    option = page.get_by_role("option", name="DEAD", exact=True)
+    option.wait_for()
+    took["filter"] = timed(page, option.click, _url(page, "**status=DEAD**"))
+    other = page.context.new_page()
+    load = targets["load_ids"][n % len(targets["load_ids"])]
+    took["deep link in a new tab"] = timed(
+        other, lambda: other.goto(f"{host}/load?load_id={load}"),
+        _heading(other, "What each receiver last heard"),
+    )  # fmt: skip
+    other.close()
+    return took
+
+
+def measure(host: str, targets: dict[str, Any], repeat: int, first: bool) -> dict[str, Any]:
+    out: dict[str, list[float]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        if first:
+            went = timed(page, lambda: page.goto(host), _heading(page, "Needs attention"))
+            out["first visit"] = [went]
+        for n in range(repeat):
+            for step, seconds in _one_round(page, host, targets, n).items():
+                out.setdefault(step, []).append(seconds)
+        browser.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--targets", required=True)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--first", action="store_true")
+    args = parser.parse_args(argv)
+    with open(args.targets) as fh:
+        targets = json.load(fh)
+    print(json.dumps(measure(args.host, targets, args.repeat, args.first)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
