@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -407,13 +408,40 @@ def list_attempts(
             args.append(value)
     clause = " AND ".join(terms)
     conn = db.connect()
-    total = conn.execute(f"SELECT count(*) FROM attempts a WHERE {clause}", args).fetchone()[0]
+    total = _count_attempts(conn, db, clause, args, exact=bool(where.statuses))
     rows = conn.execute(
         f"{ATTEMPT_SQL} WHERE {clause} ORDER BY a.created_at DESC, a.attempt DESC, a.id"
         " LIMIT ? OFFSET ?",
         [*args, page_size, (page - 1) * page_size],
     ).fetchall()
     return page_json((attempt_json(r) for r in rows), page, page_size, total)
+
+
+# The total of a listing without a status filter changes only when attempts are added, so it is
+# kept until the table's newest rowid moves: reading ten pages of an endpoint with a million
+# attempts counts them once, not ten times. A status changes in place, so those are counted anew.
+_COUNTS: dict[tuple[str, str, tuple[Any, ...]], tuple[int, int]] = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+def _count_attempts(
+    conn: sqlite3.Connection, db: Database, clause: str, args: list[Any], *, exact: bool
+) -> int:
+    sql = f"SELECT count(*) FROM attempts a WHERE {clause}"
+    if exact:
+        return int(conn.execute(sql, args).fetchone()[0])
+    newest = conn.execute("SELECT max(rowid) FROM attempts").fetchone()[0] or 0
+    key = (str(db.path), clause, tuple(args))
+    with _COUNTS_LOCK:
+        cached = _COUNTS.get(key)
+    if cached is not None and cached[0] == newest:
+        return cached[1]
+    total = int(conn.execute(sql, args).fetchone()[0])
+    with _COUNTS_LOCK:
+        if len(_COUNTS) > 10_000:
+            _COUNTS.clear()
+        _COUNTS[key] = (newest, total)
+    return total
 
 
 def message_row(db: Database, org_id: str, message_id: str) -> Row | None:
