@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from envoy_api.signing import SECRET_PREFIX
@@ -257,6 +258,14 @@ def diagnose(
             )
             d.culprits.insert(0, OLD_SECRET)
         return d
+    _no_match(d, body, match, len(offered), sent_to)
+    return d
+
+
+def _no_match(
+    d: Diagnosis, body: str, match: Callable[[str], int | None], offered: int, sent_to: str | None
+) -> None:
+    """Why no signature matched: a change to the body that explains it, or the secret."""
     for culprit, text in _variants(body):
         if match(text) is not None:
             how = (
@@ -272,7 +281,7 @@ def diagnose(
                 "raw bytes as received, before any JSON parsing or middleware.",
             )
             d.culprits.insert(0, culprit)
-            return d
+            return
     if _sorted_keys(body):
         d.add(
             "Signature",
@@ -282,12 +291,12 @@ def diagnose(
             "and written again with sorted keys. Verify the raw bytes as received.",
         )
         d.culprits.insert(0, RESERIALIZED)
-        return d
+        return
     where = f" It was sent to {sent_to}, which signs with its own secret." if sent_to else ""
     rotation = (
         " The delivery carries two signatures (a rotation was under way); the secret "
         "matches neither."
-        if len(offered) > 1
+        if offered > 1
         else ""
     )
     d.add(
@@ -298,4 +307,3 @@ def diagnose(
         "secret of that endpoint shown at its registration or last rotation.",
     )
     d.culprits.insert(0, WRONG_ENDPOINT)
-    return d

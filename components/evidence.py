@@ -47,135 +47,71 @@ class Pack:
     organization: str
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    return str(pd.DataFrame(rows, columns=columns).to_csv(index=False))
+def _csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    return str(pd.DataFrame(list(rows), columns=list(columns)).to_csv(index=False))
 
 
-def _models(items: Sequence[Any]) -> list[dict[str, Any]]:
-    """Model rows as flat CSV rows: nested values as JSON text."""
-    rows = []
-    for item in items:
-        row = item.model_dump(mode="json")
-        rows.append({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
-    return rows
+def _models(items: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
+    """Model rows as flat CSV rows (nested values as JSON text), with their columns."""
+    dumped = [item.model_dump(mode="json") for item in items]
+    columns = list(dumped[0]) if dumped else ["id"]
+    rows = [[json.dumps(v) if isinstance(v, dict | list) else v for v in d.values()]
+            for d in dumped]  # fmt: skip
+    return columns, rows
+
+
+def _tables(pack: Pack, names: dict[str, str]) -> dict[str, tuple[list[str], list[Any]]]:
+    """Each CSV file of the pack: its columns and rows."""
+    calls_columns, calls = _models(pack.calls)
+    for row, call in zip(calls, pack.calls, strict=True):
+        row.append(duration(call.duration_seconds))
+    return {
+        "timeline.csv": (
+            ["time_utc", "kind", "what", "who", "outcome", "ref"],
+            [(e.at, e.kind, e.what, e.who, e.outcome, e.ref) for e in pack.timeline],
+        ),
+        "calls.csv": ([*calls_columns, "duration"] if pack.calls else calls_columns, calls),
+        "verifications.csv": _models(pack.verifications),
+        "escalations.csv": _models(pack.escalations),
+        "messages.csv": (
+            ["message_id", "endpoint", "event_type", "event_id", "event_time_utc", "status",
+             "attempts"],
+            [(m.id, names.get(m.endpoint_id, m.endpoint_id), m.event_type,
+              m.payload.id if m.payload else None, m.at, m.state.label, len(m.attempts))
+             for m in pack.messages],
+        ),
+        "attempts.csv": (
+            ["message_id", "attempt", "status", "response_code", "latency_ms", "tried_at_utc",
+             "delivered_at_utc", "response_excerpt", "error"],
+            [(m.id, a.attempt, a.status, a.response_status_code, a.duration_ms, a.created_at,
+              a.delivered_at, (a.response_body_excerpt or "")[:500], a.error_message)
+             for m in pack.messages for a in m.attempts],
+        ),
+        "audit.csv": (
+            ["at_utc", "actor", "action", "target", "reason", "outcome"],
+            [(r["at"], r["actor"], r["action"], r["target"], r["reason"], r["outcome"])
+             for r in pack.audit_rows],
+        ),
+    }  # fmt: skip
 
 
 def files(pack: Pack) -> dict[str, str]:
     """The pack's files by name (the ZIP is these, written in this order)."""
     names = {ep.id: f"{name_of(ep)} ({safe_url(ep.url)})" for ep in pack.endpoints}
-    timeline = [
-        {
-            "time_utc": e.at,
-            "kind": e.kind,
-            "what": e.what,
-            "who": e.who,
-            "outcome": e.outcome,
-            "ref": e.ref,
-        }
-        for e in pack.timeline
-    ]
-    messages = [
-        {
-            "message_id": m.id,
-            "endpoint": names.get(m.endpoint_id, m.endpoint_id),
-            "event_type": m.event_type,
-            "event_id": m.payload.id if m.payload else None,
-            "event_time_utc": m.at,
-            "status": m.state.label,
-            "attempts": len(m.attempts),
-        }
-        for m in pack.messages
-    ]
-    attempts = [
-        {
-            "message_id": m.id,
-            "attempt": a.attempt,
-            "status": a.status,
-            "response_code": a.response_status_code,
-            "latency_ms": a.duration_ms,
-            "tried_at_utc": a.created_at,
-            "delivered_at_utc": a.delivered_at,
-            "response_excerpt": (a.response_body_excerpt or "")[:500],
-            "error": a.error_message,
-        }
-        for m in pack.messages
-        for a in m.attempts
-    ]
+    tables = _tables(pack, names)
     payloads = "".join(
-        json.dumps(
-            {
-                "message_id": m.id,
-                "endpoint": names.get(m.endpoint_id, m.endpoint_id),
-                "payload": m.payload.model_dump(mode="json") if m.payload else None,
-            }
-        )
-        + "\n"
+        json.dumps({"message_id": m.id, "endpoint": names.get(m.endpoint_id, m.endpoint_id),
+                    "payload": m.payload.model_dump(mode="json") if m.payload else None}) + "\n"
         for m in pack.messages
-    )
-    audit = [
-        {
-            "at_utc": r["at"],
-            "actor": r["actor"],
-            "action": r["action"],
-            "target": r["target"],
-            "reason": r["reason"],
-            "outcome": r["outcome"],
-        }
-        for r in pack.audit_rows
-    ]
-    calls = _models(pack.calls)
-    for row, call in zip(calls, pack.calls, strict=True):
-        row["duration"] = duration(call.duration_seconds)
+    )  # fmt: skip
+    counts = {name: len(rows) for name, (_, rows) in tables.items()}
+    counts["payloads.jsonl"] = len(pack.messages)
     content = {
         "load.json": json.dumps(pack.load.model_dump(mode="json"), indent=2) + "\n",
-        "timeline.csv": _csv(timeline, ["time_utc", "kind", "what", "who", "outcome", "ref"]),
-        "calls.csv": _csv(calls, list(calls[0]) if calls else ["id"]),
-        "verifications.csv": _csv(_models(pack.verifications), _columns(pack.verifications)),
-        "escalations.csv": _csv(_models(pack.escalations), _columns(pack.escalations)),
-        "messages.csv": _csv(
-            messages,
-            [
-                "message_id",
-                "endpoint",
-                "event_type",
-                "event_id",
-                "event_time_utc",
-                "status",
-                "attempts",
-            ],
-        ),
-        "attempts.csv": _csv(
-            attempts,
-            [
-                "message_id",
-                "attempt",
-                "status",
-                "response_code",
-                "latency_ms",
-                "tried_at_utc",
-                "delivered_at_utc",
-                "response_excerpt",
-                "error",
-            ],
-        ),
+        **{name: _csv(columns, rows) for name, (columns, rows) in tables.items()},
         "payloads.jsonl": payloads,
-        "audit.csv": _csv(audit, ["at_utc", "actor", "action", "target", "reason", "outcome"]),
-    }
-    counts = {
-        "timeline.csv": len(timeline),
-        "calls.csv": len(calls),
-        "verifications.csv": len(pack.verifications),
-        "escalations.csv": len(pack.escalations),
-        "messages.csv": len(messages),
-        "attempts.csv": len(attempts),
-        "payloads.jsonl": len(pack.messages),
-        "audit.csv": len(audit),
     }
     return {"README.md": _readme(pack, counts), **content}
-
-
-def _columns(items: Sequence[Any]) -> list[str]:
-    return list(items[0].model_dump()) if items else ["id"]
 
 
 def _readme(pack: Pack, counts: dict[str, int]) -> str:
