@@ -40,6 +40,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 STEP_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
 
 
 class StepFailed(Exception):
@@ -212,12 +213,14 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
         gevent.sleep(min(sample_every, seconds - (time.monotonic() - started)))
         if proc:
             summary.rss_mb.append(sum(p.memory_info().rss for p in procs()) / 2**20)
-    runner.quit()
-    env.events.request.remove_listener(record)  # type: ignore[no-untyped-call]
-    elapsed = time.monotonic() - started
     if proc:
         cpu1 = sum(p.cpu_times().user + p.cpu_times().system for p in procs())
-        summary.cpu_percent = 100 * (cpu1 - cpu0) / elapsed
+        summary.cpu_percent = 100 * (cpu1 - cpu0) / (time.monotonic() - started)
+    # A saturated console leaves agents mid-step: they are killed, not waited for (a step cut off
+    # here is not recorded), and the figures so far are kept.
+    env.events.request.remove_listener(record)  # type: ignore[no-untyped-call]
+    with gevent.Timeout(STOP_TIMEOUT, False):
+        runner.quit()
     all_times = [t for ts in times.values() for t in ts]
     summary.steps = {name: _stats(ts, failures.get(name, 0)) for name, ts in times.items()}
     summary.total = _stats(all_times, sum(failures.values()))

@@ -104,10 +104,11 @@ def agents(con: Console, tmp: Path, *args: str) -> dict[str, Any]:
     spec = tmp / "targets.json"
     if not spec.exists() and "--warm" not in args:
         spec.write_text(json.dumps(targets(con.db)))
+    seconds = float(args[args.index("--seconds") + 1]) if "--seconds" in args else 0.0
     out = subprocess.run(
         [sys.executable, "-m", "bench.agents", "--host", con.url, "--targets", str(spec),
          "--server-pid", str(con.pid), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=seconds + 600, check=False,
     )  # fmt: skip
     if out.returncode != 0:
         raise RuntimeError(f"bench.agents failed: {out.stderr[-2000:]}")

@@ -1,19 +1,53 @@
-"""Altair charts."""
+"""Altair charts, and a cache for them.
+
+Building an altair chart costs more than drawing it: each ``encode`` checks its channels against
+the Vega-Lite schema (tens of milliseconds a chart). ``cached`` builds a chart once for what it
+shows and hands the same object to every rerun and every session that shows the same thing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
-from envoy_api import Call
+from envoy_api import Call, DeliveryAttempt
 
+from .deliveries import attempts_frame
 from .rules import STATUS_COLORS
+
+C = TypeVar("C")
+
+
+def digest(rows: Iterable[tuple[Any, ...]]) -> str:
+    """A fingerprint of what a chart is drawn from (its rows' drawn fields), for this process:
+    Python's own hash, which strings and datetimes keep, so thousands of rows take a moment."""
+    return f"{len(rows := tuple(rows))}:{hash(rows):x}"
+
+
+@st.cache_resource(max_entries=300, show_spinner=False)
+def _built(name: str, key: str, _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+def cached(name: str, key: str, build: Callable[[], C]) -> C:
+    """The chart ``build`` makes, built once per ``name`` and ``key`` (a ``digest`` of its
+    data). Streamlit reads a chart without changing it, so sessions can share one."""
+    chart: C = _built(name, key, build)
+    return chart
 
 
 def call_activity(calls: Sequence[Call]) -> alt.Chart:
     """Calls over time: one mark a call, coloured by status, shaped by direction."""
+    fields = [(c.id, c.call_time or c.created_at, c.duration_seconds, c.status, c.call_direction,
+               c.call_type) for c in calls]  # fmt: skip
+    return cached("calls", digest(fields), lambda: _call_activity(calls))
+
+
+def _call_activity(calls: Sequence[Call]) -> alt.Chart:
     data = pd.DataFrame(
         [
             {
@@ -49,7 +83,13 @@ def call_activity(calls: Sequence[Call]) -> alt.Chart:
     return chart
 
 
-def delivery_outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
+def delivery_outcomes(attempts: Sequence[DeliveryAttempt]) -> alt.VConcatChart:
+    """``outcomes``, built once for the same attempts."""
+    fields = [(a.id, a.created_at, a.status, a.duration_ms) for a in attempts]
+    return cached("outcomes", digest(fields), lambda: outcomes(attempts_frame(attempts)))
+
+
+def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
     """Attempts per time bucket stacked by status, over latency per attempt, for the filtered
     window. The bucket (minute, hour, day) follows the window's span."""
     data = attempts.dropna(subset=["Created"])

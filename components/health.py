@@ -22,14 +22,8 @@ from .tables import age
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
 STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
 # The state's colour, as a badge would have it (text only: emoji fonts are not everywhere).
-STATE_STYLE = {
-    "Disabled": "background-color: #c62828; color: white",
-    "Failing": "background-color: #ffcdd2; color: #b71c1c",
-    "Paused": "background-color: #e0e0e0; color: #424242",
-    "Degraded": "background-color: #ffe0b2; color: #e65100",
-    "Unknown": "background-color: #eceff1; color: #546e7a",
-    "Healthy": "background-color: #c8e6c9; color: #1b5e20",
-}
+STATE_COLOR = {"Disabled": "#c62828", "Failing": "#e53935", "Paused": "#9e9e9e",
+               "Degraded": "#fb8c00", "Unknown": "#90a4ae", "Healthy": "#43a047"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,9 +114,11 @@ def frame(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> pd.Data
     return pd.DataFrame(records, columns=[*COLUMNS, "id"])
 
 
-def styled(table: pd.DataFrame) -> Any:
-    """The table with each state coloured like a badge."""
-    return table.style.map(lambda state: STATE_STYLE.get(state, ""), subset=["State"])
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as drawn: the state as a coloured label (a one-option list, which the
+    ``State`` column draws as a badge in the browser; a pandas Styler did the same on the server
+    at a cost on every rerun)."""
+    return table.assign(State=pd.Series([[state] for state in table["State"]], index=table.index))
 
 
 COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Streak", "Undelivered",
@@ -133,7 +129,9 @@ COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Streak",
 def column_config() -> dict[str, Any]:
     return {
         "Endpoint": st.column_config.TextColumn(pinned=True, width="medium"),
-        "State": st.column_config.TextColumn(width=80),
+        "State": st.column_config.MultiselectColumn(
+            "State", width=90, options=STATES, color=[STATE_COLOR[s] for s in STATES],
+        ),
         "Success": st.column_config.ProgressColumn(
             "Success", min_value=0.0, max_value=1.0, format="percent", width="small",
             help="Finished delivery attempts that succeeded, in the row's window.",

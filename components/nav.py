@@ -9,6 +9,7 @@ URL and the widget always agree, and the URL wins whenever they would not.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -41,10 +42,15 @@ VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, DOCTOR, ACTI
 LIST_VIEW = ("tab", "q", "page", "size")  # the Loads list's parameters
 
 
+# This run's ``st.Page`` per view (a script run has a thread of its own). A link given the page
+# object skips Streamlit's resolving of a script path on disk, which was most of a link's cost.
+_run = threading.local()
+
+
 def pages() -> list[Any]:
     """The ``st.Page`` objects for ``st.navigation``; detail views are hidden from the menu."""
-    return [
-        st.Page(
+    _run.pages = {
+        v: st.Page(
             v.path,
             title=v.title,
             icon=v.icon,
@@ -53,7 +59,12 @@ def pages() -> list[Any]:
             visibility="visible" if v.listed else "hidden",
         )
         for v in VIEWS
-    ]
+    }
+    return list(_run.pages.values())
+
+
+def _page(view: View) -> Any:
+    return getattr(_run, "pages", {}).get(view, view.path)
 
 
 def menu() -> None:
@@ -92,12 +103,12 @@ def href(view: View, **params: str) -> str:
 def link(view: View, label: str, icon: str | None = None, container: Any = st, **params: str
          ) -> None:  # fmt: skip
     """An in-app link to ``view`` with ``params`` (and the organization)."""
-    container.page_link(view.path, label=label, icon=icon, query_params=_with_org(params))
+    container.page_link(_page(view), label=label, icon=icon, query_params=_with_org(params))
 
 
 def switch(view: View, **params: str) -> None:
     """Go to ``view`` with ``params`` (and the organization) now."""
-    st.switch_page(view.path, query_params=_with_org(params))
+    st.switch_page(_page(view), query_params=_with_org(params))
 
 
 def current(names: tuple[str, ...]) -> dict[str, str]:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from envoy_api import Load
 
-from . import access, audit, evidence, jobs_ui, nav, store, tables, ui
+from . import access, audit, charts, evidence, jobs_ui, nav, store, tables, ui
 from .access import User
 from .data import Ctx
 from .markup import md
@@ -157,7 +157,13 @@ LANE_BUCKETS = 240  # marks per kind at most: a chart of a busy load stays as qu
 
 def swimlanes(entries: list[Entry]) -> alt.Chart:
     """The same entries as swimlanes over time: one lane per kind, one mark per kind, outcome
-    and time bucket (a load with thousands of messages draws at most a few hundred marks)."""
+    and time bucket (a load with thousands of messages draws at most a few hundred marks).
+    Built once for the same entries: a rerun (a tab, the order) draws the chart it has."""
+    fields = ((e.at, e.kind, e.what, e.outcome) for e in entries)
+    return charts.cached("swimlanes", charts.digest(fields), lambda: _swimlanes(entries))
+
+
+def _swimlanes(entries: list[Entry]) -> alt.Chart:
     frame = pd.DataFrame(
         {
             "Time": pd.to_datetime(pd.Series([e.at for e in entries], dtype=object), utc=True),

@@ -64,7 +64,7 @@ else:
     to_deliveries = nav.linker(nav.DELIVERIES)
     table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
     table, board_config = tables.blank(table, health.column_config())
-    st.dataframe(health.styled(table), hide_index=True, key="board_endpoints",
+    st.dataframe(health.shown(table), hide_index=True, key="board_endpoints",
                  column_order=health.COLUMNS,
                  column_config=board_config)  # fmt: skip
     st.caption(f"{len(rows) - len(trouble)} healthy endpoint"

@@ -263,9 +263,7 @@ def endpoint_view(endpoint_id: str) -> None:
         return
     with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
         sample, complete = data.attempt_sample(ctx, flt)
-        st.altair_chart(
-            charts.delivery_outcomes(deliveries.attempts_frame(sample)), width="stretch"
-        )
+        st.altair_chart(charts.delivery_outcomes(sample), width="stretch")
         if not complete:
             st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
     export_panel(flt, total)

@@ -53,7 +53,7 @@ if endpoints:
     wide = {"Event types": st.column_config.TextColumn(width="medium")}
     table, health_config = tables.blank(table, {**health.column_config(), **wide})
     st.dataframe(
-        health.styled(table),
+        health.shown(table),
         hide_index=True,
         key="endpoints_table",
         column_order=[*health.COLUMNS, "Event types"],

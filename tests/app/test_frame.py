@@ -179,7 +179,7 @@ def test_after_pause_and_replay_the_screen_shows_the_new_state(configured: Sandb
     at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)  # caches the list
     at.button(key=f"toggle_{ep.id}").click()
     run_app(at)
-    assert frame_with(at, "URL").set_index("id").loc[ep.id, "State"] == "Paused"
+    assert frame_with(at, "URL").set_index("id").loc[ep.id, "State"] == ["Paused"]
     at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
     assert set(frame_with(at, "Status")["Status"]) == {"DEAD", "FAILED"}
     configured.set_receiver(name, "ok")
