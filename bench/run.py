@@ -426,10 +426,9 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
                           click_rounds=clicks)  # fmt: skip
     levels = found["levels"]
     results = []
-    limits = {30: 1000.0, 50: 2000.0}
     for lv in levels:
         n, total = lv["agents"], lv["total"]
-        limit = limits.get(n)
+        limit = team.TEAM_TARGETS[n] * 1000 if n in team.TEAM_TARGETS else None
         target = f"p95 ≤ {limit / 1000:g} s, 0 errors" if limit else "reported"
         ok = total["errors"] == 0 and (limit is None or total["p95_ms"] <= limit)
         results.append(Result(f"{n} agents: step p95", f"{total['p95_ms']:.0f} ms",
@@ -471,7 +470,7 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
         lines.append(f"| {lv['agents']} | {t['count']} | {t['p50_ms']:.0f} ms | "
                      f"{t['p95_ms']:.0f} ms | {t['errors']} | {lv['cpu_percent']:.0f} % | "
                      f"{max(rss) if rss else 0:.0f} MB |")  # fmt: skip
-    steps = sorted({s for lv in levels for s in lv["steps"]})
+    steps = list(dict.fromkeys(s for lv in levels for s in lv["steps"]))  # a morning's order
     lines += ["", "p95 per step (ms): " + ", ".join(steps), "",
               "| agents | " + " | ".join(steps) + " |", "|---|" + "---|" * len(steps)]  # fmt: skip
     for lv in levels:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+TEAM_TARGETS = {30: 1.0, 50: 2.0}  # concurrent agents → step p95 in seconds
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def chart(levels: list[dict[str, Any]], path: Path) -> None:
 
     rows = [{"Agents": lv["agents"], "ms": lv["total"][k], "Percentile": k[:3]}
             for lv in levels for k in ("p50_ms", "p95_ms")]  # fmt: skip
-    spec = (
+    lines = (
         alt.Chart(pd.DataFrame(rows))
         .mark_line(point=True)
         .encode(
@@ -156,7 +157,16 @@ def chart(levels: list[dict[str, Any]], path: Path) -> None:
             y=alt.Y("ms:Q", title="Step time, rerun to script finished (ms)"),
             color=alt.Color("Percentile:N"),
         )
-        .properties(width=480, height=260, title="One console replica, 2 cores")
+    )
+    goals = pd.DataFrame([{"Agents": n, "ms": p95 * 1000, "Target": f"p95 target at {n}"}
+                          for n, p95 in TEAM_TARGETS.items()])  # fmt: skip
+    marks = (
+        alt.Chart(goals)
+        .mark_point(shape="cross", size=160, color="#c62828")
+        .encode(x="Agents:Q", y="ms:Q", tooltip=["Target:N"])
+    )
+    spec = (lines + marks).properties(
+        width=480, height=260, title="One console replica, 2 cores (crosses: p95 targets)"
     )
     path.write_text(vlc.vegalite_to_svg(spec.to_json()))
 

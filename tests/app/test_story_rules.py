@@ -100,3 +100,17 @@ def test_the_timeline_has_one_status_entry_per_event_and_one_webhook_entry_per_m
     assert [e.kind for e in entries] == ["Status", "Webhook", "Webhook"]
     assert entries[0].what == "→ Covered"
     assert story.duration(125) == "2:05" and story.duration(None) == ""
+
+
+def test_the_swimlane_chart_is_built_once_for_the_same_entries_and_anew_when_they_change() -> None:
+    from components import story_ui
+
+    def entries(outcome: str) -> list[story.Entry]:
+        return [story.Entry(T0 + timedelta(minutes=k), "Webhook", f"load.updated #{k}", "portal",
+                            outcome, f"msg_{k}") for k in range(50)]  # fmt: skip
+
+    first = story_ui.swimlanes(entries("SUCCEEDED"))
+    assert story_ui.swimlanes(entries("SUCCEEDED")) is first  # a rerun draws the chart it has
+    changed = story_ui.swimlanes(entries("DEAD"))
+    assert changed is not first
+    assert set(changed.data["Colour"]) == {"DEAD"} and set(first.data["Colour"]) == {"SUCCEEDED"}
