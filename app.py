@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import frame, nav
+from components import frame, memory, nav
 
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 
@@ -29,6 +29,7 @@ st.set_page_config(
 # The menu is drawn by the frame as links that carry the organization: Streamlit's own menu
 # drops the query, and putting it back would leave an extra entry in the browser's history.
 page = st.navigation(nav.pages(), position="hidden")
+memory.collector()
 frame.start()
 try:
     page.run()
