@@ -85,7 +85,8 @@ def _call_activity(calls: Sequence[Call]) -> alt.Chart:
 
 def delivery_outcomes(attempts: Sequence[DeliveryAttempt]) -> alt.VConcatChart:
     """``outcomes``, built once for the same attempts."""
-    fields = [(a.id, a.created_at, a.status, a.duration_ms) for a in attempts]
+    fields = [(a.id, a.created_at, a.status, a.response_status_code, a.duration_ms)
+              for a in attempts]  # fmt: skip
     return cached("outcomes", digest(fields), lambda: outcomes(attempts_frame(attempts)))
 
 

@@ -21,7 +21,8 @@ from .tables import age
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
 STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
-# The state's colour, as a badge would have it (text only: emoji fonts are not everywhere).
+# The state's colour: the table draws the state as a label of this colour (no emoji: their fonts
+# are not everywhere).
 STATE_COLOR = {"Disabled": "#c62828", "Failing": "#e53935", "Paused": "#9e9e9e",
                "Degraded": "#fb8c00", "Unknown": "#90a4ae", "Healthy": "#43a047"}  # fmt: skip
 

@@ -3,8 +3,8 @@
 Streamlit collects after every script run by default (``runner.postScriptGC``): with the caches a
 console holds, that was half of all server CPU with ten agents, so ``.streamlit/config.toml``
 turns it off. Python's own collector then leaves cyclic garbage in its oldest generation until
-that generation has grown by a quarter, which shows as creeping memory; a full collection each
-minute keeps memory flat for about a thousandth of the CPU it used to take.
+that generation has grown by a quarter; a full collection each minute keeps it from piling up,
+for a small fraction of the CPU the collection after every run took.
 """
 
 from __future__ import annotations
