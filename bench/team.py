@@ -100,12 +100,14 @@ def targets(db: Path) -> dict[str, Any]:
     return {"load_ids": loads, "endpoint_id": endpoint, "message_ids": dead}
 
 
-def agents(con: Console, tmp: Path, *args: str) -> dict[str, Any]:
-    """One run of ``bench.agents`` in a process of its own; its JSON summary."""
+def agents(con: Console, tmp: Path, *args: str, seconds: float = 0.0) -> dict[str, Any]:
+    """One run of ``bench.agents`` (for ``seconds``, when it runs agents) in a process of its
+    own; its JSON summary."""
     spec = tmp / "targets.json"
     if not spec.exists() and "--warm" not in args:
         spec.write_text(json.dumps(targets(con.db)))
-    seconds = float(args[args.index("--seconds") + 1]) if "--seconds" in args else 0.0
+    if seconds:
+        args = (*args, "--seconds", str(seconds))
     out = subprocess.run(
         [sys.executable, "-m", "bench.agents", "--host", con.url, "--targets", str(spec),
          "--server-pid", str(con.pid), *args],
@@ -137,7 +139,7 @@ def warm(con: Console, tmp: Path, seconds: float) -> float:
     """The first session starts the embedded sandbox (seeding it) and fills the caches; then one
     agent's morning warms the pages. Returns the first visit's seconds."""
     first: float = agents(con, tmp, "--warm")["first_visit_s"]
-    agents(con, tmp, "--agents", "1", "--seconds", str(seconds))
+    agents(con, tmp, "--agents", "1", seconds=seconds)
     return first
 
 
@@ -186,11 +188,11 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
         with console(tmp, loads) as con:
             first_visit = warm(con, tmp, warm_seconds)
             browser = clicks(con, tmp, click_rounds, False) if click_rounds else {}
-            levels = [agents(con, tmp, "--agents", str(n), "--seconds", str(seconds))
+            levels = [agents(con, tmp, "--agents", str(n), seconds=seconds)
                       for n in sizes]  # fmt: skip
             idle_result = agents(con, tmp, "--idle", str(idle)) if idle else None
-            soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--seconds", str(soak),
-                                  "--soak") if soak else None)  # fmt: skip
+            soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--soak", seconds=soak)
+                           if soak else None)  # fmt: skip
         if click_rounds:  # the same database, seeded: a second server's first visit
             browser["first visit"] = [first_visit_in_browser(tmp, loads)]
     return {"levels": levels, "idle": idle_result, "soak": soak_result,

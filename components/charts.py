@@ -17,7 +17,7 @@ import streamlit as st
 from envoy_api import Call, DeliveryAttempt
 
 from .deliveries import attempts_frame
-from .rules import STATUS_COLORS
+from .rules import STATUS_COLORS, TIME_TEXT
 
 C = TypeVar("C")
 
@@ -70,7 +70,7 @@ def _call_activity(calls: Sequence[Call]) -> alt.Chart:
             x=alt.X(
                 "Time:T",
                 title=None,
-                axis=alt.Axis(format="%b %d, %H:%M", labelAngle=0),
+                axis=alt.Axis(format=TIME_TEXT, labelAngle=0),
                 scale=alt.Scale(padding=16),
             ),
             y=alt.Y("Minutes:Q", title="Duration (min)", scale=alt.Scale(padding=12)),

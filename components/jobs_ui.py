@@ -61,14 +61,12 @@ def render_jobs(
         if not current:
             st.caption("No recovery jobs yet.")
             return
-        shown, config = tables.blank(_frame(current), {
+        tables.dataframe(_frame(current), {
             "Progress": st.column_config.ProgressColumn(
                 min_value=0.0, max_value=1.0, format="percent"
             ),
             "Created": tables.time_column(),
-        })  # fmt: skip
-        st.dataframe(shown, hide_index=True, key=f"jobs_table_{endpoint_id or 'all'}",
-                     column_config=config)  # fmt: skip
+        }, hide_index=True, key=f"jobs_table_{endpoint_id or 'all'}")  # fmt: skip
         for r in current:
             if r["state"] in LIVE and not r["cancel_requested"]:
                 _cancel_button(user, r)

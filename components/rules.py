@@ -11,6 +11,9 @@ STATUSES = [s.value for s in AttemptStatus]  # the contract's order: PENDING →
 IN_FLIGHT = frozenset({"PENDING", "SENDING"})
 REPLAYABLE = frozenset({"FAILED", "DEAD"})
 TERMINAL = frozenset({"SUCCEEDED"}) | REPLAYABLE
+# The console's one time format, for text and chart axes ("Nov 29, 16:41"; strftime and d3
+# read it alike); tables use tables.TIME_FORMAT, its equivalent. Times are UTC, said once a page.
+TIME_TEXT = "%b %d, %H:%M"
 STATUS_COLORS = {
     "SUCCEEDED": "#2e7d32",
     "FAILED": "#f9a825",

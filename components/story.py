@@ -26,7 +26,7 @@ from envoy_api import (
 )
 
 from .deliveries import MessageState, message_states
-from .rules import REPLAYABLE
+from .rules import REPLAYABLE, TIME_TEXT
 
 # The timeline's kinds, in the order of the chart's swimlanes.
 KINDS = ("Status", "Call", "Verification", "Escalation", "Webhook", "Console")
@@ -36,7 +36,7 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 def when(value: datetime | None) -> str:
     """One time format for sentences (the page says once that times are UTC)."""
-    return f"{value:%b %d, %H:%M}" if value is not None else "an unknown time"
+    return f"{value:{TIME_TEXT}}" if value is not None else "an unknown time"
 
 
 @dataclass(frozen=True)

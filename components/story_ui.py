@@ -16,7 +16,7 @@ from . import access, audit, charts, evidence, jobs_ui, nav, store, tables, ui
 from .access import User
 from .data import Ctx
 from .markup import md
-from .rules import STATUS_COLORS
+from .rules import STATUS_COLORS, TIME_TEXT
 from .story import KINDS, Entry, Heard, Message, when
 
 NEUTRAL = "#78909c"
@@ -187,7 +187,7 @@ def _swimlanes(entries: list[Entry]) -> alt.Chart:
         alt.Chart(marks)
         .mark_tick(thickness=3, size=22)
         .encode(
-            x=alt.X("Time:T", title=None, axis=alt.Axis(format="%b %d, %H:%M")),
+            x=alt.X("Time:T", title=None, axis=alt.Axis(format=TIME_TEXT)),
             y=alt.Y("Kind:N", sort=list(KINDS), title=None),
             color=alt.Color(
                 "Colour:N",

@@ -12,6 +12,8 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
 
+from .rules import TIME_TEXT
+
 
 def _city(stop: Stop | None) -> str:
     if stop is None:
@@ -202,7 +204,7 @@ def blank(frame: pd.DataFrame, config: dict[str, Any] | None = None
         if kind in KEEP_EMPTY or not column.isna().any():
             continue
         if pd.api.types.is_datetime64_any_dtype(column):
-            frame[name] = [f"{v:%b %d, %H:%M}" if pd.notna(v) else "" for v in column]
+            frame[name] = [f"{v:{TIME_TEXT}}" if pd.notna(v) else "" for v in column]
             if kind == "datetime":
                 config.pop(name)
         elif pd.api.types.is_numeric_dtype(column):
@@ -212,6 +214,13 @@ def blank(frame: pd.DataFrame, config: dict[str, Any] | None = None
         else:
             frame[name] = column.astype(object).where(column.notna(), "")
     return frame, config
+
+
+def dataframe(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, **kwargs: Any
+              ) -> Any:  # fmt: skip
+    """``st.dataframe`` of ``frame`` with its empty cells blank (``blank``); what it returns."""
+    shown, config = blank(frame, column_config)
+    return st.dataframe(shown, column_config=config, **kwargs)
 
 
 def _number(value: Any) -> str:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import data, errors, frame, health, nav, tables
 from components.markup import md
+from components.rules import TIME_TEXT
 from components.tables import age
 from envoy_api import EnvoyError
 
@@ -63,10 +64,8 @@ elif not trouble:
 else:
     to_deliveries = nav.linker(nav.DELIVERIES)
     table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
-    table, board_config = tables.blank(table, health.column_config())
-    st.dataframe(health.shown(table), hide_index=True, key="board_endpoints",
-                 column_order=health.COLUMNS,
-                 column_config=board_config)  # fmt: skip
+    tables.dataframe(health.shown(table), health.column_config(), hide_index=True,
+                     key="board_endpoints", column_order=health.COLUMNS)  # fmt: skip
     st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
 nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")
@@ -130,4 +129,4 @@ else:
             "Open": st.column_config.LinkColumn("Load", display_text="Open ↗", width="small"),
         },
     )
-st.caption(f"Read {md(now.strftime('%b %d, %H:%M'))} UTC.")
+st.caption(f"Read {md(now.strftime(TIME_TEXT))} UTC.")

@@ -167,8 +167,8 @@ def live_attempts(message_id: str) -> None:
             )
         frame = deliveries.attempts_frame(attempts)
         kept = frame.drop(columns=["Event type", "Load", "Message id"])
-        shown, config = tables.blank(kept, tables.datetime_columns(kept))
-        st.dataframe(shown, hide_index=True, key="message_attempts", column_config=config)
+        tables.dataframe(kept, tables.datetime_columns(kept), hide_index=True,
+                         key="message_attempts")  # fmt: skip
         for a in attempts:
             if a.response_body_excerpt or a.error_message:
                 with st.expander(
@@ -294,21 +294,20 @@ def attempts_table(flt: data.AttemptFilter) -> int:
     # A line of its own above the table: the table's toolbar (search, download, full screen)
     # shows over the row above it, which is this caption and not the filters.
     st.caption(f"{ui.count(total, 'attempt')} · newest first · select a row to open its message")
-    shown, config = tables.blank(table, {
-        "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
-        "Created": tables.time_column(pinned=True),
-        "Event type": st.column_config.TextColumn(width="medium"),
-        "Error or response": st.column_config.TextColumn(width="medium"),
-        "Next attempt": tables.time_column(),
-    })  # fmt: skip
-    event = st.dataframe(
-        shown,
+    event = tables.dataframe(
+        table,
+        {
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
+            "Created": tables.time_column(pinned=True),
+            "Event type": st.column_config.TextColumn(width="medium"),
+            "Error or response": st.column_config.TextColumn(width="medium"),
+            "Next attempt": tables.time_column(),
+        },
         hide_index=True,
         key="attempts_table",
         on_select="rerun",
         selection_mode="single-row",
         column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
-        column_config=config,
     )
     selected = event.selection.rows
     if selected:

@@ -31,6 +31,7 @@ from components import (
     ui,
 )
 from components.markup import md
+from components.rules import TIME_TEXT
 from envoy_api import EnvoyError, Load, NotFoundError
 from envoy_api.ids import check_id
 
@@ -71,7 +72,7 @@ def _money(value: float | None) -> str:
 
 
 def _when(value: Any) -> str:
-    return f"{value:%b %d, %H:%M}" if value is not None else "—"
+    return f"{value:{TIME_TEXT}}" if value is not None else "—"
 
 
 def render_header(load: Load) -> None:
@@ -134,8 +135,7 @@ def section(
         return
     if extra:
         extra(outcome.value)
-    shown, config = tables.blank(table, tables.datetime_columns(table))
-    st.dataframe(shown, hide_index=True, key=f"{key}_table", column_config=config)
+    tables.dataframe(table, tables.datetime_columns(table), hide_index=True, key=f"{key}_table")
     ui.csv_download(table, f"Download {title.lower()} (CSV)", f"{key}-{load_id}.csv", f"{key}_csv")
 
 
@@ -157,19 +157,18 @@ def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
         for e, m in zip(table["Endpoint id"], table["Message id"], strict=True)
     ]
     st.caption("Select a row to replay that message.")
-    shown, config = tables.blank(table, {
-        "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
-        **tables.datetime_columns(table),
-    })  # fmt: skip
-    picked = st.dataframe(
-        shown,
+    picked = tables.dataframe(
+        table,
+        {
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗"),
+            **tables.datetime_columns(table),
+        },
         hide_index=True,
         key="webhooks_table",
         on_select="rerun",
         selection_mode="single-row",
         column_order=["Created", "Endpoint", "Event type", "Status", "Attempts", "Last code",
                       "Open"],
-        column_config=config,
     )  # fmt: skip
     ui.csv_download(lambda: deliveries.messages_frame(every, names), "Download webhooks (CSV)",
                     f"webhooks-{load_id}.csv", "webhooks_csv")  # fmt: skip

@@ -93,22 +93,21 @@ if total == 0:
 
 frame_ = tables.loads_frame(view.page.items)
 frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
-shown, config = tables.blank(frame_, {
-    "Load": st.column_config.TextColumn(pinned=True, width="small"),
-    "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
-    "Posted rate": st.column_config.NumberColumn(format="dollar"),
-    "First pickup": tables.time_column(),
-    "Updated": tables.time_column(),
-})  # fmt: skip
-event = st.dataframe(
-    shown,
+event = tables.dataframe(
+    frame_,
+    {
+        "Load": st.column_config.TextColumn(pinned=True, width="small"),
+        "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
+        "Posted rate": st.column_config.NumberColumn(format="dollar"),
+        "First pickup": tables.time_column(),
+        "Updated": tables.time_column(),
+    },
     key="loads_table",
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     column_order=[c for c in frame_.columns if c != "id"],
     height=min(len(frame_), 25) * 35 + 38,
-    column_config=config,
 )
 selected = event.selection.rows
 if selected:  # the load's URL keeps the list's view, for "Back to loads"

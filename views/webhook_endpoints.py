@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import access, audit, data, errors, forms, frame, health, nav, tables, ui
 from components.markup import md
+from components.rules import TIME_TEXT
 from components.secret_dialog import show_secret
 from components.tables import age
 from envoy_api import EnvoyError, WebhookEndpoint
@@ -50,14 +51,12 @@ if endpoints:
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
         "each row's window (the last 24 h unless it says less)."
     )
-    wide = {"Event types": st.column_config.TextColumn(width="medium")}
-    table, health_config = tables.blank(table, {**health.column_config(), **wide})
-    st.dataframe(
+    tables.dataframe(
         health.shown(table),
+        {**health.column_config(), "Event types": st.column_config.TextColumn(width="medium")},
         hide_index=True,
         key="endpoints_table",
         column_order=[*health.COLUMNS, "Event types"],
-        column_config=health_config,
     )
     for r in rows:
         if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
@@ -213,7 +212,7 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
     st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
     ui.copyable(rotated.signing_secret.get_secret_value())
     left = age(datetime.now(UTC), now=until)  # from now until then
-    st.info(f"The old secret stays valid until {until:%b %d, %H:%M} UTC (in {left}).",
+    st.info(f"The old secret stays valid until {until:{TIME_TEXT}} UTC (in {left}).",
             icon=":material/schedule:")  # fmt: skip
     st.button("Done", key="rotate_done", type="primary")
 
