@@ -1,26 +1,26 @@
 """``EnvoyClient``: a thin, typed, synchronous client for Envoy's REST API.
 
-Resource groups hang off the client (``client.loads``, ``client.webhooks``). Requests go through
-one ``_request`` method that adds auth headers, retries idempotent requests with backoff and maps
-errors to the tree in ``envoy_api.errors``. The client is safe to share between threads.
+Resource groups hang off the client (``client.loads``, ``client.webhooks``; defined in
+``envoy_api.resources``). Requests go through one ``_request`` method that adds auth headers,
+retries idempotent requests with backoff and maps errors to the tree in ``envoy_api.errors``. The
+client is safe to share between threads.
 """
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import random
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import ids
+from ._types import NOT_GIVEN, NotGiven
 from .errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -30,19 +30,14 @@ from .errors import (
     RateLimitError,
     make_status_error,
 )
-from .models import (
-    Call,
-    CarrierVerification,
-    DeliveryAttempt,
-    Escalation,
-    EventType,
-    Load,
-    MessageSummary,
-    Page,
-    TabCounts,
-    WebhookEndpoint,
-    WebhookEndpointWithSecret,
-)
+from .models import Page
+
+# Re-exported (redundant aliases) so that the names that lived here before the resources had
+# modules of their own are importable from here still, e.g. ``from envoy_api.client import
+# WebhooksResource``.
+from .resources.loads import LoadsResource as LoadsResource
+from .resources.webhooks import WebhooksResource as WebhooksResource
+from .resources.webhooks import _iso as _iso
 
 __all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "ClientSettings", "EnvoyClient", "NotGiven"]
 
@@ -50,26 +45,6 @@ DEFAULT_BASE_URL: Final = "https://tryenvoy.ai/api/v1"
 USER_AGENT: Final = "envoy-support-console/0.1"
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class NotGiven:
-    """Sentinel for "argument not passed", distinct from ``None`` (which clears a field)."""
-
-    _instance: NotGiven | None = None
-
-    def __new__(cls) -> NotGiven:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-NOT_GIVEN: Final = NotGiven()
 
 
 @dataclass(frozen=True)
@@ -108,15 +83,6 @@ RETRY_AFTER_CAP: Final = 30.0
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 # Each try runs here so the caller can stop waiting at the try's deadline (see _send).
 _POOL: Final = ThreadPoolExecutor(max_workers=32, thread_name_prefix="envoy-api-try")
-
-
-def _iso(value: datetime | str | None) -> str | None:
-    """ISO 8601 with a zone, as Envoy wants it: a naive datetime is taken to be UTC."""
-    if value is None or isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class EnvoyClient:
@@ -363,184 +329,3 @@ class EnvoyClient:
             return result
 
         return fetch(page)
-
-
-class LoadsResource:
-    """``client.loads``: the loads list, one load, and its calls, verifications, escalations."""
-
-    def __init__(self, client: EnvoyClient) -> None:
-        self._client = client
-
-    def tab_counts(self) -> TabCounts:
-        """Tab key → count in display order (``GET /loads/tab-counts``)."""
-        body = self._client._request("GET", "loads/tab-counts")
-        try:
-            return TabCounts.from_wire(body)
-        except (ValueError, TypeError, ValidationError) as exc:
-            raise APIResponseValidationError(
-                "The Envoy API sent tab counts this console cannot read."
-            ) from exc
-
-    def list(
-        self,
-        *,
-        tab: str | None = None,
-        search: str | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Load]:
-        """One page of loads, newest update first, optionally in a tab and matching ``search``."""
-        params = {"tab": tab or None, "search": (search or "").strip() or None}
-        return self._client._page(Load, "loads", params, page, page_size)
-
-    def retrieve(self, load_id: str) -> Load:
-        """One load by id."""
-        load_id = ids.check_id(load_id, "load")
-        return self._client._parse(Load, self._client._request("GET", f"loads/{load_id}"))
-
-    def calls(self, load_id: str) -> builtins.list[Call]:
-        """Every call on the load, newest first."""
-        load_id = ids.check_id(load_id, "load")
-        body = self._client._request("GET", f"loads/{load_id}/calls")
-        return self._client._parse_list(Call, body)
-
-    def failed_verifications(self, load_id: str) -> builtins.list[CarrierVerification]:
-        """The load's failed carrier verifications, newest first."""
-        load_id = ids.check_id(load_id, "load")
-        body = self._client._request("GET", f"loads/{load_id}/verifications")
-        return self._client._parse_list(CarrierVerification, body)
-
-    def active_escalations(self, load_id: str) -> builtins.list[Escalation]:
-        """The load's ACTIVE escalations, newest first."""
-        load_id = ids.check_id(load_id, "load")
-        body = self._client._request("GET", f"loads/{load_id}/escalations")
-        return self._client._parse_list(Escalation, body)
-
-
-class WebhooksResource:
-    """``client.webhooks``: endpoints, secrets, delivery attempts, replay and event types."""
-
-    def __init__(self, client: EnvoyClient) -> None:
-        self._client = client
-
-    def list_endpoints(self) -> list[WebhookEndpoint]:
-        """Every endpoint of the organization: walks the pages of the envelope (one request when
-        they fit in one page, or when the API answers with a bare array)."""
-        first = self._client._page(WebhookEndpoint, "webhooks/endpoints", {}, 1, 100)
-        return list(first.iter_all())
-
-    def create_endpoint(
-        self,
-        *,
-        url: str,
-        event_types: list[str],
-        description: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> WebhookEndpointWithSecret:
-        """Register an endpoint; the response carries the signing secret, this once only."""
-        payload: dict[str, Any] = {
-            "url": ids.check_url(url),
-            "event_types": ids.check_event_types(event_types),
-        }
-        if description is not None:
-            payload["description"] = description
-        if headers is not None:
-            payload["headers"] = ids.check_headers(dict(headers))
-        body = self._client._request("POST", "webhooks/endpoints", json_body=payload)
-        return self._client._parse(WebhookEndpointWithSecret, body)
-
-    def retrieve_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
-        """One endpoint (never with its secret)."""
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        body = self._client._request("GET", f"webhooks/endpoints/{endpoint_id}")
-        return self._client._parse(WebhookEndpoint, body)
-
-    def update_endpoint(
-        self,
-        endpoint_id: str,
-        *,
-        url: str | NotGiven = NOT_GIVEN,
-        event_types: list[str] | NotGiven = NOT_GIVEN,
-        description: str | NotGiven | None = NOT_GIVEN,
-        headers: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        status: str | NotGiven = NOT_GIVEN,
-    ) -> WebhookEndpoint:
-        """Change only the fields passed: ``description=None`` clears it, omitting it leaves it."""
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        payload: dict[str, Any] = {}
-        if not isinstance(url, NotGiven):
-            payload["url"] = ids.check_url(url)
-        if not isinstance(event_types, NotGiven):
-            payload["event_types"] = ids.check_event_types(event_types)
-        if not isinstance(description, NotGiven):
-            payload["description"] = description
-        if not isinstance(headers, NotGiven):
-            payload["headers"] = ids.check_headers(dict(headers)) if headers is not None else None
-        if not isinstance(status, NotGiven):
-            if status not in ("ACTIVE", "PAUSED"):
-                raise ValueError("status can be set to ACTIVE or PAUSED only")
-            payload["status"] = status
-        body = self._client._request(
-            "PATCH", f"webhooks/endpoints/{endpoint_id}", json_body=payload
-        )
-        return self._client._parse(WebhookEndpoint, body)
-
-    def delete_endpoint(self, endpoint_id: str) -> None:
-        """Delete an endpoint; its pending retries are cancelled."""
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        self._client._request("DELETE", f"webhooks/endpoints/{endpoint_id}")
-
-    def rotate_secret(self, endpoint_id: str) -> WebhookEndpointWithSecret:
-        """A new signing secret; the old one keeps signing for 24 hours."""
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        body = self._client._request(
-            "POST", f"webhooks/endpoints/{endpoint_id}/rotate-secret", json_body={}
-        )
-        return self._client._parse(WebhookEndpointWithSecret, body)
-
-    def list_endpoint_attempts(
-        self,
-        endpoint_id: str,
-        *,
-        status: str | list[str] | None = None,
-        event_type: str | None = None,
-        load_id: str | None = None,
-        since: datetime | str | None = None,
-        until: datetime | str | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[DeliveryAttempt]:
-        """Delivery attempts for one endpoint, newest first, with the contract's filters."""
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        statuses = [status] if isinstance(status, str) else list(status or [])
-        params: dict[str, Any] = {
-            "status": statuses or None,
-            "event_type": event_type or None,
-            "load_id": ids.check_id(load_id, "load") if load_id else None,
-            "since": _iso(since),
-            "until": _iso(until),
-        }
-        path = f"webhooks/endpoints/{endpoint_id}/messages"
-        return self._client._page(DeliveryAttempt, path, params, page, page_size)
-
-    def list_message_attempts(self, message_id: str) -> list[DeliveryAttempt]:
-        """Every attempt of one message, oldest first."""
-        message_id = ids.check_id(message_id, "msg")
-        body = self._client._request("GET", f"webhooks/messages/{message_id}/attempts")
-        return self._client._parse_list(DeliveryAttempt, body)
-
-    def replay(self, message_id: str, *, endpoint_id: str) -> MessageSummary:
-        """Queue the message again (same ``webhook-id``); a replay already pending queues none."""
-        message_id = ids.check_id(message_id, "msg")
-        endpoint_id = ids.check_id(endpoint_id, "ep")
-        body = self._client._request(
-            "POST",
-            f"webhooks/messages/{message_id}/replay",
-            json_body={"endpoint_id": endpoint_id},
-        )
-        return self._client._parse(MessageSummary, body)
-
-    def list_event_types(self) -> list[EventType]:
-        """The catalogue of subscribable event types."""
-        body = self._client._request("GET", "webhooks/event-types")
-        return self._client._parse_list(EventType, body)
