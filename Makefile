@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e and not slow and not quickstart" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not slow and not quickstart and not bench" $(PYTEST_ARGS)
 
 screenshots: $(STAMP)
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 sandbox: $(STAMP)
 	$(BIN)/envoy-sandbox --port 8787

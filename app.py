@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import frame, memory, nav
+from components.shell import frame, memory, nav
 
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 

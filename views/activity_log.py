@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import audit, data, frame, jobs_ui, nav, tables, ui
+from components import data
+from components.ops import audit
+from components.shell import frame, nav
+from components.widgets import jobs_panel, tables, ui
 from envoy_api import EnvoyError
 
 st.title("Activity")
@@ -20,7 +23,7 @@ with st.expander("Recovery jobs", icon=":material/healing:", expanded=True):
     st.caption(
         "Bulk recoveries of every agent, running or done; each replay also has its row below."
     )
-    jobs_ui.render_jobs(frame.user(), frame.ctx().organization_id)
+    jobs_panel.render_jobs(frame.user(), frame.ctx().organization_id)
 
 try:
     rows = audit.entries()

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import data, errors, frame, health, nav, tables
-from components.markup import md
-from components.rules import TIME_TEXT
-from components.tables import age
+from components import data
+from components.domain.formats import TIME_TEXT, age
+from components.domain.markup import md
+from components.shell import errors, frame, nav
+from components.widgets import health_table, tables
 from envoy_api import EnvoyError
 
 VETTING_WINDOW = timedelta(days=7)
@@ -32,7 +33,7 @@ except EnvoyError as exc:
     errors.show(exc, "the attention board")
     st.stop()
 now = datetime.now(UTC)
-rows = health.assess(board.impact)
+rows = health_table.assess(board.impact)
 trouble = [r for r in rows if r.needs_attention]
 recent = [(x, v) for x, v in board.verifications.value or []
           if v.created_at and now - v.created_at <= VETTING_WINDOW]  # fmt: skip
@@ -63,9 +64,11 @@ elif not trouble:
                icon=":material/check_circle:")  # fmt: skip
 else:
     to_deliveries = nav.linker(nav.DELIVERIES)
-    table = health.frame(trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD"))
-    tables.dataframe(health.shown(table), health.column_config(), hide_index=True,
-                     key="board_endpoints", column_order=health.COLUMNS)  # fmt: skip
+    table = health_table.frame(
+        trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD")
+    )
+    tables.dataframe(health_table.shown(table), health_table.column_config(), hide_index=True,
+                     key="board_endpoints", column_order=health_table.COLUMNS)  # fmt: skip
     st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
 nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")

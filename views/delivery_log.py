@@ -8,23 +8,12 @@ from typing import Any
 
 import streamlit as st
 
-from components import (
-    access,
-    actions,
-    audit,
-    charts,
-    data,
-    deliveries,
-    errors,
-    frame,
-    jobs_ui,
-    nav,
-    rules,
-    store,
-    tables,
-    ui,
-)
-from components.markup import md
+from components import data
+from components.domain import deliveries, rights, rules
+from components.domain.markup import md
+from components.ops import actions
+from components.shell import errors, frame, nav
+from components.widgets import charts, jobs_panel, replay, tables, ui
 from envoy_api import DeliveryAttempt, EnvoyError, NotFoundError
 from envoy_api.ids import check_id
 
@@ -102,52 +91,20 @@ def message_view(message_id: str) -> None:
     if payload and payload.load_id:
         label = f"Load {md(payload.load_number or payload.load_id)}"
         nav.link(nav.LOAD, label, ":material/local_shipping:", links[1], load_id=payload.load_id)
-    replay_panel(message_id, endpoint_id, attempts)
+    replay_panel(message_id, attempts)
     live_attempts(message_id)
     st.subheader("Payload")
     st.caption("Exactly what was sent (the body of every attempt; same webhook-id each time).")
     st.json(payload.model_dump(mode="json", exclude_none=False) if payload else {})
 
 
-def _in_flight_key(message_id: str) -> str:
-    return f"replay_inflight:{message_id}"
-
-
-def replay_panel(message_id: str, endpoint_id: str, attempts: list[DeliveryAttempt]) -> None:
-    key = _in_flight_key(message_id)
-    latest = attempts[-1]
-    rule = deliveries.message_states(attempts)[0].replay
-    watching = key in st.session_state
+def replay_panel(message_id: str, attempts: list[DeliveryAttempt]) -> None:
     st.subheader("Replay")
-    if rule.note:
-        (st.warning if rule.warn else st.caption)(rule.note)
-    reason: str | None = None
-    if rule.needs_reason:
-        reason = st.text_input(
-            "Reason (required)",
-            key=f"replay_reason:{message_id}",
-            placeholder="e.g. broker lost it in their queue, ticket #1234",
-        ).strip()
-    clicked = st.button(
-        "Replay in flight…" if watching else "Replay now",
-        key=f"replay:{message_id}",
-        type="primary",
-        disabled=watching or not rule.allowed or (rule.needs_reason and not reason),
-        icon=":material/replay:",
-    )
-    if clicked:
-        try:
-            summary = actions.replay(ctx, me, message_id, endpoint_id, reason=reason)
-        except EnvoyError as exc:
-            errors.show(exc, "the replay")
-            return
-        st.session_state[key] = summary.attempt_count or latest.attempt + 1
-        st.toast(f"Replay queued as attempt {st.session_state[key]}", icon=":material/replay:")
-        st.rerun()
+    replay.render_replay(ctx, me, deliveries.message_states(attempts)[0])
 
 
 def live_attempts(message_id: str) -> None:
-    key = _in_flight_key(message_id)
+    key = replay.in_flight_key(message_id)
     watching = key in st.session_state
 
     @st.fragment(run_every=1.0 if watching else None)
@@ -378,17 +335,17 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
         "A job queues one replay per message; Envoy then delivers them. How each delivery "
         "ended shows in the list above (and the endpoint's health), not here."
     )
-    jobs_ui.render_jobs(me, ctx.organization_id, flt.endpoint_id)
+    jobs_panel.render_jobs(me, ctx.organization_id, flt.endpoint_id)
 
 
 def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
     st.caption("First counts the messages whose latest attempt failed, then asks.")
-    allowed = access.can(me, "bulk replay")
+    allowed = rights.can(me, "bulk replay")
     if not st.button(
         "Count messages to replay",
         key="bulk_count",
         disabled=not allowed,
-        help=None if allowed else access.denied("bulk-replay"),
+        help=None if allowed else rights.denied("bulk-replay"),
     ):
         return
     everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
@@ -435,17 +392,8 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
             "load_id": flt.load_id,
             "since": flt.since.isoformat() if flt.since else None,
         }
-        with audit.action(me.email, "bulk replay", {"endpoint_id": flt.endpoint_id,
-                          "messages": n}, reason=reason,
-                          organization_id=ctx.organization_id) as target:  # fmt: skip
-            target["job_id"] = store.create_job(
-                organization_id=ctx.organization_id,
-                endpoint_id=flt.endpoint_id,
-                filter=job_filter,
-                reason=reason,
-                created_by=me.email,
-                messages=counted["messages"],
-            )
+        actions.start_recovery(ctx, me, endpoint_id=flt.endpoint_id, messages=counted["messages"],
+                               reason=reason, job_filter=job_filter)  # fmt: skip
         st.session_state.pop(COUNTED, None)
         st.toast("Recovery job started: it runs on even if you close this tab.")
         st.rerun()

@@ -12,8 +12,10 @@ import time
 
 import streamlit as st
 
-from components import data, doctor, frame, nav
-from components.markup import md
+from components import data
+from components.domain import doctor
+from components.domain.markup import md
+from components.shell import frame, nav
 from envoy_api import EnvoyError
 
 ctx = frame.ctx()

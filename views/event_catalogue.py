@@ -6,8 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import access, audit, data, errors, frame, ui
-from components.markup import md
+from components import data
+from components.domain import rights
+from components.domain.markup import md
+from components.domain.rights import NotAllowed
+from components.ops import actions
+from components.shell import errors, frame
+from components.widgets import ui
 from envoy_api import EnvoyError
 
 ctx = frame.ctx()
@@ -52,12 +57,12 @@ if sandbox_root:
         load_hint = st.text_input(
             "Load number or id", key="te_load", placeholder="Empty: the newest updated load"
         )
-        allowed = access.can(me, "test event")
+        allowed = rights.can(me, "test event")
         sent = st.form_submit_button(
             "Send test event",
             type="primary",
             disabled=not allowed,
-            help=None if allowed else access.denied("send test events"),
+            help=None if allowed else rights.denied("send test events"),
         )
     if sent:
         try:
@@ -68,14 +73,8 @@ if sandbox_root:
                 raise ValueError(f"No load “{text}” in this organization.")
             # Every event's data names the load it concerns (contract §2.5).
             payload = {"load_id": match[0].id, "load_number": match[0].load_number, "test": True}
-            with audit.action(
-                me.email,
-                "test event",
-                {"type": event_type, "load_id": payload["load_id"]},
-                organization_id=ctx.organization_id,
-            ):
-                n = data.send_test_event(ctx, event_type, payload)
-        except (ValueError, EnvoyError) as exc:
+            n = actions.send_test_event(ctx, me, event_type, payload)
+        except (ValueError, EnvoyError, NotAllowed) as exc:
             errors.show(exc, "the test event")
         else:
             st.success(f"Sent {md(event_type)}: {ui.count(n, 'message')} queued.",

@@ -15,24 +15,14 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from components import (
-    actions,
-    audit,
-    charts,
-    data,
-    deliveries,
-    errors,
-    evidence,
-    frame,
-    nav,
-    story,
-    story_ui,
-    tables,
-    ui,
-)
-from components.markup import md
-from components.rules import TIME_TEXT
-from envoy_api import EnvoyError, Load, NotFoundError
+from components import data
+from components.domain import deliveries, evidence, story
+from components.domain.formats import TIME_TEXT
+from components.domain.markup import md
+from components.ops import audit
+from components.shell import errors, frame, nav
+from components.widgets import charts, replay, story_panel, tables, ui
+from envoy_api import Load, NotFoundError
 from envoy_api.ids import check_id
 
 T = TypeVar("T")
@@ -146,7 +136,7 @@ def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
     if not every:
         st.caption("No webhook messages mention this load.")
         return
-    states = every[: story_ui.TABLE_ROWS]
+    states = every[: story_panel.TABLE_ROWS]
     if len(every) > len(states):
         st.caption(f"The newest {len(states):,} of {len(every):,}; the CSV has them all, and the "
                    "timeline links each one.")  # fmt: skip
@@ -179,29 +169,9 @@ def webhooks_section(msgs: list[story.Message], names: dict[str, str]) -> None:
 
 def replay_control(state: deliveries.MessageState, names: dict[str, str]) -> None:
     """Replay one of the load's messages, by the one replay rule."""
-    rule = state.replay
     where = names.get(state.endpoint_id or "", state.endpoint_id or "")
     st.markdown(f"**Replay {md(state.event_type or 'message')} to {md(where)}** · {state.label}")
-    if rule.note:
-        (st.warning if rule.warn else st.caption)(rule.note)
-    with st.form("load_replay_form", border=False):
-        reason = ""
-        if rule.needs_reason:
-            reason = st.text_input("Reason (required)", key="load_replay_reason")
-        go = st.form_submit_button("Replay", icon=":material/replay:", disabled=not rule.allowed)
-    if not go:
-        return
-    if rule.needs_reason and not reason.strip():
-        st.error("Say why you replay a delivered message: the reason goes into the audit trail.")
-        return
-    try:
-        summary = actions.replay(ctx, me, state.message_id, state.endpoint_id or "",
-                                 reason=reason.strip() or None, load_id=load_id)  # fmt: skip
-    except EnvoyError as exc:
-        errors.show(exc, "the replay")
-    else:
-        st.toast(f"Replay queued (attempt {summary.attempt_count}).", icon=":material/replay:")
-        st.rerun()
+    replay.render_replay(ctx, me, state, load_id=load_id)
 
 
 def _value(outcome: data.Outcome[list[T]]) -> list[T]:
@@ -226,7 +196,7 @@ if load is not None:
     with top:
         render_header(load)
     with pack_col:
-        story_ui.render_evidence(
+        story_panel.render_evidence(
             evidence.Pack(load, _value(detail.calls), _value(detail.verifications),
                           _value(detail.escalations), msgs, audit_rows, entries, hooks.endpoints,
                           datetime.now(UTC), me.email, frame.organization_name()),
@@ -245,15 +215,15 @@ if not hooks.complete:
                f"({data.STORY_PAGES * 100:,} attempts per endpoint): the oldest are not shown.",
                icon=":material/warning:")  # fmt: skip
 if load is not None:
-    story_ui.render_receivers(ctx, me, load, story.last_heard(load, msgs, hooks.endpoints))
-    story_ui.render_load_jobs(me, ctx.organization_id, load.id)
+    story_panel.render_receivers(ctx, me, load, story.last_heard(load, msgs, hooks.endpoints))
+    story_panel.render_load_jobs(me, ctx.organization_id, load.id)
 
 entry_ref = st.query_params.get("entry")
 if entry_ref:
     found = next((e for e in entries if e.ref == entry_ref), None)
     record = story.record_of(found, _value(detail.calls), _value(detail.verifications),
                              _value(detail.escalations), msgs, audit_rows)  # fmt: skip
-    story_ui.render_entry(found, entry_ref, record)
+    story_panel.render_entry(found, entry_ref, record)
 
 # A section that failed says so above the tabs (a tab hides its content until opened), and
 # its tab is marked; the timeline then lacks what that section would have added.
@@ -282,7 +252,7 @@ timeline_tab, calls_tab, ver_tab, esc_tab, hooks_tab = st.tabs(
 )
 with timeline_tab:
     if load is not None:
-        story_ui.render_timeline(entries, load)
+        story_panel.render_timeline(entries, load)
 with calls_tab:
     section("Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
             extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"))  # fmt: skip

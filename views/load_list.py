@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import data, errors, frame, nav, tables, ui
-from components.markup import md
+from components import data
+from components.domain.markup import md
+from components.shell import errors, frame, nav
+from components.widgets import tables, ui
 from envoy_api import EnvoyError
 
 PAGE_SIZES = [20, 50, 100]

@@ -7,23 +7,23 @@ from typing import Any
 
 import streamlit as st
 
-from components import access, audit, data, errors, forms, frame, health, nav, tables, ui
-from components.markup import md
-from components.rules import TIME_TEXT
-from components.secret_dialog import show_secret
-from components.tables import age
+from components import data
+from components.domain import forms, rights
+from components.domain.formats import TIME_TEXT, age
+from components.domain.markup import md
+from components.domain.rights import NotAllowed
+from components.ops import actions
+from components.shell import errors, frame, nav
+from components.widgets import health_table, tables, ui
+from components.widgets.secret_dialog import show_secret
 from envoy_api import EnvoyError, WebhookEndpoint
 
 ctx = frame.ctx()
 me = frame.user()
 REGISTER_KEYS = ("reg_url", "reg_types", "reg_description", "reg_headers")
 REGISTERED = "_wh_registered"  # set after a registration: empty the form on the next run
-admin = access.can(me, "change")
-locked = None if admin else access.denied("register, edit, pause, rotate or delete endpoints")
-
-
-def audited(name: str, target: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return audit.action(me.email, name, target, organization_id=ctx.organization_id)
+admin = rights.can(me, "change")
+locked = None if admin else rights.denied("register, edit, pause, rotate or delete endpoints")
 
 
 st.title("Webhook endpoints")
@@ -43,20 +43,23 @@ type_names = [t.name for t in catalogue]
 
 if endpoints:
     impact = data.impact(ctx)
-    rows = health.assess(impact)
+    rows = health_table.assess(impact)
     to_deliveries = nav.linker(nav.DELIVERIES)
-    table = health.frame(rows, lambda e: to_deliveries(endpoint_id=e))
+    table = health_table.frame(rows, lambda e: to_deliveries(endpoint_id=e))
     table["Event types"] = [", ".join(r.endpoint.event_types) for r in rows]
     st.caption(
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
         "each row's window (the last 24 h unless it says less)."
     )
     tables.dataframe(
-        health.shown(table),
-        {**health.column_config(), "Event types": st.column_config.TextColumn(width="medium")},
+        health_table.shown(table),
+        {
+            **health_table.column_config(),
+            "Event types": st.column_config.TextColumn(width="medium"),
+        },
         hide_index=True,
         key="endpoints_table",
-        column_order=[*health.COLUMNS, "Event types"],
+        column_order=[*health_table.COLUMNS, "Event types"],
     )
     for r in rows:
         if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
@@ -98,10 +101,8 @@ with st.expander("Register an endpoint", icon=":material/add:", expanded=not end
     if submitted:
         try:
             fields = forms.endpoint_fields(url, chosen, description, headers)
-            with audited("register", {"url": fields["url"]}) as rec:
-                created = data.create_endpoint(ctx, **fields)
-                rec["endpoint_id"] = created.id
-        except (ValueError, EnvoyError) as exc:
+            created = actions.register_endpoint(ctx, me, **fields)
+        except (ValueError, EnvoyError, NotAllowed) as exc:
             errors.show(exc, "the new endpoint")  # the form keeps what was typed
         else:
             st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
@@ -146,13 +147,13 @@ st.selectbox(
 ep = by_id[endpoint_id]
 nav.link(nav.DELIVERIES, "Open its deliveries", ":material/send:", endpoint_id=ep.id)
 
-actions = st.columns(3)
+buttons = st.columns(3)
 if ep.status == "ACTIVE":
     toggle_label, new_status = "Pause deliveries", "PAUSED"
 else:
     toggle_label = "Resume deliveries" if ep.status == "PAUSED" else "Re-enable"
     new_status = "ACTIVE"
-if actions[0].button(
+if buttons[0].button(
     toggle_label,
     key=f"toggle_{ep.id}",
     icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
@@ -160,9 +161,8 @@ if actions[0].button(
     help=locked,
 ):
     try:
-        with audited("pause" if new_status == "PAUSED" else "resume", {"endpoint_id": ep.id}):
-            data.update_endpoint(ctx, ep.id, status=new_status)
-    except EnvoyError as exc:
+        actions.update_endpoint(ctx, me, ep.id, status=new_status)
+    except (EnvoyError, NotAllowed) as exc:
         errors.show(exc, "the endpoint")
     else:
         st.toast(
@@ -198,9 +198,8 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
     if not go:
         return
     try:
-        with audited("rotate", {"endpoint_id": endpoint.id}):
-            rotated = data.rotate_secret(ctx, endpoint.id)
-    except EnvoyError as exc:
+        rotated = actions.rotate_secret(ctx, me, endpoint.id)
+    except (EnvoyError, NotAllowed) as exc:
         errors.show(exc, "the rotation")
         return
     ask.empty()
@@ -235,9 +234,8 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
     matches = typed.strip() == endpoint.url
     if st.button("Delete endpoint", key="delete_confirm", type="primary", disabled=not matches):
         try:
-            with audited("delete", {"endpoint_id": endpoint.id, "url": endpoint.url}):
-                data.delete_endpoint(ctx, endpoint.id)
-        except EnvoyError as exc:
+            actions.delete_endpoint(ctx, me, endpoint)
+        except (EnvoyError, NotAllowed) as exc:
             errors.show(exc, "the endpoint")
             return
         _close_dialog()
@@ -252,11 +250,11 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
         st.rerun()
 
 
-if actions[1].button(
+if buttons[1].button(
     "Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:", disabled=not admin, help=locked
 ):
     st.session_state[DIALOG] = ("rotate", ep.id)
-if actions[2].button(
+if buttons[2].button(
     "Delete", key=f"delete_{ep.id}", icon=":material/delete:", disabled=not admin, help=locked
 ):
     st.session_state[DIALOG] = ("delete", ep.id)
@@ -292,9 +290,8 @@ def edit_form(ep: WebhookEndpoint) -> None:
         return
     try:
         fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers, kept=ep.headers)
-        with audited("update", {"endpoint_id": ep.id, "fields": sorted(fields)}):
-            data.update_endpoint(ctx, ep.id, **fields)
-    except (ValueError, EnvoyError) as exc:
+        actions.update_endpoint(ctx, me, ep.id, **fields)
+    except (ValueError, EnvoyError, NotAllowed) as exc:
         errors.show(exc, "the endpoint")
     else:
         st.toast("Saved", icon=":material/check_circle:")

@@ -13,17 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
 
-from .secret_tables import secrets_table
-
-if TYPE_CHECKING:  # the sandbox is imported only when the console starts one
-    from envoy_sandbox.extras import Login
+from components.data.extras import Extras, Login, probe
+from components.settings import secrets_table
 
 SANDBOX_LABEL = "Sandbox (demo data)"
 _KEYS = ("base_url", "api_key", "bearer_token", "organization_id")
@@ -120,17 +117,7 @@ def resolve_connection() -> Connection:
 def _probe_sandbox(base_url: str, fingerprint: str, _conn: Connection) -> str | None:
     """A configured URL may still be a sandbox (tests, demos): then its extras are offered.
     Keyed by the credential's fingerprint; the credential itself is no part of the key."""
-    from envoy_api import EnvoyError
-    from envoy_sandbox.extras import SandboxExtras
-
-    try:
-        with SandboxExtras(
-            base_url, api_key=_conn.api_key, bearer_token=_conn.bearer_token, timeout=2
-        ) as extras:
-            extras.info()
-            return extras.root
-    except EnvoyError:
-        return None
+    return probe(base_url, _conn.api_key, _conn.bearer_token)
 
 
 class DemoLogin:
@@ -173,7 +160,7 @@ class EmbeddedSandbox:
 @st.cache_resource(show_spinner="Starting the local Envoy sandbox…")
 def embedded_sandbox() -> EmbeddedSandbox:
     """Start the sandbox once per server process; the demo agent logs in on demand."""
-    from envoy_sandbox import SandboxExtras, SandboxSettings, start_in_thread
+    from envoy_sandbox import SandboxSettings, start_in_thread
     from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 
     ticker = os.environ.get("ENVOY_SANDBOX_TICKER", "8")
@@ -188,7 +175,7 @@ def embedded_sandbox() -> EmbeddedSandbox:
     base_url, key, _stop = start_in_thread(settings)
     # Lives as long as the sandbox: once per server process. The sandbox's own key opens its
     # extras; the console itself talks to Envoy's API as the demo agent.
-    extras = SandboxExtras(base_url, api_key=key)
+    extras = Extras(base_url, api_key=key)
     orgs = tuple(Organization(id=o["id"], name=o["name"]) for o in extras.info()["organizations"])
     demo = DemoLogin(lambda: extras.login(DEMO_EMAIL, DEMO_PASSWORD))
     return EmbeddedSandbox(base_url, extras.root, orgs, demo)

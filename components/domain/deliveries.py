@@ -11,9 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from components.domain.rules import REPLAYABLE, TERMINAL, Replay, needs_recovery, replay_rule
 from envoy_api import DeliveryAttempt
-
-from .rules import REPLAYABLE, TERMINAL, Replay, needs_recovery, replay_rule
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from components.domain.formats import duration
+from components.domain.story import Entry, Message, name_of, safe_url
 from envoy_api import Call, CarrierVerification, Escalation, Load, WebhookEndpoint
-
-from .story import Entry, Message, duration, name_of, safe_url
 
 
 def console_version() -> str:

@@ -11,16 +11,6 @@ STATUSES = [s.value for s in AttemptStatus]  # the contract's order: PENDING →
 IN_FLIGHT = frozenset({"PENDING", "SENDING"})
 REPLAYABLE = frozenset({"FAILED", "DEAD"})
 TERMINAL = frozenset({"SUCCEEDED"}) | REPLAYABLE
-# The console's one time format, for text and chart axes ("Nov 29, 16:41"; strftime and d3
-# read it alike); tables use tables.TIME_FORMAT, its equivalent. Times are UTC, said once a page.
-TIME_TEXT = "%b %d, %H:%M"
-STATUS_COLORS = {
-    "SUCCEEDED": "#2e7d32",
-    "FAILED": "#f9a825",
-    "DEAD": "#c62828",
-    "PENDING": "#1565c0",
-    "SENDING": "#6a1b9a",
-}
 
 
 def needs_recovery(status: str, had_failure: bool) -> bool:

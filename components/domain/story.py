@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from components.domain.deliveries import MessageState, message_states
+from components.domain.formats import duration, when
+from components.domain.rules import REPLAYABLE
 from envoy_api import (
     Call,
     CarrierVerification,
@@ -25,18 +28,10 @@ from envoy_api import (
     WebhookEndpoint,
 )
 
-from .deliveries import MessageState, message_states
-from .rules import REPLAYABLE, TIME_TEXT
-
 # The timeline's kinds, in the order of the chart's swimlanes.
 KINDS = ("Status", "Call", "Verification", "Escalation", "Webhook", "Console")
 STATUS_EVENT = "load.status_changed"
 _NEVER = datetime.min.replace(tzinfo=UTC)
-
-
-def when(value: datetime | None) -> str:
-    """One time format for sentences (the page says once that times are UTC)."""
-    return f"{value:{TIME_TEXT}}" if value is not None else "an unknown time"
 
 
 @dataclass(frozen=True)
@@ -113,14 +108,6 @@ class Entry:
     outcome: str  # a status word, "" when the kind has none
     ref: str  # the id of the thing (call, verification, escalation, message, audit row)
     endpoint_id: str = ""  # for webhook entries: where the message went
-
-
-def duration(seconds: float | None) -> str:
-    """``m:ss``, or "" when unknown."""
-    if seconds is None:
-        return ""
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _call(c: Call) -> Entry:

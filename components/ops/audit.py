@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from . import store
+from components import store
 
 log = logging.getLogger("envoy_console.audit")
 ACTIONS = [
@@ -43,6 +43,18 @@ class AuditError(Exception):
     """A record could not be written; the message says why, never what the record held."""
 
 
+def row(
+    actor: str,
+    action: str,
+    target: dict[str, Any],
+    outcome: str,
+    reason: str | None = None,
+    organization_id: str | None = None,
+) -> dict[str, Any]:
+    """One record as the store keeps it, to write now (``write``) or with other changes."""
+    return store.audit_row(actor, action, target, outcome, reason, organization_id)
+
+
 def record(
     actor: str,
     action: str,
@@ -52,8 +64,18 @@ def record(
     organization_id: str | None = None,
 ) -> None:
     """Write one record now; raises ``AuditError`` when it cannot be written."""
+    write(row(actor, action, target, outcome, reason, organization_id))
+
+
+def failure(exc: BaseException) -> str:
+    """The outcome of an action that raised ``exc``."""
+    return f"failed: {type(exc).__name__}: {exc}"[:300]
+
+
+def write(record: dict[str, Any]) -> None:
+    """Write one record now; raises ``AuditError`` when it cannot be written."""
     try:
-        store.record_audit(actor, action, target, outcome, reason, organization_id)
+        store.insert_audit(record)
     except store.StoreError as exc:
         log.warning("could not write an audit record")  # the store logged the kind of failure
         raise AuditError(str(exc)) from exc
@@ -62,11 +84,11 @@ def record(
 UNRECORDED = "_audit_unrecorded"  # what the frame shows at the top of the next run
 
 
-def _record_or_say(*args: Any) -> None:
-    """Record; if that fails, tell the agent (the action itself already happened): a toast now,
+def write_or_say(record: dict[str, Any]) -> None:
+    """Write; if that fails, tell the agent (the action itself already happened): a toast now,
     and a message the frame shows on the next run, which survives the rerun most actions do."""
     try:
-        record(*args)
+        write(record)
     except AuditError as exc:
         text = (
             f"Done, but the console could not record it in its audit trail ({exc}). "
@@ -90,16 +112,17 @@ def action(
     The yielded dict may be filled with more target details (say, a new endpoint's id).
     """
     extra: dict[str, Any] = {}
+
+    def record(outcome: str) -> None:
+        write_or_say(row(actor, name, {**target, **extra}, outcome, reason, organization_id))
+
     try:
         yield extra
     except BaseException as exc:
-        if type(exc).__name__ in ("StopException", "RerunException"):
-            _record_or_say(actor, name, {**target, **extra}, "ok", reason, organization_id)
-        else:
-            outcome = f"failed: {type(exc).__name__}: {exc}"[:300]
-            _record_or_say(actor, name, {**target, **extra}, outcome, reason, organization_id)
+        stopped = type(exc).__name__ in ("StopException", "RerunException")  # st.stop/st.rerun
+        record("ok" if stopped else failure(exc))
         raise
-    _record_or_say(actor, name, {**target, **extra}, "ok", reason, organization_id)
+    record("ok")
 
 
 def entries(limit: int = 5000) -> list[dict[str, Any]]:

@@ -22,10 +22,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from components import data, store
+from components.data.connection import resolve_connection
+from components.domain.rights import User
+from components.ops import actions, audit
 from envoy_api import EnvoyError, RateLimitError
-
-from . import data, store
-from .connection import resolve_connection
 
 log = logging.getLogger("envoy_console.jobs")
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -45,6 +46,11 @@ class Runner:
         self.id: str = job["id"]
         self.sleep = sleep
         self.ctx = data.register(resolve_connection(), job["organization_id"])
+        # The job replays as the agent who started it (every agent may replay a message; the
+        # right to start a job was checked when it was made).
+        who = job["created_by"]
+        self.user = User(email=who, name=who, is_admin=False, signed_in=True)
+        self.load_id: str | None = job["filter"].get("load_id")  # a job about one load says so
         self.renewed = time.monotonic()
 
     def run(self) -> None:
@@ -60,7 +66,8 @@ class Runner:
                 if resumed:  # the first message may have been sent just before a crash
                     resumed = False
                     if self._already_replayed(message_id, before):
-                        self._record(message_id, endpoint_id, "queued", "sent before a restart")
+                        row = self._row(message_id, endpoint_id, "ok")
+                        self._record(message_id, "queued", row, "sent before a restart")
                         continue
                 self._replay(message_id, endpoint_id, before)
 
@@ -85,28 +92,36 @@ class Runner:
 
     def _replay(self, message_id: str, endpoint_id: str, before: int) -> None:
         while True:
+            kept: list[actions.AuditRow] = []
             try:
-                summary = data.replay(self.ctx, message_id, endpoint_id)
-            except RateLimitError as exc:
+                summary = actions.replay(self.ctx, self.user, message_id, endpoint_id,
+                                         reason=self.job["reason"], load_id=self.load_id,
+                                         job_id=self.id, keep=kept.append)  # fmt: skip
+            except RateLimitError as exc:  # nothing was sent: wait as asked, then again
                 store.note_rate_limited(self.id)
                 self.sleep(min(exc.retry_after or 1.0, MAX_WAIT))
                 continue
             except EnvoyError as exc:
-                self._record(message_id, endpoint_id, "failed", str(exc)[:300])
+                self._record(message_id, "failed", kept[-1], str(exc)[:300])
                 return
             outcome = "queued" if (summary.attempt_count or 0) > before else "already_pending"
-            self._record(message_id, endpoint_id, outcome)
+            self._record(message_id, outcome, kept[-1])
             return
 
-    def _record(self, message_id: str, endpoint_id: str, outcome: str, detail: str = "") -> None:
+    def _row(self, message_id: str, endpoint_id: str, outcome: str) -> actions.AuditRow:
+        """The audit row of a replay that went out before a restart (as ``actions.replay``
+        would have written it)."""
+        target = {"message_id": message_id, "endpoint_id": endpoint_id, "job_id": self.id}
+        if self.load_id:
+            target["load_id"] = self.load_id
+        return audit.row(self.user.email, "replay", target, outcome, self.job["reason"],
+                         self.job["organization_id"])  # fmt: skip
+
+    def _record(
+        self, message_id: str, outcome: str, row: actions.AuditRow, detail: str = ""
+    ) -> None:
         """The message's outcome and its audit row, written together (a crash keeps both or
         neither, so a resumed job neither repeats the replay nor leaves it unaudited)."""
-        target = {"message_id": message_id, "endpoint_id": endpoint_id, "job_id": self.id}
-        if load_id := self.job["filter"].get("load_id"):  # a job about one load says so
-            target["load_id"] = load_id
-        result = "ok" if outcome != "failed" else f"failed: {detail}"[:300]
-        row = store.audit_row(self.job["created_by"], "replay", target, result,
-                              self.job["reason"], self.job["organization_id"])  # fmt: skip
         store.record_outcome(self.id, OWNER, message_id, outcome, detail or None, row)
 
 

@@ -1,4 +1,4 @@
-"""Who is using the console, and what they may do.
+"""Who is using the console: sign-in, and the user the rights in ``domain.rights`` apply to.
 
 With an ``[auth]`` table in ``.streamlit/secrets.toml`` the console requires ``st.login`` (OIDC)
 before anything renders, and the emails in ``[console] admins`` may delete, rotate, register,
@@ -9,21 +9,10 @@ edit, pause and bulk-replay; everyone else may read and replay a single message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
-from .secret_tables import secrets_table
-
-LOCAL = "local"
-
-
-@dataclass(frozen=True)
-class User:
-    email: str
-    name: str
-    is_admin: bool
-    signed_in: bool  # False for the local single user (no [auth] configured)
+from components.domain.rights import LOCAL, User
+from components.settings import secrets_table
 
 
 def auth_configured() -> bool:
@@ -46,12 +35,3 @@ def current_user() -> User:
     email = str(st.user.get("email") or "").lower()
     name = str(st.user.get("name") or email)
     return User(email=email, name=name, is_admin=email in admins(), signed_in=True)
-
-
-def can(user: User, action: str) -> bool:
-    """Every change needs an admin, except replaying one message."""
-    return user.is_admin or action in {"read", "replay"}
-
-
-def denied(action: str) -> str:
-    return f"Only admins may {action}. Ask an admin listed in [console] admins."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.data.connection import ConfigurationError
+from components.domain.markup import md
 from envoy_api import (
     APIConnectionError,
     APIResponseValidationError,
@@ -16,9 +18,6 @@ from envoy_api import (
     RateLimitError,
     UnprocessableEntityError,
 )
-
-from .connection import ConfigurationError
-from .markup import md
 
 
 def describe(error: BaseException, what: str = "this data") -> str:

@@ -13,8 +13,12 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from . import access, audit, connection, data, errors, jobs, nav
-from .markup import md
+from components import data
+from components.data import connection
+from components.domain import rights
+from components.domain.markup import md
+from components.ops import audit, jobs
+from components.shell import access, errors, nav
 
 _STATE = "_frame"
 _SLOT = "_fetched_slot"
@@ -26,7 +30,7 @@ class Frame:
     """What the frame resolved for this run: the page reads it through ``ctx()``/``user()``."""
 
     ctx: data.Ctx
-    user: access.User
+    user: rights.User
     connection: connection.Connection
 
 
@@ -81,7 +85,7 @@ def ctx() -> data.Ctx:
     return current().ctx
 
 
-def user() -> access.User:
+def user() -> rights.User:
     return current().user
 
 
@@ -148,7 +152,7 @@ def _refuse_organization(wanted: str, conn: connection.Connection) -> None:
     st.stop()
 
 
-def _whoami(user: access.User) -> None:
+def _whoami(user: rights.User) -> None:
     if not user.signed_in:
         st.caption(":material/person: Local single user: no sign-in configured")
         return

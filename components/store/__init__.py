@@ -7,8 +7,9 @@ function takes and returns plain values and raises ``StoreError`` when the datab
 
 from __future__ import annotations
 
-from .audit_trail import audit_entries, audit_for_load, audit_row, record_audit
-from .db import StoreError, database_url, describe, engine, reset
+from .audit_trail import audit_entries, audit_for_load, audit_row, insert_audit, record_audit
+from .db import database_url, describe, engine, reset
+from .errors import StoreError
 from .recovery import (
     claim_job,
     create_job,
@@ -34,6 +35,7 @@ __all__ = [
     "engine",
     "finish_job",
     "heartbeat",
+    "insert_audit",
     "job",
     "jobs",
     "next_messages",

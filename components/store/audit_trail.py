@@ -44,7 +44,11 @@ def record_audit(
     organization_id: str | None = None,
 ) -> None:
     """Write one record; raises ``StoreError`` when it cannot be written."""
-    row = audit_row(actor, action, target, outcome, reason, organization_id)
+    insert_audit(audit_row(actor, action, target, outcome, reason, organization_id))
+
+
+def insert_audit(row: dict[str, Any]) -> None:
+    """Write one record made by ``audit_row``; raises ``StoreError`` when it cannot be written."""
     with write("write an audit record") as conn:
         conn.execute(audit.insert(), row)
 

@@ -23,7 +23,10 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..secret_tables import secrets_table
+from components.settings import secrets_table
+
+from . import legacy
+from .errors import StoreError
 
 log = logging.getLogger("envoy_console.store")
 URL_ENV = "ENVOY_CONSOLE_DATABASE_URL"
@@ -36,11 +39,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _ready: set[str] = set()  # URLs whose schema this process has upgraded
-
-
-class StoreError(Exception):
-    """The console database could not do something; the message is short and holds no
-    credential and no row content."""
 
 
 def _short(exc: BaseException) -> str:
@@ -144,8 +142,6 @@ def _upgrade(eng: Engine) -> None:
     """Bring the schema to head, then carry over the legacy audit file, in one transaction that
     holds the cross-process lock (two consoles starting at once: the second waits, then finds
     nothing to do)."""
-    from . import legacy
-
     with eng.begin() as conn:  # on SQLite: BEGIN IMMEDIATE, the database's write lock
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})

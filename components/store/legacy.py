@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .db import StoreError
+from .errors import StoreError
 from .schema import audit
 
 log = logging.getLogger("envoy_console.store")

@@ -14,10 +14,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.domain.deliveries import attempts_frame
+from components.domain.formats import STATUS_COLORS, TIME_TEXT
 from envoy_api import Call, DeliveryAttempt
-
-from .deliveries import attempts_frame
-from .rules import STATUS_COLORS, TIME_TEXT
 
 C = TypeVar("C")
 

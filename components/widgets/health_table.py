@@ -13,18 +13,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.data import Impact
+from components.domain.deliveries import Health
+from components.domain.formats import STATE_COLORS, age
 from envoy_api import WebhookEndpoint
-
-from .data import Impact
-from .deliveries import Health
-from .tables import age
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
 STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
 # The state's colour: the table draws the state as a label of this colour (no emoji: their fonts
 # are not everywhere).
-STATE_COLOR = {"Disabled": "#c62828", "Failing": "#e53935", "Paused": "#9e9e9e",
-               "Degraded": "#fb8c00", "Unknown": "#90a4ae", "Healthy": "#43a047"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def column_config() -> dict[str, Any]:
     return {
         "Endpoint": st.column_config.TextColumn(pinned=True, width="medium"),
         "State": st.column_config.MultiselectColumn(
-            "State", width=90, options=STATES, color=[STATE_COLOR[s] for s in STATES],
+            "State", width=90, options=STATES, color=[STATE_COLORS[s] for s in STATES],
         ),
         "Success": st.column_config.ProgressColumn(
             "Success", min_value=0.0, max_value=1.0, format="percent", width="small",

@@ -8,9 +8,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from . import access, audit, store, tables
-from .access import User
-from .markup import md
+from components import store
+from components.domain import rights
+from components.domain.markup import md
+from components.domain.rights import User
+from components.ops import actions
+from components.widgets import tables
 
 LIVE = frozenset({"queued", "running"})
 
@@ -89,11 +92,9 @@ def _jobs(
 
 
 def _cancel_button(user: User, job: dict[str, Any]) -> None:
-    allowed = access.can(user, "bulk replay")
+    allowed = rights.can(user, "bulk replay")
     label = f"Cancel the job started {job['created_at']:%H:%M:%S} by {md(job['created_by'])}"
     if st.button(label, key=f"cancel_{job['id']}", icon=":material/cancel:", disabled=not allowed,
-                 help=None if allowed else access.denied("cancel recovery jobs")):  # fmt: skip
-        with audit.action(user.email, "cancel job", {"job_id": job["id"]},
-                          organization_id=job["organization_id"]):  # fmt: skip
-            store.request_cancel(job["id"])
+                 help=None if allowed else rights.denied("cancel recovery jobs")):  # fmt: skip
+        actions.cancel_job(user, job)
         st.toast("Cancelling: the job stops after the message it is on.", icon=":material/cancel:")

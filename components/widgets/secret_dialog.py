@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import ui
-from .markup import md
+from components.domain.markup import md
+from components.widgets import ui
 
 
 @st.dialog("Signing secret", width="large", on_dismiss="rerun")

@@ -10,17 +10,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components import store
+from components.data import Ctx
+from components.domain import evidence, rights
+from components.domain.formats import NEUTRAL, STATUS_COLORS, TIME_TEXT, when
+from components.domain.markup import md
+from components.domain.rights import User
+from components.domain.story import KINDS, Entry, Heard, Message
+from components.ops import actions
+from components.shell import nav
+from components.widgets import charts, jobs_panel, tables, ui
 from envoy_api import Load
-
-from . import access, audit, charts, evidence, jobs_ui, nav, store, tables, ui
-from .access import User
-from .data import Ctx
-from .markup import md
-from .rules import STATUS_COLORS, TIME_TEXT
-from .story import KINDS, Entry, Heard, Message, when
-
-NEUTRAL = "#78909c"
-
 
 # ---- what each receiver last heard ----
 
@@ -75,7 +75,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
         )
         st.dataframe(table, hide_index=True, key=f"missed_{key}", column_config=TIME_COLUMNS)
         n = len(chosen)
-        allowed = access.can(me, "bulk replay")
+        allowed = rights.can(me, "bulk replay")
         with st.form(f"replay_missed_{key}", border=False, clear_on_submit=False):
             reason = st.text_input(
                 "Reason (required)",
@@ -86,7 +86,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
                 f"Replay {n} {'message' if n == 1 else 'messages'}, oldest first",
                 type="primary",
                 disabled=n == 0 or not allowed,
-                help=None if allowed else access.denied("replay"),
+                help=None if allowed else rights.denied("replay"),
             )
         if go:
             if not reason.strip():
@@ -96,18 +96,15 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
 
 
 def _start(ctx: Ctx, me: User, load: Load, h: Heard, chosen: list[Message], reason: str) -> None:
-    target = {"endpoint_id": h.endpoint.id, "load_id": load.id, "messages": len(chosen)}
-    with audit.action(
-        me.email, "bulk replay", target, reason=reason, organization_id=ctx.organization_id
-    ) as recorded:
-        recorded["job_id"] = store.create_job(
-            organization_id=ctx.organization_id,
-            endpoint_id=h.endpoint.id,
-            filter={"load_id": load.id, "missed_by": h.endpoint.id},
-            reason=reason,
-            created_by=me.email,
-            messages=[(m.id, m.endpoint_id, m.state.attempts) for m in chosen],
-        )
+    actions.start_recovery(
+        ctx,
+        me,
+        endpoint_id=h.endpoint.id,
+        messages=[(m.id, m.endpoint_id, m.state.attempts) for m in chosen],
+        reason=reason,
+        job_filter={"load_id": load.id, "missed_by": h.endpoint.id},
+        load_id=load.id,
+    )
     st.toast(
         f"Replaying {len(chosen)} to {h.name}: the job runs on even if you close this tab.",
         icon=":material/replay:",
@@ -123,7 +120,7 @@ def render_load_jobs(me: User, organization_id: str | None, load_id: str) -> Non
             "Each job queues the replays; Envoy then delivers them. Refresh data to see "
             "the sentences above change once they arrive."
         )
-        jobs_ui.render_jobs(me, organization_id, load_id=load_id)
+        jobs_panel.render_jobs(me, organization_id, load_id=load_id)
 
 
 # ---- the timeline ----

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from components.domain.formats import TIME_FORMAT, TIME_TEXT, age, duration
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
-
-from .rules import TIME_TEXT
 
 
 def _city(stop: Stop | None) -> str:
@@ -59,21 +57,13 @@ def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _duration(call: Call) -> str:
-    seconds = call.duration_seconds
-    if seconds is None:
-        return ""
-    minutes, sec = divmod(int(seconds), 60)
-    return f"{minutes}:{sec:02d}"
-
-
 def calls_frame(calls: Sequence[Call]) -> pd.DataFrame:
     rows = [
         {
             "Time": c.call_time or c.created_at,
             "Direction": c.call_direction or "",
             "Status": c.status,
-            "Duration": _duration(c),
+            "Duration": duration(c.duration_seconds),
             "From": c.from_number or "",
             "To": c.to_number or "",
             "Type": c.call_type or "",
@@ -127,21 +117,6 @@ def verifications_frame(items: Sequence[CarrierVerification]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def age(when: datetime | None, now: datetime | None = None) -> str:
-    """'3 h 12 min', '2 d 4 h': how long ago ``when`` was."""
-    if when is None:
-        return ""
-    seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
-
-
 def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
     rows = [
         {
@@ -167,9 +142,6 @@ def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
         "Escalation id",
     ]
     return pd.DataFrame(rows, columns=columns)
-
-
-TIME_FORMAT = "MMM D, HH:mm"  # the console's one time format ("Nov 29, 16:41"); UTC, said once
 
 
 def time_column(label: str | None = None, **kwargs: Any) -> ColumnConfig:

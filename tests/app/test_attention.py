@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from components import deliveries
+from components.domain import deliveries
 
 from ..sandboxes import Sandbox
 from .conftest import frame_with, new_app, open_page, run_app, texts

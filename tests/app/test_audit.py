@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from components import access, audit, store
+from components import store
+from components.domain import rights
+from components.ops import audit
 
 from .conftest import ROOT
 
-AGENT = access.User(email="agent@broker.example", name="Agent", is_admin=True, signed_in=True)
+AGENT = rights.User(email="agent@broker.example", name="Agent", is_admin=True, signed_in=True)
 
 
 def rows(db: Path) -> list[tuple[str, str, str]]:
@@ -26,7 +28,7 @@ def rows(db: Path) -> list[tuple[str, str, str]]:
 
 def test_a_record_is_on_disk_when_the_process_dies_right_after(audit_db: Path) -> None:
     script = (
-        "import os; from components import audit; "
+        "import os; from components.ops import audit; "
         "audit.record('a@b.example', 'pause', {'endpoint_id': 'ep_1'}, 'ok'); os._exit(0)"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)

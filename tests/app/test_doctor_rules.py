@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from components import doctor
+from components.domain import doctor
 from envoy_api.signing import generate_secret, sign
 
 SECRET, OLD, OTHER = generate_secret(), generate_secret(), generate_secret()

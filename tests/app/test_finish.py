@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
-from components import actions, audit, tables, ui
-from components.access import User
-from components.tables import TIME_FORMAT
+from components.domain.formats import TIME_FORMAT
+from components.domain.rights import User
+from components.ops import actions, audit
+from components.widgets import tables, ui
 
 from ..sandboxes import Sandbox
 from .conftest import frame_with, new_app, open_load, open_page, run_app

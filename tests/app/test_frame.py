@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.markup import md
+from components.domain.markup import md
 from envoy_sandbox.config import DEMO_EMAIL, DEMO_PASSWORD
 from envoy_sandbox.contract import ORG_A, ORG_B
 
@@ -198,7 +198,7 @@ def test_after_pause_and_replay_the_screen_shows_the_new_state(configured: Sandb
 
 def test_a_change_refetches_only_its_own_credential_and_organization(two_orgs: Sandbox) -> None:
     from components import data
-    from components.connection import resolve_connection
+    from components.data.connection import resolve_connection
 
     conn = resolve_connection()
     ctx_a, ctx_b = data.register(conn, ORG_A), data.register(conn, ORG_B)

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import access, forms
+from components.domain import forms, rights
+from components.shell import access
 from envoy_api import WebhookEndpoint
 
 from ..sandboxes import Sandbox
 from .conftest import open_page, run_app, texts
 
-READER = access.User(email="reader@broker.example", name="Rita", is_admin=False, signed_in=True)
+READER = rights.User(email="reader@broker.example", name="Rita", is_admin=False, signed_in=True)
 SECRET = "Bearer rcv-7f3a9c1e"
 
 

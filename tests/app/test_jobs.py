@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from components import audit, data, jobs, store
-from components.connection import resolve_connection
+from components import data, store
+from components.data.connection import resolve_connection
+from components.ops import audit, jobs
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import data
-from components.markup import md
+from components.domain.markup import md
 
 from ..sandboxes import Sandbox
 from .conftest import download_frame, loads_app, new_app, run_app, texts

@@ -8,7 +8,7 @@ import tomllib
 import weakref
 from pathlib import Path
 
-from components import memory
+from components.shell import memory
 
 ROOT = Path(__file__).resolve().parents[2]
 

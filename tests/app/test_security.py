@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from components import access, audit, data
-from components.connection import Connection
+from components import data
+from components.data.connection import Connection
+from components.domain import rights
+from components.ops import audit
+from components.shell import access
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 from envoy_sandbox.contract import ORG_A, ORG_B
 
@@ -17,12 +20,12 @@ from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox
 from .conftest import ROOT, frame_with, new_app, open_page, run_app, texts
 
-READER = access.User(email="reader@broker.example", name="Rita Reader", is_admin=False,
+READER = rights.User(email="reader@broker.example", name="Rita Reader", is_admin=False,
                      signed_in=True)  # fmt: skip
-ADMIN = access.User(email="admin@broker.example", name="Ada Admin", is_admin=True, signed_in=True)
+ADMIN = rights.User(email="admin@broker.example", name="Ada Admin", is_admin=True, signed_in=True)
 
 
-def as_user(monkeypatch: pytest.MonkeyPatch, user: access.User) -> None:
+def as_user(monkeypatch: pytest.MonkeyPatch, user: rights.User) -> None:
     monkeypatch.setattr(access, "current_user", lambda: user)
 
 
@@ -112,9 +115,12 @@ def test_a_replay_of_a_delivered_message_needs_a_reason(
              == "SUCCEEDED")  # fmt: skip
     at = open_page("views/delivery_log.py", endpoint_id=ep.id, message_id=msg)
     assert "the receiver gets it twice" in texts(at)
-    assert at.button(key=f"replay:{msg}").disabled
-    at.text_input(key=f"replay_reason:{msg}").set_value("broker lost it, ticket 42")
+    before = len(configured.client.webhooks.list_message_attempts(msg))
+    at.button(key=f"replay:{msg}").click()  # acts on the first click: without a reason, says so
     run_app(at)
+    assert "Say why you replay a delivered message" in texts(at)
+    assert len(configured.client.webhooks.list_message_attempts(msg)) == before  # nothing sent
+    at.text_input(key=f"replay_reason:{msg}").input("broker lost it, ticket 42")
     at.button(key=f"replay:{msg}").click()
     run_app(at)
     (row,) = [r for r in audit.entries() if msg in r["target"]]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components import connection, data
-from components.connection import Connection, Organization
+from components import data
+from components.data import connection
+from components.data.connection import Connection, Organization
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 from envoy_sandbox.contract import ORG_A, ORG_B
 from envoy_sandbox.extras import token_expiry

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from components import audit, jobs, story
+from components.domain import formats, story
+from components.ops import audit, jobs
 from envoy_api import DeliveryAttempt, WebhookEndpoint
 
 from ..helpers import wait_for
@@ -139,8 +140,8 @@ def test_the_divergent_load_says_what_the_broker_portal_last_heard(sb: Sandbox) 
     said = next(plain(s) for s in sentences(at) if s.startswith("Broker portal"))
     assert said == (
         f"Broker portal (flaky receiver) last heard load.status_changed → At Pickup at "
-        f"{story.when(told.at)}; the newer load.status_changed → In Transit at "
-        f"{story.when(newest.at)} is DEAD."
+        f"{formats.when(told.at)}; the newer load.status_changed → In Transit at "
+        f"{formats.when(newest.at)} is DEAD."
     )
     healthy = next(plain(s) for s in sentences(at) if s.startswith("TMS sync"))
     assert "is up to date" in healthy
@@ -254,12 +255,12 @@ def test_a_row_of_the_webhooks_tab_replays_with_a_reason_when_delivered(sb: Sand
     at.session_state["webhooks_table"] = {"selection": {"rows": [row], "columns": []}}
     run_app(at)
     assert any("receiver gets it twice" in str(w.value) for w in at.warning)
-    next(b for b in at.button if b.proto.form_id == "load_replay_form").click()
+    at.button(key=f"replay:{message_id}").click()
     run_app(at)  # a delivered message needs a reason: nothing sent
     assert "Say why you replay a delivered message" in texts(at)
     before = len(sb.client.webhooks.list_message_attempts(message_id))
-    at.text_input(key="load_replay_reason").input("broker lost it, ticket 9")
-    next(b for b in at.button if b.proto.form_id == "load_replay_form").click()
+    at.text_input(key=f"replay_reason:{message_id}").input("broker lost it, ticket 9")
+    at.button(key=f"replay:{message_id}").click()
     run_app(at)
     assert len(sb.client.webhooks.list_message_attempts(message_id)) == before + 1
     (row_,) = [r for r in audit.entries() if r["action"] == "replay"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from components import story
+from components.domain import formats, story
 from envoy_api import DeliveryAttempt, EventPayload, Load, WebhookEndpoint
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -99,18 +99,33 @@ def test_the_timeline_has_one_status_entry_per_event_and_one_webhook_entry_per_m
     entries = story.timeline([], [], [], story.message_entries(msgs, {"ep_tms": "TMS"}), [])
     assert [e.kind for e in entries] == ["Status", "Webhook", "Webhook"]
     assert entries[0].what == "→ Covered"
-    assert story.duration(125) == "2:05" and story.duration(None) == ""
+    assert formats.duration(125) == "2:05" and formats.duration(None) == ""
 
 
 def test_the_swimlane_chart_is_built_once_for_the_same_entries_and_anew_when_they_change() -> None:
-    from components import story_ui
+    from components.widgets import story_panel
 
     def entries(outcome: str) -> list[story.Entry]:
         return [story.Entry(T0 + timedelta(minutes=k), "Webhook", f"load.updated #{k}", "portal",
                             outcome, f"msg_{k}") for k in range(50)]  # fmt: skip
 
-    first = story_ui.swimlanes(entries("SUCCEEDED"))
-    assert story_ui.swimlanes(entries("SUCCEEDED")) is first  # a rerun draws the chart it has
-    changed = story_ui.swimlanes(entries("DEAD"))
+    first = story_panel.swimlanes(entries("SUCCEEDED"))
+    assert story_panel.swimlanes(entries("SUCCEEDED")) is first  # a rerun draws the chart it has
+    changed = story_panel.swimlanes(entries("DEAD"))
     assert changed is not first
     assert set(changed.data["Colour"]) == {"DEAD"} and set(first.data["Colour"]) == {"SUCCEEDED"}
+
+
+def test_one_duration_format_in_the_story_the_calls_table_and_the_evidence_pack() -> None:
+    """59.6 s read "1:00" in the story and "0:59" in the calls table before the one format."""
+    from components.widgets import tables
+    from envoy_api import Call
+
+    call = Call.model_validate({
+        "id": "call_1", "status": "COMPLETED", "call_start_time": T0.isoformat(),
+        "call_end_time": (T0 + timedelta(seconds=59.6)).isoformat(),
+    })  # fmt: skip
+    assert formats.duration(call.duration_seconds) == "1:00"
+    assert list(tables.calls_frame([call])["Duration"]) == ["1:00"]
+    (entry,) = story.timeline([call], [], [], [], [])
+    assert "1:00" in entry.what

@@ -9,7 +9,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from components import deliveries, jobs, store
+from components import store
+from components.domain import deliveries
+from components.ops import jobs
 from envoy_api import DeliveryAttempt
 from envoy_sandbox.contract import ReceiverMode
 
@@ -184,6 +186,9 @@ def _attempts(sb: Sandbox, msg: str) -> list[DeliveryAttempt]:
 def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
     ep_id, name, (msg,) = _dead_messages(configured, 1)
     configured.set_receiver(name, "ok")
+    # Paused, the endpoint holds the replay PENDING: the screen's in-flight state is then
+    # checked without racing a delivery that could end before the rerun.
+    configured.client.webhooks.update_endpoint(ep_id, status="PAUSED")
     at = open_page("views/delivery_log.py", endpoint_id=ep_id, message_id=msg)
     button = at.button(key=f"replay:{msg}")
     assert not button.disabled
@@ -191,6 +196,7 @@ def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
     run_app(at)
     assert at.button(key=f"replay:{msg}").disabled  # a double click queues nothing more
     assert len(_attempts(configured, msg)) == 6
+    configured.client.webhooks.update_endpoint(ep_id, status="ACTIVE")
 
     def finished() -> bool:
         run_app(at)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from components import audit, store
+from components import store
+from components.ops import audit
 from components.store.db import URL_ENV
 
 from ..helpers import wait_for

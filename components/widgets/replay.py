@@ -1,0 +1,65 @@
+"""The one replay control, on the message view and the load page alike.
+
+It follows the one rule (``rules.replay_rule``: what may be replayed now, and when a reason is
+needed), replays through ``actions.replay`` (the right checked, the audit row written) and then
+marks the message as watched, so the message view follows the new attempt until it ends. It acts
+on the first click: the reason is read when the button is pressed, and a missing one is answered
+with an error beside the field, never with a button that waits for the field to lose focus.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import data
+from components.domain.deliveries import MessageState
+from components.domain.rights import NotAllowed, User
+from components.ops import actions
+from components.shell import errors
+from envoy_api import EnvoyError
+
+
+def in_flight_key(message_id: str) -> str:
+    """Session key of a replay being watched: the attempt number it queued."""
+    return f"replay_inflight:{message_id}"
+
+
+def render_replay(
+    ctx: data.Ctx, me: User, state: MessageState, *, load_id: str | None = None
+) -> None:
+    """Offer a replay of ``state``'s message (about ``load_id``, when the page knows it)."""
+    message_id = state.message_id
+    rule = state.replay
+    watching = in_flight_key(message_id) in st.session_state
+    if rule.note:
+        (st.warning if rule.warn else st.caption)(rule.note)
+    with st.form(f"replay_form:{message_id}", border=False):
+        reason = ""
+        if rule.needs_reason:
+            reason = st.text_input(
+                "Reason (required)",
+                key=f"replay_reason:{message_id}",
+                placeholder="e.g. broker lost it in their queue, ticket #1234",
+            ).strip()
+        go = st.form_submit_button(
+            "Replay in flight…" if watching else "Replay now",
+            key=f"replay:{message_id}",
+            type="primary",
+            icon=":material/replay:",
+            disabled=watching or not rule.allowed,
+        )
+    if not go:
+        return
+    if rule.needs_reason and not reason:
+        st.error("Say why you replay a delivered message: the reason goes into the audit trail.")
+        return
+    try:
+        summary = actions.replay(ctx, me, message_id, state.endpoint_id or "",
+                                 reason=reason or None, load_id=load_id)  # fmt: skip
+    except (EnvoyError, NotAllowed) as exc:
+        errors.show(exc, "the replay")
+        return
+    attempt = summary.attempt_count or state.attempts + 1
+    st.session_state[in_flight_key(message_id)] = attempt
+    st.toast(f"Replay queued as attempt {attempt}", icon=":material/replay:")
+    st.rerun()
