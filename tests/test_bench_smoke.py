@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench import run
+
+pytestmark = pytest.mark.bench
 
 
 def test_bench_smoke(tmp_path: Path) -> None:
