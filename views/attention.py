@@ -15,7 +15,8 @@ from components.domain.formats import TIME_TEXT, age
 from components.domain.markup import md
 from components.shell import errors, frame, nav
 from components.widgets import health_table, tables
-from envoy_api import EnvoyError
+from components.widgets.health_table import EndpointHealth
+from envoy_api import CarrierVerification, EnvoyError, Escalation, Load
 
 VETTING_WINDOW = timedelta(days=7)
 
@@ -24,61 +25,84 @@ if legacy := nav.current(nav.LIST_VIEW):
     nav.switch(nav.LOADS, **legacy)
 
 ctx = frame.ctx()
-st.title("Needs attention")
-st.caption("What needs a human now, most impact first.")
-try:
-    with st.spinner("Reading endpoint health, escalations and verifications…"):
-        board = data.board(ctx)
-except EnvoyError as exc:
-    errors.show(exc, "the attention board")
-    st.stop()
-now = datetime.now(UTC)
-rows = health_table.assess(board.impact)
-trouble = [r for r in rows if r.needs_attention]
-recent = [(x, v) for x, v in board.verifications.value or []
-          if v.created_at and now - v.created_at <= VETTING_WINDOW]  # fmt: skip
-recent.sort(key=lambda p: p[1].created_at or now, reverse=True)
-waiting = sorted(board.escalations.value or [], key=lambda p: p[1].created_at or now)
 
-cols = st.columns(4)
-cols[0].metric(
-    "Endpoints needing attention",
-    f"{len(trouble)} of {len(rows)}",
-    help="Disabled, paused, failing or with undelivered messages; last 24 h.",
-)
-cols[1].metric("Loads with undelivered webhooks", sum(r.loads_affected for r in trouble),
-               help="Per endpoint, summed; last 24 h.")  # fmt: skip
-cols[2].metric("Active escalations", len(waiting), help="Waiting on a human now.")
-cols[3].metric("Failed verifications, 7 days", len(recent))
-if board.impact.capped:
-    st.caption(f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.impact.capped)}.")
 
-st.subheader("Webhook endpoints")
-for endpoint_id, outcome in board.impact.healths.items():
-    if outcome.error is not None:
-        errors.show(outcome.error, f"the health of endpoint {endpoint_id}")
-if not rows:
-    st.info("No webhook endpoints in this organization.", icon=":material/webhook:")
-elif not trouble:
-    st.success("Every endpoint delivered what it was sent in the last 24 h.",
-               icon=":material/check_circle:")  # fmt: skip
-else:
-    to_deliveries = nav.linker(nav.DELIVERIES)
-    table = health_table.frame(
-        trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD")
+def load_board() -> data.Board:
+    """Endpoint health, escalations and verifications; without them there is no page."""
+    try:
+        with st.spinner("Reading endpoint health, escalations and verifications…"):
+            return data.board(ctx)
+    except EnvoyError as exc:
+        errors.show(exc, "the attention board")
+        st.stop()
+
+
+def failed_recently(board: data.Board, now: datetime) -> list[tuple[Load, CarrierVerification]]:
+    """Failed verifications within VETTING_WINDOW, newest first."""
+    recent = [(x, v) for x, v in board.verifications.value or []
+              if v.created_at and now - v.created_at <= VETTING_WINDOW]  # fmt: skip
+    recent.sort(key=lambda p: p[1].created_at or now, reverse=True)
+    return recent
+
+
+def render_metrics(
+    board: data.Board,
+    rows: list[EndpointHealth],
+    trouble: list[EndpointHealth],
+    waiting: list[tuple[Load, Escalation]],
+    recent: list[tuple[Load, CarrierVerification]],
+) -> None:
+    cols = st.columns(4)
+    cols[0].metric(
+        "Endpoints needing attention",
+        f"{len(trouble)} of {len(rows)}",
+        help="Disabled, paused, failing or with undelivered messages; last 24 h.",
     )
-    tables.dataframe(health_table.shown(table), health_table.column_config(), hide_index=True,
-                     key="board_endpoints", column_order=health_table.COLUMNS)  # fmt: skip
-    st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
-               f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
-nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")
+    cols[1].metric("Loads with undelivered webhooks", sum(r.loads_affected for r in trouble),
+                   help="Per endpoint, summed; last 24 h.")  # fmt: skip
+    cols[2].metric("Active escalations", len(waiting), help="Waiting on a human now.")
+    cols[3].metric("Failed verifications, 7 days", len(recent))
+    if board.impact.capped:
+        st.caption(
+            f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.impact.capped)}."
+        )
 
-st.subheader(f"Active escalations · {len(waiting)}")
-if board.escalations.error is not None:
-    errors.show(board.escalations.error, "the active escalations")
-elif not waiting:
-    st.caption("No escalation is waiting on a human.")
-else:
+
+def render_endpoints(
+    board: data.Board, rows: list[EndpointHealth], trouble: list[EndpointHealth]
+) -> None:
+    """The endpoints in trouble, each linked to its failed and dead deliveries."""
+    st.subheader("Webhook endpoints")
+    for endpoint_id, outcome in board.impact.healths.items():
+        if outcome.error is not None:
+            errors.show(outcome.error, f"the health of endpoint {endpoint_id}")
+    if not rows:
+        st.info("No webhook endpoints in this organization.", icon=":material/webhook:")
+    elif not trouble:
+        st.success("Every endpoint delivered what it was sent in the last 24 h.",
+                   icon=":material/check_circle:")  # fmt: skip
+    else:
+        to_deliveries = nav.linker(nav.DELIVERIES)
+        table = health_table.frame(
+            trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD")
+        )
+        tables.dataframe(health_table.shown(table), health_table.column_config(), hide_index=True,
+                         key="board_endpoints", column_order=health_table.COLUMNS)  # fmt: skip
+        st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
+                   f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
+    nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")
+
+
+def render_escalations(
+    board: data.Board, waiting: list[tuple[Load, Escalation]], now: datetime
+) -> None:
+    st.subheader(f"Active escalations · {len(waiting)}")
+    if board.escalations.error is not None:
+        errors.show(board.escalations.error, "the active escalations")
+        return
+    if not waiting:
+        st.caption("No escalation is waiting on a human.")
+        return
     to_load = nav.linker(nav.LOAD)
     st.dataframe(
         pd.DataFrame(
@@ -104,12 +128,17 @@ else:
         },
     )
 
-st.subheader(f"Failed carrier verifications, last 7 days · {len(recent)}")
-if board.verifications.error is not None:
-    errors.show(board.verifications.error, "the failed carrier verifications")
-elif not recent:
-    st.caption("No carrier failed vetting in the last 7 days.")
-else:
+
+def render_verifications(
+    board: data.Board, recent: list[tuple[Load, CarrierVerification]], now: datetime
+) -> None:
+    st.subheader(f"Failed carrier verifications, last 7 days · {len(recent)}")
+    if board.verifications.error is not None:
+        errors.show(board.verifications.error, "the failed carrier verifications")
+        return
+    if not recent:
+        st.caption("No carrier failed vetting in the last 7 days.")
+        return
     to_load = nav.linker(nav.LOAD)
     st.dataframe(
         pd.DataFrame(
@@ -132,4 +161,20 @@ else:
             "Open": st.column_config.LinkColumn("Load", display_text="Open ↗", width="small"),
         },
     )
+
+
+# ---- the page ----
+
+st.title("Needs attention")
+st.caption("What needs a human now, most impact first.")
+board = load_board()
+now = datetime.now(UTC)  # one clock for every age on the page
+rows = health_table.assess(board.impact)
+trouble = [r for r in rows if r.needs_attention]
+recent = failed_recently(board, now)
+waiting = sorted(board.escalations.value or [], key=lambda p: p[1].created_at or now)
+render_metrics(board, rows, trouble, waiting, recent)
+render_endpoints(board, rows, trouble)
+render_escalations(board, waiting, now)
+render_verifications(board, recent, now)
 st.caption(f"Read {md(now.strftime(TIME_TEXT))} UTC.")

@@ -9,6 +9,7 @@ concurrently; a section whose request fails shows its own error and the others s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -31,30 +32,36 @@ me = frame.user()
 # Back to the list as the agent left it: a load opened from the list carries its view.
 nav.link(nav.LOADS, "Back to loads", ":material/arrow_back:", **nav.current(nav.LIST_VIEW))
 
-raw_id = (st.query_params.get("load_id") or "").strip()
-if not raw_id:
-    st.info("Open a load from the Loads list, or paste a link ending in ?load_id=load_…")
-    st.stop()
-try:
-    load_id = check_id(raw_id, "load")
-except ValueError:
-    st.error(
-        f"“{md(raw_id, 80)}” is not a load id. Load ids look like "
-        "load_3f8a1c2e-7b4d-4f9a-9d2e-1a2b3c4d5e6f.",
-        icon=":material/error:",
-    )
-    st.stop()
 
-with st.spinner("Loading the load, its calls, verifications, escalations and webhooks…"):
-    detail = data.load_detail(ctx, load_id, webhooks=True)
+def read_load_id() -> str:
+    """The URL's load id, checked; without a valid one there is no page."""
+    raw_id = (st.query_params.get("load_id") or "").strip()
+    if not raw_id:
+        st.info("Open a load from the Loads list, or paste a link ending in ?load_id=load_…")
+        st.stop()
+    try:
+        return check_id(raw_id, "load")
+    except ValueError:
+        st.error(
+            f"“{md(raw_id, 80)}” is not a load id. Load ids look like "
+            "load_3f8a1c2e-7b4d-4f9a-9d2e-1a2b3c4d5e6f.",
+            icon=":material/error:",
+        )
+        st.stop()
 
-if isinstance(detail.load.error, NotFoundError):
-    st.warning(
-        f"No load {load_id} in this organization (404). It may belong to another organization "
-        "(switch it in the sidebar) or the link may be wrong.",
-        icon=":material/search_off:",
-    )
-    st.stop()
+
+def fetch_detail(load_id: str) -> data.LoadDetail:
+    """The load and its sections; a load this organization does not have stops the page."""
+    with st.spinner("Loading the load, its calls, verifications, escalations and webhooks…"):
+        detail = data.load_detail(ctx, load_id, webhooks=True)
+    if isinstance(detail.load.error, NotFoundError):
+        st.warning(
+            f"No load {load_id} in this organization (404). It may belong to another organization "
+            "(switch it in the sidebar) or the link may be wrong.",
+            icon=":material/search_off:",
+        )
+        st.stop()
+    return detail
 
 
 def _money(value: float | None) -> str:
@@ -178,89 +185,176 @@ def _value(outcome: data.Outcome[list[T]]) -> list[T]:
     return list(outcome.value or []) if outcome.ok else []
 
 
-hooks = detail.webhooks or data.LoadAttempts([], [], [], True)
-msgs, message_entries = hooks.story(ctx, load_id)
-names = {ep.id: story.name_of(ep) for ep in hooks.endpoints}
-try:
-    audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs])
-except audit.AuditError as exc:
-    audit_rows = []
-    st.warning(f"The console's actions on this load could not be read: {md(str(exc))}",
-               icon=":material/warning:")  # fmt: skip
-entries = story.timeline(_value(detail.calls), _value(detail.verifications),
-                         _value(detail.escalations), message_entries, audit_rows)  # fmt: skip
+@dataclass(frozen=True)
+class LoadStory:
+    """What the page shows about the load, worked out once per run."""
 
-load = detail.load.value if detail.load.ok else None
-if load is not None:
-    top, pack_col = st.columns([4, 1], vertical_alignment="bottom")
-    with top:
-        render_header(load)
-    with pack_col:
-        story_panel.render_evidence(
-            evidence.Pack(load, _value(detail.calls), _value(detail.verifications),
-                          _value(detail.escalations), msgs, audit_rows, entries, hooks.endpoints,
-                          datetime.now(UTC), me.email, frame.organization_name()),
-        )  # fmt: skip
-else:
-    st.title("Load")
-    errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
-st.caption(f"Fetched in {detail.seconds:.2f} s.")
-if hooks.problems:  # one message for what failed alike: a fault usually hits every endpoint
-    where, first = hooks.problems[0]
-    others = len(hooks.problems) - 1
-    what = f"the webhook deliveries of {where}" + (f" and {others} more" if others else "")
-    errors.show(first, what)
-if not hooks.complete:
-    st.warning("This load has more deliveries than the console reads at once "
-               f"({data.STORY_PAGES * 100:,} attempts per endpoint): the oldest are not shown.",
-               icon=":material/warning:")  # fmt: skip
-if load is not None:
-    story_panel.render_receivers(ctx, me, load, story.last_heard(load, msgs, hooks.endpoints))
-    story_panel.render_load_jobs(me, ctx.organization_id, load.id)
+    detail: data.LoadDetail
+    hooks: data.LoadAttempts
+    msgs: list[story.Message]
+    names: dict[str, str]  # endpoint id: its name
+    audit_rows: list[dict[str, Any]]
+    entries: list[story.Entry]
 
-entry_ref = st.query_params.get("entry")
-if entry_ref:
-    found = next((e for e in entries if e.ref == entry_ref), None)
-    record = story.record_of(found, _value(detail.calls), _value(detail.verifications),
-                             _value(detail.escalations), msgs, audit_rows)  # fmt: skip
-    story_panel.render_entry(found, entry_ref, record)
+    @property
+    def load(self) -> Load | None:
+        return self.detail.load.value if self.detail.load.ok else None
 
-# A section that failed says so above the tabs (a tab hides its content until opened), and
-# its tab is marked; the timeline then lacks what that section would have added.
-sections: dict[str, data.Outcome[Any]] = {
-    "calls": detail.calls,
-    "failed verifications": detail.verifications,
-    "active escalations": detail.escalations,
-}
-for what, outcome in sections.items():
-    if not outcome.ok and outcome.error is not None:
-        errors.show(outcome.error, what)
+
+def gather_story(load_id: str, detail: data.LoadDetail) -> LoadStory:
+    """The load's messages, the console's actions on it and the timeline of them all."""
+    hooks = detail.webhooks or data.LoadAttempts([], [], [], True)
+    msgs, message_entries = hooks.story(ctx, load_id)
+    names = {ep.id: story.name_of(ep) for ep in hooks.endpoints}
+    try:
+        audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs])
+    except audit.AuditError as exc:
+        audit_rows = []
+        st.warning(f"The console's actions on this load could not be read: {md(str(exc))}",
+                   icon=":material/warning:")  # fmt: skip
+    entries = story.timeline(_value(detail.calls), _value(detail.verifications),
+                             _value(detail.escalations), message_entries, audit_rows)  # fmt: skip
+    return LoadStory(detail, hooks, msgs, names, audit_rows, entries)
+
+
+def render_summary(load_story: LoadStory) -> None:
+    """The header with the evidence pack beside it, or why the load could not be read."""
+    detail, load = load_story.detail, load_story.load
+    if load is not None:
+        top, pack_col = st.columns([4, 1], vertical_alignment="bottom")
+        with top:
+            render_header(load)
+        with pack_col:
+            story_panel.render_evidence(
+                evidence.Pack(
+                    load,
+                    _value(detail.calls),
+                    _value(detail.verifications),
+                    _value(detail.escalations),
+                    load_story.msgs,
+                    load_story.audit_rows,
+                    load_story.entries,
+                    load_story.hooks.endpoints,
+                    datetime.now(UTC),
+                    me.email,
+                    frame.organization_name(),
+                ),
+            )
+    else:
+        st.title("Load")
+        errors.show(detail.load.error, "the load")  # type: ignore[arg-type]
+
+
+def render_fetch_notes(load_story: LoadStory) -> None:
+    """How long the reads took, and which webhook deliveries could not be read in full."""
+    hooks = load_story.hooks
+    st.caption(f"Fetched in {load_story.detail.seconds:.2f} s.")
+    if hooks.problems:  # one message for what failed alike: a fault usually hits every endpoint
+        where, first = hooks.problems[0]
+        others = len(hooks.problems) - 1
+        what = f"the webhook deliveries of {where}" + (f" and {others} more" if others else "")
+        errors.show(first, what)
+    if not hooks.complete:
+        st.warning("This load has more deliveries than the console reads at once "
+                   f"({data.STORY_PAGES * 100:,} attempts per endpoint): the oldest are not "
+                   "shown.", icon=":material/warning:")  # fmt: skip
+
+
+def render_receivers(load_story: LoadStory) -> None:
+    """What each receiver last heard about the load, and the load's recovery jobs."""
+    load = load_story.load
+    if load is not None:
+        heard = story.last_heard(load, load_story.msgs, load_story.hooks.endpoints)
+        story_panel.render_receivers(ctx, me, load, heard)
+        story_panel.render_load_jobs(me, ctx.organization_id, load.id)
+
+
+def render_linked_entry(load_story: LoadStory) -> None:
+    """The timeline entry the URL names (``&entry=…``), if any."""
+    entry_ref = st.query_params.get("entry")
+    if entry_ref:
+        detail = load_story.detail
+        found = next((e for e in load_story.entries if e.ref == entry_ref), None)
+        record = story.record_of(
+            found,
+            _value(detail.calls),
+            _value(detail.verifications),
+            _value(detail.escalations),
+            load_story.msgs,
+            load_story.audit_rows,
+        )
+        story_panel.render_entry(found, entry_ref, record)
+
+
+def show_section_errors(detail: data.LoadDetail) -> None:
+    # A section that failed says so above the tabs (a tab hides its content until opened), and
+    # its tab is marked; the timeline then lacks what that section would have added.
+    sections: dict[str, data.Outcome[Any]] = {
+        "calls": detail.calls,
+        "failed verifications": detail.verifications,
+        "active escalations": detail.escalations,
+    }
+    for what, outcome in sections.items():
+        if not outcome.ok and outcome.error is not None:
+            errors.show(outcome.error, what)
 
 
 def _tab(label: str, outcome: data.Outcome[list[Any]]) -> str:
     return f"{label} · {len(outcome.value or [])}" if outcome.ok else f"{label} · ⚠ not loaded"
 
 
-timeline_tab, calls_tab, ver_tab, esc_tab, hooks_tab = st.tabs(
-    [
-        f"Timeline · {len(entries)}",
-        _tab("Calls", detail.calls),
-        _tab("Failed verifications", detail.verifications),
-        _tab("Active escalations", detail.escalations),
-        f"Webhooks · {len(msgs)}",
-    ]
-)
-with timeline_tab:
-    if load is not None:
-        story_panel.render_timeline(entries, load)
-with calls_tab:
-    section("Calls", detail.calls, tables.calls_frame, "calls", "No calls on this load yet.",
-            extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"))  # fmt: skip
-with ver_tab:
-    section("Failed carrier verifications", detail.verifications, tables.verifications_frame,
-            "verifications", "No failed carrier verifications.")  # fmt: skip
-with esc_tab:
-    section("Active escalations", detail.escalations, tables.escalations_frame, "escalations",
-            "No active escalations.")  # fmt: skip
-with hooks_tab:
-    webhooks_section(msgs, names)
+def render_tabs(load_story: LoadStory) -> None:
+    """The timeline and one tab per section, each with its count (or a mark when it failed)."""
+    detail, load = load_story.detail, load_story.load
+    timeline_tab, calls_tab, ver_tab, esc_tab, hooks_tab = st.tabs(
+        [
+            f"Timeline · {len(load_story.entries)}",
+            _tab("Calls", detail.calls),
+            _tab("Failed verifications", detail.verifications),
+            _tab("Active escalations", detail.escalations),
+            f"Webhooks · {len(load_story.msgs)}",
+        ]
+    )
+    with timeline_tab:
+        if load is not None:
+            story_panel.render_timeline(load_story.entries, load)
+    with calls_tab:
+        section(
+            "Calls",
+            detail.calls,
+            tables.calls_frame,
+            "calls",
+            "No calls on this load yet.",
+            extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"),
+        )
+    with ver_tab:
+        section(
+            "Failed carrier verifications",
+            detail.verifications,
+            tables.verifications_frame,
+            "verifications",
+            "No failed carrier verifications.",
+        )
+    with esc_tab:
+        section(
+            "Active escalations",
+            detail.escalations,
+            tables.escalations_frame,
+            "escalations",
+            "No active escalations.",
+        )
+    with hooks_tab:
+        webhooks_section(load_story.msgs, load_story.names)
+
+
+# ---- the page ----
+
+load_id = read_load_id()  # section, webhooks_section and replay_control name it too
+detail = fetch_detail(load_id)
+load_story = gather_story(load_id, detail)
+render_summary(load_story)
+render_fetch_notes(load_story)
+render_receivers(load_story)
+render_linked_entry(load_story)
+show_section_errors(detail)
+render_tabs(load_story)

@@ -6,6 +6,8 @@ Back/Forward land on it; opening a load and coming back restores it.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import streamlit as st
 
 from components import data
@@ -28,136 +30,189 @@ PAGE = nav.Bound("loads_page", "page", 1, nav.positive_int)
 new_view = nav.store_all(TAB, SEARCH, SIZE, reset=(PAGE,))
 
 
+class Shown(NamedTuple):
+    """The view as drawn: the tab and page actually shown (a link may name ones that are gone)."""
+
+    view: data.LoadsView
+    tab: str
+    search: str
+    page_no: int
+    pages: int
+    keys: list[str]
+
+
 def fetch(tab: str, search: str, page: int, size: int) -> data.LoadsView:
     return data.loads_view(ctx, tab=tab, search=search, page=page, page_size=size)
 
 
-try:
-    with st.spinner("Loading loads…"):
-        tab, search, size, page_no = TAB.load(), SEARCH.load(), SIZE.load(), PAGE.load()
-        view = fetch(tab, search, page_no, size)
-        keys = view.counts.keys() or ["all"]
-        if tab not in keys:  # a tab this API does not have: show its first one
-            tab = keys[0]
-            nav.write(TAB, tab)
-            st.session_state[TAB.key] = tab
+def load_view() -> Shown:
+    """The URL's view, corrected to a tab and page that exist; without it there is no page."""
+    try:
+        with st.spinner("Loading loads…"):
+            tab, search, size, page_no = TAB.load(), SEARCH.load(), SIZE.load(), PAGE.load()
             view = fetch(tab, search, page_no, size)
-        pages = max(view.page.pagination.total_pages, 1)
-        if page_no > pages:  # the view shrank since the link was made: its last page
-            page_no = pages
-            nav.write(PAGE, page_no)
-            st.session_state[PAGE.key] = page_no
-            view = fetch(tab, search, page_no, size)
-except EnvoyError as exc:
-    errors.show(exc, "the loads list")
-    st.stop()
+            keys = view.counts.keys() or ["all"]
+            if tab not in keys:  # a tab this API does not have: show its first one
+                tab = keys[0]
+                nav.write(TAB, tab)
+                st.session_state[TAB.key] = tab
+                view = fetch(tab, search, page_no, size)
+            pages = max(view.page.pagination.total_pages, 1)
+            if page_no > pages:  # the view shrank since the link was made: its last page
+                page_no = pages
+                nav.write(PAGE, page_no)
+                st.session_state[PAGE.key] = page_no
+                view = fetch(tab, search, page_no, size)
+    except EnvoyError as exc:
+        errors.show(exc, "the loads list")
+        st.stop()
+    return Shown(view, tab, search, page_no, pages, keys)
 
-counts = view.counts
-st.segmented_control(
-    "Tab",
-    keys,
-    format_func=lambda k: f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(k),
-    key=TAB.key,
-    required=True,
-    on_change=new_view,
-    label_visibility="collapsed",
-    width="stretch",
-)
-left, right = st.columns([4, 1])
-left.text_input(
-    "Search",
-    key=SEARCH.key,
-    placeholder="Load number, customer, carrier or city",
-    on_change=new_view,
-    label_visibility="collapsed",
-)
-right.selectbox(
-    "Rows per page",
-    PAGE_SIZES,
-    key=SIZE.key,
-    on_change=new_view,
-    label_visibility="collapsed",
-    format_func=lambda n: f"{n} per page",
-)
-# Opening a load names it in this list's own history entry too (Streamlit sets the query, then
-# changes the page): coming Back, the list shows as it was and forgets the load.
-if "load_id" in st.query_params:
-    del st.query_params["load_id"]
 
-total = view.page.pagination.total_count
-if total == 0:
-    what = f" “{md(search)}”" if search else ""
+def render_controls(shown: Shown) -> None:
+    """The tabs with their counts, the search box and the page size."""
+    counts = shown.view.counts
+    st.segmented_control(
+        "Tab",
+        shown.keys,
+        format_func=lambda k: f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(k),
+        key=TAB.key,
+        required=True,
+        on_change=new_view,
+        label_visibility="collapsed",
+        width="stretch",
+    )
+    left, right = st.columns([4, 1])
+    left.text_input(
+        "Search",
+        key=SEARCH.key,
+        placeholder="Load number, customer, carrier or city",
+        on_change=new_view,
+        label_visibility="collapsed",
+    )
+    right.selectbox(
+        "Rows per page",
+        PAGE_SIZES,
+        key=SIZE.key,
+        on_change=new_view,
+        label_visibility="collapsed",
+        format_func=lambda n: f"{n} per page",
+    )
+
+
+def forget_opened_load() -> None:
+    # Opening a load names it in this list's own history entry too (Streamlit sets the query,
+    # then changes the page): coming Back, the list shows as it was and forgets the load.
+    if "load_id" in st.query_params:
+        del st.query_params["load_id"]
+
+
+def render_no_match(shown: Shown) -> None:
+    what = f" “{md(shown.search)}”" if shown.search else ""
     st.info(
-        f"No loads match{what} in {md(counts.label(tab))}. Clear the search or pick another tab.",
+        f"No loads match{what} in {md(shown.view.counts.label(shown.tab))}. Clear the search or "
+        "pick another tab.",
         icon=":material/search_off:",
     )
-    st.stop()
 
-frame_ = tables.loads_frame(view.page.items)
-frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
-event = tables.dataframe(
-    frame_,
-    {
-        "Load": st.column_config.TextColumn(pinned=True, width="small"),
-        "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
-        "Posted rate": st.column_config.NumberColumn(format="dollar"),
-        "First pickup": tables.time_column(),
-        "Updated": tables.time_column(),
-    },
-    key="loads_table",
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    column_order=[c for c in frame_.columns if c != "id"],
-    height=min(len(frame_), 25) * 35 + 38,
-)
-selected = event.selection.rows
-if selected:  # the load's URL keeps the list's view, for "Back to loads"
-    nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=str(frame_.iloc[selected[0]]["id"]))
 
-info, pager = st.columns([2, 3])
-info.caption(
-    f"Page {page_no} of {pages} · {total:,} loads · newest update first · select a row to open it"
-)
-with pager:
-    st.pagination(num_pages=pages, key=PAGE.key, on_change=PAGE.store, max_visible_pages=7)
+def render_table(shown: Shown) -> None:
+    """The page's loads; selecting a row opens that load."""
+    frame_ = tables.loads_frame(shown.view.page.items)
+    frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
+    event = tables.dataframe(
+        frame_,
+        {
+            "Load": st.column_config.TextColumn(pinned=True, width="small"),
+            "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
+            "Posted rate": st.column_config.NumberColumn(format="dollar"),
+            "First pickup": tables.time_column(),
+            "Updated": tables.time_column(),
+        },
+        key="loads_table",
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_order=[c for c in frame_.columns if c != "id"],
+        height=min(len(frame_), 25) * 35 + 38,
+    )
+    selected = event.selection.rows
+    if selected:  # the load's URL keeps the list's view, for "Back to loads"
+        load_id = str(frame_.iloc[selected[0]]["id"])
+        nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=load_id)
+
+
+def render_pager(shown: Shown, total: int) -> None:
+    info, pager = st.columns([2, 3])
+    info.caption(
+        f"Page {shown.page_no} of {shown.pages} · {total:,} loads · newest update first · "
+        "select a row to open it"
+    )
+    with pager:
+        st.pagination(
+            num_pages=shown.pages, key=PAGE.key, on_change=PAGE.store, max_visible_pages=7
+        )
+
 
 # ---- CSV export of the whole view ----
 
-view_key = (ctx, tab, search)
-export = st.session_state.get("loads_export")
-with st.expander(f"Export all {total:,} loads of this view to CSV", icon=":material/download:"):
-    if export and export["view"] == view_key:
-        ui.csv_download(
-            export["csv"],
-            f"Download {export['count']:,} loads (CSV)",
-            f"loads-{tab}{'-' + search if search else ''}.csv",
-            "loads_csv",
-        )
-    else:
-        if total > data.LARGE_EXPORT:
-            st.warning(
-                f"This fetches {-(-total // 100):,} pages for {total:,} loads and may take a "
-                "while. Narrow the view with a tab or a search to export less.",
-                icon=":material/warning:",
+
+def render_export(shown: Shown, total: int) -> None:
+    """Export every load of the view (not just this page): prepared once, then downloaded."""
+    tab, search = shown.tab, shown.search
+    view_key = (ctx, tab, search)
+    export = st.session_state.get("loads_export")
+    with st.expander(f"Export all {total:,} loads of this view to CSV", icon=":material/download:"):
+        if export and export["view"] == view_key:
+            ui.csv_download(
+                export["csv"],
+                f"Download {export['count']:,} loads (CSV)",
+                f"loads-{tab}{'-' + search if search else ''}.csv",
+                "loads_csv",
             )
-        label = "Start the export" if total > data.LARGE_EXPORT else "Prepare CSV"
-        if st.button(label, key="loads_export_start", icon=":material/table_view:"):
-            bar = st.progress(0.0, text="Fetching page 1…")
-            rows = []
-            try:
-                for items, done, total_pages in data.iter_all_loads(
-                    ctx, tab=None if tab == "all" else tab, search=search or None
-                ):
-                    rows += items
-                    bar.progress(done / total_pages, text=f"Fetched page {done} of {total_pages}")
-            except EnvoyError as exc:
-                errors.show(exc, "the export")
-            else:
-                bar.empty()
-                st.session_state.loads_export = {
-                    "view": view_key,
-                    "csv": tables.loads_frame(rows).to_csv(index=False).encode(),
-                    "count": len(rows),
-                }
-                st.rerun()
+        else:
+            if total > data.LARGE_EXPORT:
+                st.warning(
+                    f"This fetches {-(-total // 100):,} pages for {total:,} loads and may take a "
+                    "while. Narrow the view with a tab or a search to export less.",
+                    icon=":material/warning:",
+                )
+            label = "Start the export" if total > data.LARGE_EXPORT else "Prepare CSV"
+            if st.button(label, key="loads_export_start", icon=":material/table_view:"):
+                prepare_export(view_key, tab, search)
+
+
+def prepare_export(view_key: tuple[Any, ...], tab: str, search: str) -> None:
+    """Fetch every page of the view with a progress bar; keep the CSV and rerun to offer it."""
+    bar = st.progress(0.0, text="Fetching page 1…")
+    rows = []
+    try:
+        for items, done, total_pages in data.iter_all_loads(
+            ctx, tab=None if tab == "all" else tab, search=search or None
+        ):
+            rows += items
+            bar.progress(done / total_pages, text=f"Fetched page {done} of {total_pages}")
+    except EnvoyError as exc:
+        errors.show(exc, "the export")
+    else:
+        bar.empty()
+        st.session_state.loads_export = {
+            "view": view_key,
+            "csv": tables.loads_frame(rows).to_csv(index=False).encode(),
+            "count": len(rows),
+        }
+        st.rerun()
+
+
+# ---- the page ----
+
+shown = load_view()
+render_controls(shown)
+forget_opened_load()
+total = shown.view.page.pagination.total_count
+if total == 0:
+    render_no_match(shown)
+    st.stop()
+render_table(shown)
+render_pager(shown, total)
+render_export(shown, total)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components import data
 from components.domain import forms, rights
@@ -16,32 +17,40 @@ from components.ops import actions
 from components.shell import errors, frame, nav
 from components.widgets import health_table, tables, ui
 from components.widgets.secret_dialog import show_secret
-from envoy_api import EnvoyError, WebhookEndpoint
+from envoy_api import EnvoyError, EventType, WebhookEndpoint
 
 ctx = frame.ctx()
 me = frame.user()
 REGISTER_KEYS = ("reg_url", "reg_types", "reg_description", "reg_headers")
 REGISTERED = "_wh_registered"  # set after a registration: empty the form on the next run
+DIALOG = "_webhooks_dialog"  # which dialog is open: (kind, endpoint id); never a secret
 admin = rights.can(me, "change")
 locked = None if admin else rights.denied("register, edit, pause, rotate or delete endpoints")
 
 
-st.title("Webhook endpoints")
-st.caption("Where Envoy sends each organization's events, and how those deliveries are going.")
-
-try:
-    with st.spinner("Loading endpoints and event types…"):
-        endpoints = data.endpoints(ctx, must_include=st.query_params.get("endpoint_id"))
-        catalogue = data.event_types(ctx)
-except EnvoyError as exc:
-    errors.show(exc, "the webhook endpoints")
-    st.stop()
-
-type_help = {t.name: t.description or "" for t in catalogue}
-type_names = [t.name for t in catalogue]
+# ---- load ----
 
 
-if endpoints:
+def load_endpoints() -> tuple[list[WebhookEndpoint], list[EventType]]:
+    """The organization's endpoints and the event catalogue; without them there is no page."""
+    try:
+        with st.spinner("Loading endpoints and event types…"):
+            found = data.endpoints(ctx, must_include=st.query_params.get("endpoint_id"))
+            catalogue = data.event_types(ctx)
+    except EnvoyError as exc:
+        errors.show(exc, "the webhook endpoints")
+        st.stop()
+    return found, catalogue
+
+
+# ---- health ----
+
+
+def render_health(endpoints: list[WebhookEndpoint]) -> None:
+    """Every endpoint's delivery health, most impact first, with a CSV of the table."""
+    if not endpoints:
+        st.info("No webhook endpoints yet. Register one below.", icon=":material/webhook:")
+        return
     impact = data.impact(ctx)
     rows = health_table.assess(impact)
     to_deliveries = nav.linker(nav.DELIVERIES)
@@ -71,109 +80,150 @@ if endpoints:
         "webhook-endpoints.csv",
         "endpoints_csv",
     )
-else:
-    st.info("No webhook endpoints yet. Register one below.", icon=":material/webhook:")
 
 
 # ---- register ----
 
-if st.session_state.pop(REGISTERED, False):  # the form empties once the secret was seen
-    for key in REGISTER_KEYS:
-        st.session_state.pop(key, None)
-with st.expander("Register an endpoint", icon=":material/add:", expanded=not endpoints):
-    with st.form("register_form", clear_on_submit=False):
-        url = st.text_input(
-            "URL", placeholder="https://broker.example.com/hooks/envoy", key="reg_url"
-        )
-        chosen = st.multiselect(
-            "Event types",
-            type_names,
-            key="reg_types",
-            help="\n".join(f"- **{md(n)}**: {md(d)}" for n, d in type_help.items()),
-        )
-        description = st.text_input("Description", key="reg_description")
-        headers = st.text_area(
-            "Custom headers (one 'Name: value' per line)", key="reg_headers", height=80
-        )
-        submitted = st.form_submit_button(
-            "Register", type="primary", disabled=not admin, help=locked
-        )
-    if submitted:
-        try:
-            fields = forms.endpoint_fields(url, chosen, description, headers)
-            created = actions.register_endpoint(ctx, me, **fields)
-        except (ValueError, EnvoyError, NotAllowed) as exc:
-            errors.show(exc, "the new endpoint")  # the form keeps what was typed
-        else:
-            st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
-            st.session_state[REGISTERED] = True
-            st.query_params["endpoint_id"] = created.id  # selected once the dialog closes
-            show_secret(created.signing_secret.get_secret_value(), created.url)
-            st.stop()  # the list on this run predates the new endpoint; the next run has it
+
+def render_register_form(catalogue: list[EventType], *, expanded: bool) -> None:
+    """The registration form; a registration shows its secret once and stops the run."""
+    type_help = {t.name: t.description or "" for t in catalogue}
+    type_names = [t.name for t in catalogue]
+    if st.session_state.pop(REGISTERED, False):  # the form empties once the secret was seen
+        for key in REGISTER_KEYS:
+            st.session_state.pop(key, None)
+    with st.expander("Register an endpoint", icon=":material/add:", expanded=expanded):
+        with st.form("register_form", clear_on_submit=False):
+            url = st.text_input(
+                "URL", placeholder="https://broker.example.com/hooks/envoy", key="reg_url"
+            )
+            chosen = st.multiselect(
+                "Event types",
+                type_names,
+                key="reg_types",
+                help="\n".join(f"- **{md(n)}**: {md(d)}" for n, d in type_help.items()),
+            )
+            description = st.text_input("Description", key="reg_description")
+            headers = st.text_area(
+                "Custom headers (one 'Name: value' per line)", key="reg_headers", height=80
+            )
+            submitted = st.form_submit_button(
+                "Register", type="primary", disabled=not admin, help=locked
+            )
+        if submitted:
+            register(url, chosen, description, headers)
+
+
+def register(url: str, chosen: list[str], description: str, headers: str) -> None:
+    """Register what the form holds; on success show the secret and stop the run."""
+    try:
+        fields = forms.endpoint_fields(url, chosen, description, headers)
+        created = actions.register_endpoint(ctx, me, **fields)
+    except (ValueError, EnvoyError, NotAllowed) as exc:
+        errors.show(exc, "the new endpoint")  # the form keeps what was typed
+    else:
+        st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
+        st.session_state[REGISTERED] = True
+        st.query_params["endpoint_id"] = created.id  # selected once the dialog closes
+        show_secret(created.signing_secret.get_secret_value(), created.url)
+        st.stop()  # the list on this run predates the new endpoint; the next run has it
 
 
 # ---- manage one endpoint ----
-
-if not endpoints:
-    st.stop()
-
-st.subheader("Manage an endpoint")
-by_id = {ep.id: ep for ep in endpoints}
-# The URL's endpoint_id is the selection; without a valid one, the first endpoint.
-wanted = st.query_params.get("endpoint_id")
-endpoint_id = wanted if wanted in by_id else endpoints[0].id
-if wanted and wanted != endpoint_id:
-    st.warning(
-        f"No endpoint {md(wanted[:80])} in this organization (it may have been deleted); "
-        "showing the first one.",
-        icon=":material/search_off:",
-    )
-if wanted and wanted != endpoint_id:  # a stale link: name the endpoint actually shown
-    st.query_params["endpoint_id"] = endpoint_id
-st.session_state.manage_endpoint = endpoint_id
 
 
 def _link_choice() -> None:
     st.query_params["endpoint_id"] = st.session_state.manage_endpoint
 
 
-st.selectbox(
-    "Endpoint",
-    list(by_id),
-    key="manage_endpoint",
-    format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
-    on_change=_link_choice,
-)
-ep = by_id[endpoint_id]
-nav.link(nav.DELIVERIES, "Open its deliveries", ":material/send:", endpoint_id=ep.id)
-
-buttons = st.columns(3)
-if ep.status == "ACTIVE":
-    toggle_label, new_status = "Pause deliveries", "PAUSED"
-else:
-    toggle_label = "Resume deliveries" if ep.status == "PAUSED" else "Re-enable"
-    new_status = "ACTIVE"
-if buttons[0].button(
-    toggle_label,
-    key=f"toggle_{ep.id}",
-    icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
-    disabled=not admin,
-    help=locked,
-):
-    try:
-        actions.update_endpoint(ctx, me, ep.id, status=new_status)
-    except (EnvoyError, NotAllowed) as exc:
-        errors.show(exc, "the endpoint")
-    else:
-        st.toast(
-            "Paused: events are held until you resume."
-            if new_status == "PAUSED"
-            else "Active: held events are being delivered."
+def render_endpoint_picker(endpoints: list[WebhookEndpoint]) -> WebhookEndpoint:
+    """The endpoint to manage, chosen in the URL or the select box; returns it."""
+    st.subheader("Manage an endpoint")
+    by_id = {ep.id: ep for ep in endpoints}
+    # The URL's endpoint_id is the selection; without a valid one, the first endpoint.
+    wanted = st.query_params.get("endpoint_id")
+    endpoint_id = wanted if wanted in by_id else endpoints[0].id
+    if wanted and wanted != endpoint_id:
+        st.warning(
+            f"No endpoint {md(wanted[:80])} in this organization (it may have been deleted); "
+            "showing the first one.",
+            icon=":material/search_off:",
         )
-        st.rerun()
+    if wanted and wanted != endpoint_id:  # a stale link: name the endpoint actually shown
+        st.query_params["endpoint_id"] = endpoint_id
+    st.session_state.manage_endpoint = endpoint_id
+    st.selectbox(
+        "Endpoint",
+        list(by_id),
+        key="manage_endpoint",
+        format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
+        on_change=_link_choice,
+    )
+    return by_id[endpoint_id]
 
 
-DIALOG = "_webhooks_dialog"  # which dialog is open: (kind, endpoint id); never a secret
+def render_endpoint_manager(ep: WebhookEndpoint) -> None:
+    """Links, the action buttons (and their dialogs), the edit form and the endpoint's ids."""
+    nav.link(nav.DELIVERIES, "Open its deliveries", ":material/send:", endpoint_id=ep.id)
+    buttons = st.columns(3)
+    render_status_toggle(ep, buttons[0])
+    render_secret_and_delete(ep, buttons[1], buttons[2])
+    if admin:
+        edit_form(ep)
+    else:
+        names = ", ".join(md(n) for n in ep.headers or {}) or "none"
+        st.caption(f"Custom headers: {names} (values are shown to admins only). {locked}")
+    st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(ep.status)}")
+
+
+def render_status_toggle(ep: WebhookEndpoint, column: DeltaGenerator) -> None:
+    """Pause an active endpoint, or resume (re-enable) one that is not; reruns on success."""
+    if ep.status == "ACTIVE":
+        toggle_label, new_status = "Pause deliveries", "PAUSED"
+    else:
+        toggle_label = "Resume deliveries" if ep.status == "PAUSED" else "Re-enable"
+        new_status = "ACTIVE"
+    if column.button(
+        toggle_label,
+        key=f"toggle_{ep.id}",
+        icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
+        disabled=not admin,
+        help=locked,
+    ):
+        try:
+            actions.update_endpoint(ctx, me, ep.id, status=new_status)
+        except (EnvoyError, NotAllowed) as exc:
+            errors.show(exc, "the endpoint")
+        else:
+            st.toast(
+                "Paused: events are held until you resume."
+                if new_status == "PAUSED"
+                else "Active: held events are being delivered."
+            )
+            st.rerun()
+
+
+def render_secret_and_delete(
+    ep: WebhookEndpoint, rotate_column: DeltaGenerator, delete_column: DeltaGenerator
+) -> None:
+    """The rotate and delete buttons; the dialog they open stays open across reruns."""
+    if rotate_column.button(
+        "Rotate secret",
+        key=f"rotate_{ep.id}",
+        icon=":material/key:",
+        disabled=not admin,
+        help=locked,
+    ):
+        st.session_state[DIALOG] = ("rotate", ep.id)
+    if delete_column.button(
+        "Delete", key=f"delete_{ep.id}", icon=":material/delete:", disabled=not admin, help=locked
+    ):
+        st.session_state[DIALOG] = ("delete", ep.id)
+    open_dialog = st.session_state.get(DIALOG)
+    if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
+        rotate_dialog(ep)
+    elif open_dialog == ("delete", ep.id):
+        delete_dialog(ep)
 
 
 def _close_dialog() -> None:
@@ -250,21 +300,6 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
         st.rerun()
 
 
-if buttons[1].button(
-    "Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:", disabled=not admin, help=locked
-):
-    st.session_state[DIALOG] = ("rotate", ep.id)
-if buttons[2].button(
-    "Delete", key=f"delete_{ep.id}", icon=":material/delete:", disabled=not admin, help=locked
-):
-    st.session_state[DIALOG] = ("delete", ep.id)
-open_dialog = st.session_state.get(DIALOG)
-if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
-    rotate_dialog(ep)
-elif open_dialog == ("delete", ep.id):
-    delete_dialog(ep)
-
-
 def edit_form(ep: WebhookEndpoint) -> None:
     """Edit for admins. Custom header values are often the receiver's credentials: they are
     masked unless the admin asks to see them, and never reach anyone else's screen or session."""
@@ -298,10 +333,15 @@ def edit_form(ep: WebhookEndpoint) -> None:
         st.rerun()
 
 
-if admin:
-    edit_form(ep)
-else:
-    names = ", ".join(md(n) for n in ep.headers or {}) or "none"
-    st.caption(f"Custom headers: {names} (values are shown to admins only). {locked}")
+# ---- the page ----
 
-st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(ep.status)}")
+st.title("Webhook endpoints")
+st.caption("Where Envoy sends each organization's events, and how those deliveries are going.")
+endpoints, catalogue = load_endpoints()  # the delete dialog reads `endpoints` too
+type_names = [t.name for t in catalogue]  # the edit form's choices
+render_health(endpoints)
+render_register_form(catalogue, expanded=not endpoints)
+if not endpoints:
+    st.stop()  # nothing to manage until one is registered
+ep = render_endpoint_picker(endpoints)
+render_endpoint_manager(ep)
