@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator, Iterator
 
 import pluggy
@@ -32,10 +33,19 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     close()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A new run's fault matrix starts empty (in the main process, before any worker starts)."""
+    if not hasattr(session.config, "workerinput"):
+        from .app import test_fault_matrix
+
+        shutil.rmtree(test_fault_matrix.CELLS, ignore_errors=True)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the fault matrix when it ran."""
     from .app import test_fault_matrix
 
-    if test_fault_matrix.RESULTS:
+    table = test_fault_matrix.write_table()
+    if table:
         terminalreporter.section("fault matrix")
-        terminalreporter.write_line(test_fault_matrix.write_table())
+        terminalreporter.write_line(table)

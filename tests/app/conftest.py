@@ -13,6 +13,9 @@ import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from components.shell import nav
 
 from ..sandboxes import Sandbox
 
@@ -98,13 +101,25 @@ def run_app(at: AppTest) -> AppTest:
     return at
 
 
-def open_page(path: str, **query: str) -> AppTest:
-    """A page as a pasted deep link: the router runs, then the page with its query."""
-    at = run_app(new_app())
-    at.switch_page(path)
+def deep_link(path: str | None, **query: str) -> AppTest:
+    """An app whose first run is a pasted deep link to the view at ``path`` (the landing page
+    for None) with ``query``: as a browser asks for a URL, the frame runs with that page first.
+
+    ``AppTest.switch_page`` before a first run matches a page by its file's stem, which our
+    views' URL paths differ from on purpose (see app.py); a browser asks for the page whose
+    hash is its URL path's, which is what this sets."""
+    at = new_app()
+    if path is not None:
+        (view,) = [v for v in nav.VIEWS if v.path == path]
+        at._page_hash = calc_hash(view.url_path)
     for key, value in query.items():
         at.query_params[key] = value
-    return run_app(at)
+    return at
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    """A page as a pasted deep link, run."""
+    return run_app(deep_link(path, **query))
 
 
 def loads_app() -> AppTest:

@@ -8,17 +8,27 @@ table is written to test-artifacts/fault-matrix.md and printed at the end of the
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 
 from ..sandboxes import Sandbox
-from .conftest import ROOT, new_app
+from .conftest import ROOT, deep_link, new_app
 
-RESULTS: list[tuple[str, str, str]] = []
+# Each cell's result, one file per process (xdist workers each run part of the matrix); the
+# session's summary prints them all (tests/conftest.py).
+CELLS = ROOT / "test-artifacts" / "fault-matrix"
+
+
+def record(page: str, fault: str, outcome: str) -> None:
+    CELLS.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with (CELLS / f"{worker}.tsv").open("a") as out:
+        out.write(f"{page}\t{fault}\t{outcome}\n")
+
+
 REFUSED = "http://127.0.0.1:9/api/v1"
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -75,13 +85,7 @@ def test_page_survives_fault(
     monkeypatch.setenv("ENVOY_MAX_RETRIES", "0")
     monkeypatch.setenv("ENVOY_TIMEOUT", "0.5")
     path, query = targets[page]
-    at = new_app()
-    at.run()  # the router, before the fault
-    if path:
-        at.switch_page(path)
-        for key, value in query.items():
-            at.query_params[key] = value
-    st.cache_data.clear()
+    at = deep_link(path, **query)
     if fault == "refused":
         monkeypatch.setenv("ENVOY_BASE_URL", REFUSED)
     else:
@@ -105,7 +109,7 @@ def test_page_survives_fault(
             assert re.search(CAUSES[fault], text), (fault, text)
             assert NEXT_STEP.search(text), (fault, text)
         outcome = f"{len(errors)} message(s): {errors[0][:70]}…"
-    RESULTS.append((page, fault, outcome))
+    record(page, fault, outcome)
 
 
 def test_register_form_keeps_input_when_the_api_fails(configured: Sandbox) -> None:
@@ -125,14 +129,18 @@ def test_register_form_keeps_input_when_the_api_fails(configured: Sandbox) -> No
         assert any(str(status) in e.value or "refused" in e.value for e in at.error), status
         assert at.text_input(key="reg_url").value == "https://kept.example.com/hooks"
         assert at.text_input(key="reg_description").value == f"kept after {status}"
-        RESULTS.append(("Endpoints (register form)", str(status), "error shown, input kept"))
+        record("Endpoints (register form)", str(status), "error shown, input kept")
 
 
 def write_table() -> str:
+    """The matrix as Markdown (also written to test-artifacts/fault-matrix.md); "" when no cell
+    ran."""
+    rows = [line.split("\t") for f in sorted(CELLS.glob("*.tsv"))
+            for line in f.read_text().splitlines()]  # fmt: skip
+    if not rows:
+        return ""
     lines = ["| page | fault | result |", "|---|---|---|"]
-    lines += [f"| {p} | {f} | {r} |" for p, f, r in RESULTS]
+    lines += [f"| {p} | {f} | {r} |" for p, f, r in rows]
     text = "\n".join(lines)
-    out = ROOT / "test-artifacts"
-    out.mkdir(exist_ok=True)
-    Path(out / "fault-matrix.md").write_text(text + "\n")
+    (CELLS.parent / "fault-matrix.md").write_text(text + "\n")
     return text

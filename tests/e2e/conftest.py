@@ -87,6 +87,7 @@ class Console:
     url: str
     proc: subprocess.Popen[bytes]
     log: IO[str]
+    log_path: Path
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -102,19 +103,22 @@ def launch(env: dict[str, str], log_name: str) -> Console:
     (less any ENVOY_* setting, and with a console database of its own unless ``env`` names
     one); returns once it answers."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Each xdist worker starts consoles of its own: their logs must not overwrite each other.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log_path = ARTIFACTS / (f"{Path(log_name).stem}-{worker}.log" if worker else log_name)
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
     database = Path(tempfile.mkdtemp(prefix="console-db-")) / "console.db"
     base["ENVOY_CONSOLE_DATABASE_URL"] = f"sqlite:///{database}"
     base["ENVOY_AUDIT_DB"] = str(database.parent / "no-legacy-audit.db")  # nothing to carry over
-    log = (ARTIFACTS / log_name).open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**base, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    console = Console(f"http://127.0.0.1:{port}", proc, log)
+    console = Console(f"http://127.0.0.1:{port}", proc, log, log_path)
     try:
         wait_http(f"{console.url}/_stcore/health")
     except BaseException:
@@ -135,11 +139,11 @@ def configured_env(sandbox: Sandbox) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def console(sandbox: Sandbox) -> Iterator[str]:
     """The console configured to the test sandbox (its API key: one organization)."""
-    url, stop = start_console(configured_env(sandbox), "streamlit.log")
-    yield url
-    stop()
+    console = launch(configured_env(sandbox), "streamlit.log")
+    yield console.url
+    console.stop()
     # Secret hygiene in the server's own log.
-    assert sandbox.api_key not in (ARTIFACTS / "streamlit.log").read_text()
+    assert sandbox.api_key not in console.log_path.read_text()
 
 
 @pytest.fixture(scope="session")

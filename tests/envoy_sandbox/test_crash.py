@@ -48,10 +48,15 @@ def test_sigkill_mid_burst_loses_nothing(tmp_path: Path) -> None:
                                              event_types=["load.created"])  # fmt: skip
         data = {"load_id": "load_00000000-0000-4000-8000-0000000000aa", "load_number": "CRASH-1"}
         emitted = 0
+        # Paused, the endpoint holds the burst; resumed, all 150 go out at once and the kill
+        # lands among them, however fast or busy the machine is (sent one by one, a fast
+        # sender could finish each before the next was emitted).
+        client.webhooks.update_endpoint(ep.id, status="PAUSED")
         with httpx.Client(base_url=root, headers={"X-API-Key": KEY}, timeout=10) as http:
             for _ in range(150):
                 http.post("/_sandbox/events", json={"type": "load.created", "data": data})
                 emitted += 1
+        client.webhooks.update_endpoint(ep.id, status="ACTIVE")
         os.kill(proc.pid, signal.SIGKILL)  # deliveries are in flight now
         proc.wait(timeout=10)
     finally:
