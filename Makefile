@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# The suite on parallel workers (pytest-xdist): most of its time is servers, browsers and
+# sandboxes answering, so three workers keep this 2-core machine's cores busy; each worker
+# has its own sandbox, console, browser and PostgreSQL server. XDIST= runs it in one process.
+XDIST ?= -n 3 --dist loadgroup
 PORT ?= 8501
 
 .PHONY: run test test-fast screenshots bench lint sandbox clean
@@ -18,10 +22,10 @@ run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e and not slow and not quickstart and not bench" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e and not slow and not quickstart and not bench" $(PYTEST_ARGS)
 
 screenshots: $(STAMP)
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)

@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, expect
 
 from .conftest import ARTIFACTS, ROOT, free_port, wait_http
 
-pytestmark = pytest.mark.quickstart
+# One clone and one `make run` for both tests: on one xdist worker.
+pytestmark = [pytest.mark.quickstart, pytest.mark.xdist_group("quickstart")]
 
 
 def readme_commands() -> tuple[str, str]:

@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
+
+pytestmark = pytest.mark.slow  # a sandbox process killed and restarted: make test, not test-fast
 
 KEY = "envai_live_crash_test_key"
 

@@ -23,6 +23,9 @@ from schemathesis.specs.openapi.checks import (
 
 from .conftest import Sandbox, make_sandbox
 
+# About 700 generated requests (a minute of CPU): in make test, not make test-fast.
+pytestmark = pytest.mark.slow
+
 CONFORMANCE = [
     not_a_server_error,
     status_code_conformance,
