@@ -2,7 +2,7 @@
 
 Page config, the navigation menu and the sidebar (connection, organization, user, Refresh data,
 when data was fetched) are drawn here, once, before the chosen page runs; a page module holds
-only its own content and reads its context from ``components.frame``.
+only its own content and reads its context from ``components.shell.frame``.
 
 The page scripts live in ``views/``, not ``pages/``: while a ``pages/`` folder exists, Streamlit
 serves the first requests after a server start the old way (a script whose stem equals the

@@ -95,7 +95,7 @@ def test_test_command_runs_the_suite(clone: Path) -> None:
     assert test == "make test"
     # One layer of the suite: the whole of it is this very run.
     result = subprocess.run(
-        [*make(test), "PYTEST_ARGS=-q -p no:cacheprovider tests/envoy_api"],
+        [*make(test), "PYTEST_ARGS=-p no:cacheprovider tests/envoy_api"],
         cwd=clone, env=_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     (ARTIFACTS / "quickstart-test.log").write_text(result.stdout + result.stderr)

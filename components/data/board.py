@@ -1,0 +1,85 @@
+"""The attention board: what needs a human now (failing endpoints and the loads they leave
+uninformed, active escalations, failed vettings), read concurrently; each part may fail alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
+
+from components.data.cache import Ctx, Outcome, _outcome, _record, submit
+from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
+from components.data.webhooks import endpoint_health, endpoints
+from components.domain import deliveries
+
+BOARD_LOADS = 200  # loads of one kind the board reads at most (affected, escalated, vetted)
+
+
+@dataclass
+class Impact:
+    """Each endpoint's health and the loads its undelivered messages are about."""
+
+    endpoints: list[WebhookEndpoint]
+    healths: dict[str, Outcome[deliveries.Health]]
+    loads: dict[str, Load]  # the affected loads that could be read
+    escalated: Outcome[list[Load]]  # loads with an active escalation
+    capped: list[str]  # what was read only up to BOARD_LOADS
+
+
+@dataclass
+class Board:
+    """What needs a human now, read concurrently; each part may have failed on its own."""
+
+    impact: Impact
+    escalations: Outcome[list[tuple[Load, Escalation]]]
+    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+
+
+def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
+    """Up to BOARD_LOADS loads of a tab (cached pages); notes in ``capped`` when there are more."""
+    try:
+        first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
+        pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
+        rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
+        rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
+    except Exception as exc:  # the board and the health table stand without this part
+        return Outcome(error=exc)
+    if first.pagination.total_pages > pages:
+        capped.append(tab.replace("_", " "))
+    return Outcome(rows)
+
+
+def impact(ctx: Ctx) -> Impact:
+    eps = endpoints(ctx)
+    healths = endpoint_health(ctx, [ep.id for ep in eps])
+    capped: list[str] = []
+    affected = sorted({i for h in healths.values() if h.value for i in h.value.affected_loads})
+    if len(affected) > BOARD_LOADS:
+        capped.append("loads affected")
+    futures = {i: submit(_load, ctx, i) for i in affected[:BOARD_LOADS]}
+    escalated = _tab_loads(ctx, "active_escalations", capped)
+    loads = {i: o.value for i, f in futures.items() if (o := _outcome(f)).value is not None}
+    return Impact(eps, healths, loads, escalated, capped)
+
+
+def board(ctx: Ctx) -> Board:
+    found = impact(ctx)
+    escalations: Outcome[list[tuple[Load, Escalation]]] = Outcome(error=found.escalated.error)
+    if found.escalated.ok:
+        futures = [(x, submit(_escalations, ctx, x.id)) for x in found.escalated.value or []]
+        try:
+            escalations = Outcome([(x, e) for x, f in futures for e in _record(f.result())
+                                   if e.status == "ACTIVE"])  # fmt: skip
+        except Exception as exc:
+            escalations = Outcome(error=exc)
+    verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+    vetted = _tab_loads(ctx, "failed_verifications", found.capped)
+    verifications = Outcome(error=vetted.error)
+    if vetted.ok:
+        futures_v = [(x, submit(_verifications, ctx, x.id)) for x in vetted.value or []]
+        try:
+            verifications = Outcome([(x, v) for x, f in futures_v for v in _record(f.result())])
+        except Exception as exc:
+            verifications = Outcome(error=exc)
+    return Board(found, escalations, verifications)
+

@@ -1,0 +1,159 @@
+"""The cache's one home: what an entry is keyed by, how long it lives, and what a change makes
+stale.
+
+Each cached read takes a ``Ctx`` first: the connection's fingerprint (a digest of URL and
+credential, never the credential), the organization, the session's refresh counter and the
+generation of that credential's and organization's webhooks, so two agents with different
+credentials or organizations never share an entry, "Refresh data" refetches only for the agent
+who asked, and a change made through this console makes stale exactly what it touched. Nothing
+that carries a secret is cached. Reads run on one bounded pool per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from envoy_api import EnvoyClient, Pagination
+from envoy_api.client import WebhooksResource
+
+from components.data.connection import Connection, client_for
+
+T = TypeVar("T")
+V = TypeVar("V")
+# Cache lifetimes, in seconds: most reads, the event-type catalogue (it changes with a release),
+# and one message's attempts (the message view watches a replay through it).
+TTL = 60
+CATALOGUE_TTL = 600
+MESSAGE_TTL = 10
+# One bounded pool for the whole server process: a page's concurrent requests and exports.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="envoy-fetch")
+_CONNECTIONS: dict[str, Connection] = {}
+_GENERATIONS: dict[tuple[str, str | None], int] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a cache entry is keyed by, besides the call's own arguments.
+
+    ``generation`` counts the changes made through this console to this credential's and
+    organization's webhooks: a change bumps it, so the reads it made stale are fetched anew for
+    every agent of that credential and organization, and nobody else's cache is touched.
+    """
+
+    fingerprint: str
+    organization_id: str | None
+    nonce: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[V]):
+    value: V
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[V]):
+    items: list[V]
+    pagination: Pagination
+
+
+def register(conn: Connection, organization_id: str | None, nonce: int = 0) -> Ctx:
+    """Make ``conn`` reachable from its fingerprint and return the context for this run."""
+    with _LOCK:
+        _CONNECTIONS[conn.fingerprint] = conn
+    return Ctx(conn.fingerprint, organization_id, nonce)
+
+
+def connection_of(ctx: Ctx) -> Connection:
+    return _CONNECTIONS[ctx.fingerprint]
+
+
+def client(ctx: Ctx) -> EnvoyClient:
+    conn = connection_of(ctx)
+    return client_for(ctx.fingerprint, ctx.organization_id, conn.timeout, conn.max_retries, conn)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _record(fetched: Fetched[T]) -> T:
+    """Remember when the oldest piece of data on this run was fetched (for the sidebar)."""
+    try:
+        times = st.session_state.setdefault("_fetched_at", [])
+        times.append(fetched.at)
+    except Exception:  # outside a script run (a worker thread): nothing to record into
+        pass
+    return fetched.value
+
+
+
+# ---- concurrency ----
+
+
+def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Run ``fn`` on the shared pool, with this script run's context attached."""
+    script_ctx = get_script_run_ctx()
+
+    def run() -> T:
+        if script_ctx is not None:
+            add_script_run_ctx(threading.current_thread(), script_ctx)
+        return fn(*args)
+
+    return _POOL.submit(run)
+
+
+@dataclass
+class Outcome(Generic[V]):
+    """A value, or the error that stopped it: one failing section leaves the others standing."""
+
+    value: V | None = None
+    error: Exception | None = None
+    at: datetime | None = None  # when the value was fetched
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+
+def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:
+    try:
+        fetched = future.result()
+    except Exception as exc:
+        return Outcome(error=exc)
+    return Outcome(value=_record(fetched), at=fetched.at)
+
+
+
+def _fresh(ctx: Ctx) -> Ctx:
+    """``ctx`` at the current generation of its credential's and organization's webhooks."""
+    return replace(ctx, generation=_GENERATIONS.get((ctx.fingerprint, ctx.organization_id), 0))
+
+
+def _changed(ctx: Ctx) -> None:
+    key = (ctx.fingerprint, ctx.organization_id)
+    with _LOCK:
+        _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
+
+
+@contextmanager
+def _changing(ctx: Ctx) -> Iterator[WebhooksResource]:
+    """The webhooks API for one write; what it touched is stale afterwards, even when it failed
+    (a timeout may still have changed something)."""
+    try:
+        yield client(ctx).webhooks
+    finally:
+        _changed(ctx)
+
