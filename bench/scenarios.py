@@ -61,9 +61,16 @@ def warm_rerun(box: Box) -> Result:
     with console_env(box):
         for name, path, query in pages:
             at = app_page(path, **query)
-            box.reset_stats()
-            at.run()
-            counts[name] = sum(box.stats().values())
+            # A page that refetches on every rerun asks both times; an entry that merely
+            # expired between the two runs (a busy machine, the hour's health key) asks once.
+            asked = []
+            for _ in range(2):
+                box.reset_stats()
+                at.run()
+                asked.append(sum(box.stats().values()))
+                if asked[-1] == 0:
+                    break
+            counts[name] = min(asked)
     worst = max(counts.values())
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
     return Result("warm rerun: requests per page", str(worst), "0 on every page", worst == 0,

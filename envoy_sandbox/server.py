@@ -17,6 +17,11 @@ from .contract import API_PREFIX
 
 StopFn = Callable[[], None]
 
+# Seconds an idle keep-alive connection stays open: longer than httpx's pool keeps one (5 s), so
+# a client never sends on a connection the server is closing that very moment (a reset under
+# load, seen as a ReadError on a request that was never read).
+KEEP_ALIVE = 30
+
 
 def free_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -53,7 +58,12 @@ def start_in_thread(
     root = f"http://{host}:{actual_port}"
     app = create_app(settings, public_base=root)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE,
     )
     server = _Server(config)
     thread = threading.Thread(
@@ -90,4 +100,5 @@ def serve(settings: SandboxSettings, host: str, port: int) -> None:
     print(f"Envoy sandbox: http://{shown}:{actual}{API_PREFIX}", flush=True)
     # A demo credential for local data only (ENVOY_SANDBOX_API_KEY overrides it).
     print(f"Demo API key: {settings.api_key}", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
+    config = uvicorn.Config(app, log_level="info", timeout_keep_alive=KEEP_ALIVE)
+    uvicorn.Server(config).run(sockets=[sock])

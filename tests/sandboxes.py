@@ -103,13 +103,14 @@ class ExtrasKey(httpx.Auth):
 def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], None]]:
     settings = SandboxSettings(db_path=str(tmp / "sandbox.db"), **{**FAST, **overrides})
     base, key, stop = start_in_thread(settings)
-    extras = SandboxExtras(base, api_key=key)
-    http = httpx.Client(base_url=extras.root, timeout=10, auth=ExtrasKey(key))
+    # Generous bounds: the sandbox shares its process (and the machine) with a busy test worker.
+    extras = SandboxExtras(base, api_key=key, timeout=60)
+    http = httpx.Client(base_url=extras.root, timeout=60, auth=ExtrasKey(key))
     sb = Sandbox(
         base_url=base,
         api_key=key,
-        client=EnvoyClient(base, api_key=key, max_retries=0),
-        other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0),
+        client=EnvoyClient(base, api_key=key, max_retries=0, timeout=60),
+        other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0, timeout=60),
         http=http,
         extras=extras,
         db_path=Path(settings.db_path),
