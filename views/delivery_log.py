@@ -378,14 +378,19 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
         f"**{n:,} {'message' if n == 1 else 'messages'}** of {counted['looked_at']:,} in this "
         f"filter{scope} will be replayed: each gets a new attempt with the same webhook-id."
     )
-    go, cancel = st.columns(2)
-    reason = st.text_input(
-        "Reason (required)",
-        key="bulk_reason",
-        placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
-    ).strip()
-    label = f"Replay {n:,} {'message' if n == 1 else 'messages'}"
-    if go.button(label, key="bulk_go", type="primary", disabled=n == 0 or not reason):
+    # A form: the reason is read when the button is pressed (one click), and a missing one is
+    # said next to the field.
+    with st.form("bulk_form", border=False):
+        reason = st.text_input(
+            "Reason (required)",
+            key="bulk_reason",
+            placeholder="e.g. receiver was down 09:00–09:40, ticket #1234",
+        ).strip()
+        label = f"Replay {n:,} {'message' if n == 1 else 'messages'}"
+        go = st.form_submit_button(label, key="bulk_go", type="primary", disabled=n == 0)
+    if go and not reason:
+        st.error("Say why you replay these: the reason goes into the audit trail.")
+    elif go:
         job_filter = {
             "statuses": list(flt.statuses),
             "event_type": flt.event_type,
@@ -397,7 +402,7 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
         st.session_state.pop(COUNTED, None)
         st.toast("Recovery job started: it runs on even if you close this tab.")
         st.rerun()
-    if cancel.button("Cancel", key="bulk_cancel"):
+    if st.button("Cancel", key="bulk_cancel"):
         st.session_state.pop(COUNTED, None)
         st.rerun()
 

@@ -280,9 +280,14 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
         f"Deleting **{md(endpoint.url)}** stops its deliveries and cancels pending retries. "
         "This cannot be undone."
     )
-    typed = st.text_input("Type the endpoint's URL to confirm", key="delete_confirm_url")
-    matches = typed.strip() == endpoint.url
-    if st.button("Delete endpoint", key="delete_confirm", type="primary", disabled=not matches):
+    # A form: the typed URL is read when the button is pressed, so one click deletes (a button
+    # enabled only once the field had committed its value needed a click to leave the field).
+    with st.form("delete_form", border=False):
+        typed = st.text_input("Type the endpoint's URL to confirm", key="delete_confirm_url")
+        go = st.form_submit_button("Delete endpoint", key="delete_confirm", type="primary")
+    if go and typed.strip() != endpoint.url:
+        st.error("That is not this endpoint's URL: type it exactly as shown above to delete it.")
+    elif go:
         try:
             actions.delete_endpoint(ctx, me, endpoint)
         except (EnvoyError, NotAllowed) as exc:

@@ -123,16 +123,20 @@ def test_delete_needs_the_typed_url(configured: Sandbox) -> None:
     ep_id, url, at = _manage(configured)
     at.button(key=f"delete_{ep_id}").click()
     run_app(at)
-    assert at.button(key="delete_confirm").disabled
-    at.text_input(key="delete_confirm_url").set_value(url + "x")
-    run_app(at)
-    assert at.button(key="delete_confirm").disabled
-    at.text_input(key="delete_confirm_url").set_value(url)
-    run_app(at)
-    assert not at.button(key="delete_confirm").disabled
+
+    def ids() -> set[str]:
+        return {e.id for e in configured.client.webhooks.list_endpoints()}
+
+    for wrong in ("", url + "x"):  # refused, and said why, next to the field
+        at.text_input(key="delete_confirm_url").input(wrong)
+        at.button(key="delete_confirm").click()
+        run_app(at)
+        assert "not this endpoint's URL" in texts(at) and ep_id in ids()
+    # Typed and pressed in one go: the first click deletes (no waiting for the field to commit).
+    at.text_input(key="delete_confirm_url").input(url)
     at.button(key="delete_confirm").click()
     run_app(at)
-    assert ep_id not in {e.id for e in configured.client.webhooks.list_endpoints()}
+    assert ep_id not in ids()
     assert url not in everything(at)
 
 
@@ -217,9 +221,12 @@ def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox, audit_d
     at.button(key="bulk_count").click()
     run_app(at)
     assert "**3 messages** of 3 in this filter" in texts(at)
-    assert at.button(key="bulk_go").disabled  # a reason comes first
-    at.text_input(key="bulk_reason").set_value("receiver outage, test")
+    at.button(key="bulk_go").click()  # a reason comes first: said, and no job started
     run_app(at)
+    assert "Say why you replay these" in texts(at)
+    assert not [j for j in store.jobs() if j["endpoint_id"] == ep_id]
+    # Typed and pressed in one go: the first click starts the job.
+    at.text_input(key="bulk_reason").input("receiver outage, test")
     at.button(key="bulk_go").click()
     run_app(at)
     (job,) = [j for j in store.jobs() if j["endpoint_id"] == ep_id]  # a recovery job now
