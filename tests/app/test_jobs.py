@@ -116,8 +116,7 @@ def test_deliveries_starts_a_job_and_activity_shows_it(
     at.button(key="bulk_count").click()
     run_app(at)
     assert "4 messages" in texts(at)
-    at.text_input(key="bulk_reason").set_value("receiver was down, ticket 7")
-    run_app(at)
+    at.text_input(key="bulk_reason").input("receiver was down, ticket 7")
     at.button(key="bulk_go").click()
     run_app(at)
     (job,) = [j for j in store.jobs() if j["endpoint_id"] == endpoint_id]

@@ -144,10 +144,13 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     settle(page)
     page.get_by_role("button", name="Delete", exact=True).click()
     confirm = _dialog(page).get_by_role("button", name="Delete endpoint")
-    expect(confirm).to_be_disabled()
-    _dialog(page).get_by_label("Type the endpoint's URL to confirm").fill(url)
-    _dialog(page).get_by_label("Type the endpoint's URL to confirm").press("Enter")
-    expect(confirm).to_be_enabled()
+    typed = _dialog(page).get_by_label("Type the endpoint's URL to confirm")
+    typed.fill(url + "x")
+    confirm.click()  # a wrong URL: refused, and said why
+    expect(_dialog(page).get_by_text("That is not this endpoint's URL")).to_be_visible()
+    assert ep.id in {e.id for e in api.webhooks.list_endpoints()}
+    # Typed and clicked straight away, the field still focused: the first click deletes.
+    typed.fill(url)
     confirm.click()
     wait_for(lambda: ep.id not in {e.id for e in api.webhooks.list_endpoints()})
 
@@ -191,8 +194,8 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     page.get_by_text("Bulk recovery").click()
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
+    # Typed and clicked straight away, the field still focused: the first click starts the job.
     page.get_by_label("Reason (required)").fill("receiver was down (e2e)")
-    page.get_by_label("Reason (required)").press("Enter")
     page.get_by_role("button", name="Replay 2 messages").click()
     # A recovery job: the console's worker runs it; the list shows its progress live.
     wait_until(lambda: any(row[3] == "finished" and row[5] == "2 of 2" for row in jobs(page)),

@@ -66,9 +66,7 @@ def start_job_on(page: Page, console: str, endpoint_id: str) -> None:
     page.get_by_text("Bulk recovery").click()
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text(f"{MESSAGES} messages", exact=True)).to_be_visible()
-    page.get_by_label("Reason (required)").fill(REASON)
-    page.get_by_label("Reason (required)").press("Enter")
-    settle(page)
+    page.get_by_label("Reason (required)").fill(REASON)  # read when the button is pressed
     page.get_by_role("button", name=f"Replay {MESSAGES} messages").click()
 
 

@@ -175,7 +175,9 @@ def test_pause_holds_and_resume_delivers(sandbox: Sandbox) -> None:
     sandbox.client.webhooks.update_endpoint(ep_id, status="ACTIVE")
     for msg in msgs:
         settled(sandbox, msg, "SUCCEEDED")
-    assert len(sandbox.received(name)) == 3
+    # Each of the three arrived (a busy machine may time out a slow answer and send it again:
+    # at least once, by the same webhook-id).
+    assert {r["webhook_id"] for r in sandbox.received(name)} == set(msgs)
 
 
 def test_delete_stops_pending_retries(sandbox: Sandbox) -> None:
