@@ -28,7 +28,12 @@ class SandboxSettings:
     retry_scale: float = 1.0
     max_attempts: int = 5
     attempt_timeout: float = 5.0
-    sender_workers: int = 8
+    # Deliveries in flight at once, over all endpoints, and for any one endpoint. A receiver
+    # that stalls holds its workers up to attempt_timeout per attempt; with these defaults it
+    # takes 16 such endpoints, each with two deliveries due at once, before another endpoint's
+    # delivery has to wait for a worker. Idle workers cost nothing: threads start on demand.
+    sender_workers: int = 32
+    sender_per_endpoint: int = 2
     sender_poll_interval: float = 0.05
     # An endpoint is DISABLED after this many messages in a row ended DEAD.
     disable_after_dead: int = 20

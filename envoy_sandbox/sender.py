@@ -3,6 +3,10 @@
 Attempts move PENDING → SENDING (claimed by compare-and-set, so no two workers send one row) →
 SUCCEEDED, FAILED (a retry row is queued at ``next_attempt_at``) or DEAD. PAUSED endpoints keep
 their attempts PENDING until resumed. On start, rows a crash left in SENDING go back to PENDING.
+
+An attempt is claimed only when a worker is free to send it at once, and at most
+``sender_per_endpoint`` per endpoint are in flight: an endpoint whose receiver is slow holds
+only its own few workers, never a queue that other endpoints' deliveries would wait in.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -44,7 +49,7 @@ class Sender:
         self.settings = settings
         self.wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight: set[str] = set()
+        self._inflight: dict[str, str] = {}  # attempt id → its endpoint's id
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(settings.sender_workers, thread_name_prefix="sender")
         # trust_env off: proxies from the environment would be mounted on transports of httpx's
@@ -52,7 +57,8 @@ class Sender:
         self._http = httpx.Client(
             timeout=settings.attempt_timeout,
             follow_redirects=False,
-            transport=DeadlineTransport(),
+            # A connection for every worker: none waits for another endpoint's to be freed.
+            transport=DeadlineTransport(max_connections=max(100, settings.sender_workers)),
             trust_env=False,
         )
         self._thread = threading.Thread(target=self._run, name="sandbox-sender", daemon=True)
@@ -127,6 +133,8 @@ class Sender:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the pass: a wake-up (an emit, a worker freed) during it is not lost.
+            self.wake.clear()
             try:
                 claimed = self._claim()
             except Exception:  # keep the sender alive whatever one pass hits
@@ -134,23 +142,32 @@ class Sender:
                 claimed = 0
             if not claimed:
                 self.wake.wait(self.settings.sender_poll_interval)
-                self.wake.clear()
 
     def _claim(self) -> int:
+        """Claim due attempts for the free workers, oldest first, skipping endpoints that have
+        ``sender_per_endpoint`` in flight; return how many were claimed.
+
+        Never more than the free workers: a claimed attempt waiting in the pool's queue would
+        wait behind whichever slow receivers hold the workers.
+        """
+        cap = max(1, self.settings.sender_per_endpoint)  # 0 would never send anything
         with self._lock:
-            room = self.settings.sender_workers * 2 - len(self._inflight)
+            room = self.settings.sender_workers - len(self._inflight)
+            busy = Counter(self._inflight.values())
         if room <= 0:
             return 0
+        full = [endpoint for endpoint, n in busy.items() if n >= cap]
+        # Enough rows to fill the room unless a few endpoints' backlogs come first; the next
+        # pass, with those endpoints full and left out, goes on past them.
+        rows = self._due(full, room * cap)
         conn = self.db.connect()
-        rows = conn.execute(
-            "SELECT a.id FROM attempts a JOIN endpoints e ON e.id = a.endpoint_id"
-            f" WHERE a.status = '{PENDING}' AND a.due_at <= ?"
-            f" AND e.status = '{EndpointStatus.ACTIVE}' AND e.deleted = 0"
-            " ORDER BY a.due_at LIMIT ?",
-            (now_iso(), room),
-        ).fetchall()
         claimed = 0
         for row in rows:
+            if claimed == room:
+                break
+            endpoint = row["endpoint_id"]
+            if busy[endpoint] >= cap:  # claimed up to its cap earlier in this pass
+                continue
             cur = conn.execute(
                 f"UPDATE attempts SET status = '{SENDING}', claimed_at = ? WHERE id = ?"
                 f" AND status = '{PENDING}'",
@@ -158,10 +175,26 @@ class Sender:
             )
             if cur.rowcount == 1:
                 claimed += 1
+                busy[endpoint] += 1
                 with self._lock:
-                    self._inflight.add(row["id"])
+                    self._inflight[row["id"]] = endpoint
                 self._pool.submit(self._deliver_safely, row["id"])
         return claimed
+
+    def _due(self, skip: list[str], limit: int) -> list[Any]:
+        """Due PENDING attempts of ACTIVE endpoints not in ``skip``, oldest first."""
+        not_in = f" AND a.endpoint_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        return (
+            self.db.connect()
+            .execute(
+                "SELECT a.id, a.endpoint_id FROM attempts a JOIN endpoints e"
+                f" ON e.id = a.endpoint_id WHERE a.status = '{PENDING}' AND a.due_at <= ?"
+                f" AND e.status = '{EndpointStatus.ACTIVE}' AND e.deleted = 0{not_in}"
+                " ORDER BY a.due_at LIMIT ?",
+                (now_iso(), *skip, limit),
+            )
+            .fetchall()
+        )
 
     def _deliver_safely(self, attempt_id: str) -> None:
         try:
@@ -171,7 +204,8 @@ class Sender:
             self._fail_unexpectedly(attempt_id, exc)
         finally:
             with self._lock:
-                self._inflight.discard(attempt_id)
+                self._inflight.pop(attempt_id, None)
+            self.wake.set()  # a worker is free, and its endpoint may have more due: claim now
 
     def _fail_unexpectedly(self, attempt_id: str, exc: Exception) -> None:
         """End the attempt FAILED (or DEAD) like any failed try.

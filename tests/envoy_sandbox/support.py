@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,6 +34,8 @@ def peer(response: httpx.Response) -> object:
 class Arrival:
     headers: list[tuple[str, str]]  # as sent: repeated names stay repeated
     body: bytes
+    # When the request was read (time.monotonic): a delay measured without polling's lag.
+    at: float = field(default_factory=time.monotonic)
 
     def values(self, name: str) -> list[str]:
         return [v for k, v in self.headers if k.lower() == name.lower()]
