@@ -19,64 +19,10 @@ from ..contract import ORG_A, ORG_B, ORG_NAMES, SOLO_EMAIL, SOLO_USER_ID, USER_I
 from ..db import SCHEMA, Database, now
 from ..store import refresh_tab_counts
 from .common import Rng, iso
-from .loads import CHUNK, Carriers, load_search_text, seed_loads
-from .webhooks import (
-    RECEIVER_BASE_PLACEHOLDER,
-    STATUS_CHAIN,
-    STORIES,
-    receiver_url,
-    seed_webhooks,
-    status_path,
-)
-from .words import (
-    AGENT_TYPES,
-    CALL_STATUSES,
-    CALL_TYPES,
-    CARRIER_WORDS,
-    CITIES,
-    COMMODITIES,
-    CUSTOMERS,
-    EQUIPMENT,
-    ESCALATION_MESSAGES,
-    ESCALATION_STATUS_WEIGHTS,
-    FIRST,
-    LAST,
-    SPECIAL_INSTRUCTIONS,
-    TAB_STATUS,
-    TAB_WEIGHTS,
-    VERIFICATION_REASONS,
-    VERIFICATION_STAGES,
-)
+from .loads import Carriers, seed_loads
+from .webhooks import seed_webhooks
 
-# What ``envoy_sandbox.seed`` offered as one module, still importable from it.
-__all__ = [
-    "AGENT_TYPES",
-    "CALL_STATUSES",
-    "CALL_TYPES",
-    "CARRIER_WORDS",
-    "CHUNK",
-    "CITIES",
-    "COMMODITIES",
-    "CUSTOMERS",
-    "EQUIPMENT",
-    "ESCALATION_MESSAGES",
-    "ESCALATION_STATUS_WEIGHTS",
-    "FIRST",
-    "LAST",
-    "RECEIVER_BASE_PLACEHOLDER",
-    "SPECIAL_INSTRUCTIONS",
-    "STATUS_CHAIN",
-    "STORIES",
-    "TAB_STATUS",
-    "TAB_WEIGHTS",
-    "VERIFICATION_REASONS",
-    "VERIFICATION_STAGES",
-    "iso",
-    "load_search_text",
-    "receiver_url",
-    "seed",
-    "status_path",
-]
+__all__ = ["seed"]
 
 
 def seed(db: Database, settings: SandboxSettings, *, anchor: datetime | None = None) -> None:
