@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -188,3 +189,46 @@ def test_concurrent_sessions_see_only_their_own_data(sandbox: Sandbox) -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(read, range(40)))
     assert all(seen == {org} for org, seen in results)
+
+
+def test_every_admin_action_refuses_a_reader_on_the_server_side(
+    configured: Sandbox, audit_db: Path
+) -> None:
+    """The actions check the right themselves, whatever a screen offered: a reader's call is
+    refused before it reaches Envoy or the audit trail; the one message replay is allowed."""
+    from components.ops import actions
+
+    ctx = data.register(Connection(kind="remote", base_url=configured.base_url,
+                                   api_key=configured.api_key), None)  # fmt: skip
+    name = configured.new_receiver("ok")
+    ep = configured.client.webhooks.create_endpoint(url=configured.receiver_url(name),
+                                                    event_types=["load.created"])  # fmt: skip
+    refused: dict[str, Callable[[], object]] = {
+        "register": lambda: actions.register_endpoint(
+            ctx, READER, url=configured.receiver_url(name), event_types=["load.created"]),
+        "edit": lambda: actions.update_endpoint(ctx, READER, ep.id, description="x"),
+        "pause": lambda: actions.update_endpoint(ctx, READER, ep.id, status="PAUSED"),
+        "rotate": lambda: actions.rotate_secret(ctx, READER, ep.id),
+        "delete": lambda: actions.delete_endpoint(ctx, READER, ep),
+        "test event": lambda: actions.send_test_event(ctx, READER, "load.created", EVENT_LOAD),
+        "bulk replay": lambda: actions.start_recovery(
+            ctx, READER, endpoint_id=ep.id, messages=[("msg_x", ep.id, 1)], reason="r",
+            job_filter={}),
+        "cancel job": lambda: actions.cancel_job(READER, {"id": "job_x", "organization_id": None}),
+    }  # fmt: skip
+    before = configured.client.webhooks.retrieve_endpoint(ep.id)
+    endpoints = {e.id for e in configured.client.webhooks.list_endpoints()}
+    for what, call in refused.items():
+        with pytest.raises(rights.NotAllowed, match="Only admins may"):
+            call()
+        assert configured.client.webhooks.retrieve_endpoint(ep.id) == before, what
+    assert {e.id for e in configured.client.webhooks.list_endpoints()} == endpoints  # none new
+    assert audit.entries() == []  # nothing was done, so nothing recorded
+    msg = next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
+               if m["endpoint_id"] == ep.id)  # fmt: skip
+    wait_for(lambda: configured.client.webhooks.list_message_attempts(msg)[-1].status
+             == "SUCCEEDED")  # fmt: skip
+    actions.replay(ctx, READER, msg, ep.id, reason="broker asked")  # a reader may replay one
+    (row,) = audit.entries()
+    assert (row["actor"], row["action"], row["outcome"]) == (READER.email, "replay", "ok")
+    configured.client.webhooks.delete_endpoint(ep.id)
