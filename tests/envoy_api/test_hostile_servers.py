@@ -38,7 +38,10 @@ def test_a_dripping_server_costs_one_timeout_per_try(serve: Callable[[Handler], 
     with pytest.raises(APITimeoutError):
         client.loads.tab_counts()
     elapsed = time.monotonic() - started
-    assert elapsed < 3 * 1.0 + 1.5, f"three tries of 1 s took {elapsed:.1f} s"
+    # Three tries of about 1 s each; without a total deadline per try, one try alone would
+    # take the drip's 60 s (each byte restarts a read timeout). The margin is for a busy
+    # machine (5.3 s seen beside a CPU burner), still far from one drip.
+    assert elapsed < 15, f"three tries of 1 s took {elapsed:.1f} s"
 
 
 def test_a_silent_server_costs_one_timeout(serve: Callable[[Handler], str]) -> None:
@@ -52,7 +55,7 @@ def test_a_silent_server_costs_one_timeout(serve: Callable[[Handler], str]) -> N
     with pytest.raises(APITimeoutError):
         client.loads.tab_counts()
     stop.set()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # 0.5 s and a busy machine's margin, not the 30 s
 
 
 def test_deeply_nested_json_is_an_envoy_error(serve: Callable[[Handler], str]) -> None:
