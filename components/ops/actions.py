@@ -38,14 +38,10 @@ def replay(
     takes the audit row instead of it being written now: a recovery job writes it together
     with the message's outcome, in one transaction."""
     require(user, "replay")
-    target = {"message_id": message_id, "endpoint_id": endpoint_id}
-    if load_id:
-        target["load_id"] = load_id
-    if job_id:
-        target["job_id"] = job_id
 
     def record(outcome: str) -> None:
-        row = audit.row(user.email, "replay", target, outcome, reason, ctx.organization_id)
+        row = replay_row(ctx, user, message_id, endpoint_id, outcome, reason=reason,
+                         load_id=load_id, job_id=job_id)  # fmt: skip
         (keep or audit.write_or_say)(row)
 
     try:
@@ -55,6 +51,26 @@ def replay(
         raise
     record("ok")
     return summary
+
+
+def replay_row(
+    ctx: data.Ctx,
+    user: User,
+    message_id: str,
+    endpoint_id: str,
+    outcome: str,
+    *,
+    reason: str | None = None,
+    load_id: str | None = None,
+    job_id: str | None = None,
+) -> AuditRow:
+    """The audit row of one replay (also a resumed job's, for a replay sent before a crash)."""
+    target = {"message_id": message_id, "endpoint_id": endpoint_id}
+    if load_id:
+        target["load_id"] = load_id
+    if job_id:
+        target["job_id"] = job_id
+    return audit.row(user.email, "replay", target, outcome, reason, ctx.organization_id)
 
 
 def start_recovery(

@@ -43,16 +43,8 @@ class AuditError(Exception):
     """A record could not be written; the message says why, never what the record held."""
 
 
-def row(
-    actor: str,
-    action: str,
-    target: dict[str, Any],
-    outcome: str,
-    reason: str | None = None,
-    organization_id: str | None = None,
-) -> dict[str, Any]:
-    """One record as the store keeps it, to write now (``write``) or with other changes."""
-    return store.audit_row(actor, action, target, outcome, reason, organization_id)
+# One record as the store keeps it, to write now (``write``) or with other changes.
+row = store.audit_row
 
 
 def record(

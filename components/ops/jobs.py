@@ -25,7 +25,7 @@ from typing import Any
 from components import data, store
 from components.data.connection import resolve_connection
 from components.domain.rights import User
-from components.ops import actions, audit
+from components.ops import actions
 from envoy_api import EnvoyError, RateLimitError
 
 log = logging.getLogger("envoy_console.jobs")
@@ -111,11 +111,9 @@ class Runner:
     def _row(self, message_id: str, endpoint_id: str, outcome: str) -> actions.AuditRow:
         """The audit row of a replay that went out before a restart (as ``actions.replay``
         would have written it)."""
-        target = {"message_id": message_id, "endpoint_id": endpoint_id, "job_id": self.id}
-        if self.load_id:
-            target["load_id"] = self.load_id
-        return audit.row(self.user.email, "replay", target, outcome, self.job["reason"],
-                         self.job["organization_id"])  # fmt: skip
+        return actions.replay_row(self.ctx, self.user, message_id, endpoint_id, outcome,
+                                  reason=self.job["reason"], load_id=self.load_id,
+                                  job_id=self.id)  # fmt: skip
 
     def _record(
         self, message_id: str, outcome: str, row: actions.AuditRow, detail: str = ""
