@@ -110,18 +110,9 @@ def live_attempts(message_id: str) -> None:
     @st.fragment(run_every=1.0 if watching else None)
     def attempts_panel() -> None:
         attempts = data.message_attempts(ctx, message_id, fresh=watching)
-        wanted = st.session_state.get(key)
         st.subheader(f"Attempts · {len(attempts)}")
-        if wanted is not None:
-            mine = [a for a in attempts if a.attempt >= wanted]
-            if mine and mine[-1].status in rules.TERMINAL:
-                st.session_state.pop(key, None)
-                st.toast(f"Replay finished: {md(mine[-1].status)}", icon=":material/done_all:")
-                st.rerun()
-            st.info(
-                "Watching the replay: this list refreshes every second until it ends.",
-                icon=":material/autorenew:",
-            )
+        if watching:
+            st.caption("Watching the replay: this list refreshes every second until it ends.")
         frame = deliveries.attempts_frame(attempts)
         kept = frame.drop(columns=["Event type", "Load", "Message id"])
         tables.dataframe(kept, tables.datetime_columns(kept), hide_index=True,
@@ -332,8 +323,8 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
     # Outside the expander: a running job stays in view whatever the expander does.
     st.markdown("**Recovery jobs of this endpoint**")
     st.caption(
-        "A job queues one replay per message; Envoy then delivers them. How each delivery "
-        "ended shows in the list above (and the endpoint's health), not here."
+        "A job replays each message, then follows each new attempt until it ends: it is "
+        "finished only when every outcome is known, and says what became of each replay."
     )
     jobs_panel.render_jobs(me, ctx.organization_id, flt.endpoint_id)
 

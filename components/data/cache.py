@@ -2,11 +2,15 @@
 stale.
 
 Each cached read takes a ``Ctx`` first: the connection's fingerprint (a digest of URL and
-credential, never the credential), the organization, the session's refresh counter and the
-generation of that credential's and organization's webhooks, so two agents with different
+credential, never the credential), the organization, the session's refresh counter, the
+organization's change stamp (``store.stamp``: raised by every change made through any replica)
+and this process's generation of that credential's and organization's webhooks (raised by a
+change made in this run, before the stamp is read again). So two agents with different
 credentials or organizations never share an entry, "Refresh data" refetches only for the agent
-who asked, and a change made through this console makes stale exactly what it touched. Nothing
-that carries a secret is cached. Reads run on one bounded pool per process.
+who asked, and a change made through any replica makes the organization's webhook reads stale on
+every replica. Reads the console cannot change (loads, the event catalogue) are keyed without
+the stamp (``steady``). Nothing that carries a secret is cached. Reads run on one bounded pool
+per process. docs/freshness.md tells the whole model.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class Ctx:
     organization_id: str | None
     nonce: int = 0
     generation: int = 0
+    stamp: int = 0  # the organization's change stamp when this run began
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,19 @@ class PageResult(Generic[V]):
     pagination: Pagination
 
 
-def register(conn: Connection, organization_id: str | None, nonce: int = 0) -> Ctx:
+def register(
+    conn: Connection, organization_id: str | None, nonce: int = 0, stamp: int = 0
+) -> Ctx:
     """Make ``conn`` reachable from its fingerprint and return the context for this run."""
     with _LOCK:
         _CONNECTIONS[conn.fingerprint] = conn
-    return Ctx(conn.fingerprint, organization_id, nonce)
+    return Ctx(conn.fingerprint, organization_id, nonce, stamp=stamp)
+
+
+def steady(ctx: Ctx) -> Ctx:
+    """``ctx`` for a read no change made through the console touches (loads, the catalogue):
+    its entries outlive the organization's changes and live their TTL."""
+    return replace(ctx, generation=0, stamp=0)
 
 
 def connection_of(ctx: Ctx) -> Connection:

@@ -30,6 +30,7 @@ from components.data.cache import (
     Outcome,
     PageResult,
     _fresh,
+    steady,
     _now,
     _outcome,
     _record,
@@ -91,13 +92,13 @@ def _escalations(ctx: Ctx, load_id: str) -> Fetched[list[Escalation]]:
 
 def loads_view(ctx: Ctx, *, tab: str, search: str, page: int, page_size: int) -> LoadsView:
     """Tab counts and a page of ``tab`` as one snapshot (tab "all" lists every load)."""
-    return _record(_loads_view(ctx, tab, search or None, page, page_size))
+    return _record(_loads_view(steady(ctx), tab, search or None, page, page_size))
 
 
 def loads_page(
     ctx: Ctx, *, tab: str | None, search: str | None, page: int, page_size: int
 ) -> PageResult[Load]:
-    return _record(_loads_page(ctx, tab, search or None, page, page_size))
+    return _record(_loads_page(steady(ctx), tab, search or None, page, page_size))
 
 
 
@@ -140,7 +141,7 @@ def load_detail(ctx: Ctx, load_id: str, *, webhooks: bool = False) -> LoadDetail
         except Exception as exc:  # the endpoints' list failed: the load still shows
             problem = exc
     fns: list[Callable[[Ctx, str], Fetched[Any]]] = [_load, _calls, _verifications, _escalations]
-    futures = [submit(fn, ctx, load_id) for fn in fns]
+    futures = [submit(fn, steady(ctx), load_id) for fn in fns]
     walks = [submit(_load_attempts, _fresh(ctx), ep.id, load_id) for ep in eps]
     load, calls, verifications, escalations = (_outcome(f) for f in futures)
     detail = LoadDetail(load, calls, verifications, escalations, 0.0)

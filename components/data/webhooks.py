@@ -34,6 +34,7 @@ from components.data.cache import (
     _outcome,
     _record,
     client,
+    steady,
     submit,
 )
 from components.domain import deliveries
@@ -137,7 +138,7 @@ def endpoints(ctx: Ctx, *, must_include: str | None = None) -> list[WebhookEndpo
 
 
 def event_types(ctx: Ctx) -> list[EventType]:
-    return _record(_event_types(ctx))
+    return _record(_event_types(steady(ctx)))
 
 
 def attempts_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envoy_api import AttemptStatus
+from envoy_api import AttemptStatus, DeliveryAttempt
 
 STATUSES = [s.value for s in AttemptStatus]  # the contract's order: PENDING → … → DEAD
 IN_FLIGHT = frozenset({"PENDING", "SENDING"})
@@ -47,3 +47,29 @@ def replay_rule(status: str, had_failure: bool) -> Replay:
             warn=True,
         )
     return Replay(True, True, f"Envoy reports a status this console does not know ({status}).")
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How one attempt ended, as a recovery job counts it and as an agent reads it."""
+
+    result: str  # "delivered" or "failed_again" (the job's result vocabulary)
+    status_code: int | None
+    words: str  # "delivered (200)", "failed again: 503 from the receiver, no retries left"
+
+
+def ending(attempt: DeliveryAttempt) -> Ending | None:
+    """How ``attempt`` ended, or None while it is queued or on the wire."""
+    code = attempt.response_status_code
+    if attempt.status == "SUCCEEDED":
+        return Ending("delivered", code, f"delivered ({code})" if code else "delivered")
+    if attempt.status not in REPLAYABLE:
+        return None
+    cause = f"{code} from the receiver" if code else (attempt.error_message or "no answer")
+    if attempt.status == "DEAD":
+        then = "no retries left"
+    elif attempt.next_attempt_at is not None:
+        then = f"Envoy retries at {attempt.next_attempt_at:%H:%M:%S}"
+    else:
+        then = "Envoy retries later"
+    return Ending("failed_again", code, f"failed again: {cause[:200]}, {then}")

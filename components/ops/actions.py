@@ -65,12 +65,34 @@ def replay_row(
     job_id: str | None = None,
 ) -> AuditRow:
     """The audit row of one replay (also a resumed job's, for a replay sent before a crash)."""
+    target = _replayed(message_id, endpoint_id, load_id, job_id)
+    return audit.row(user.email, "replay", target, outcome, reason, ctx.organization_id)
+
+
+def result_row(
+    ctx: data.Ctx,
+    user: User,
+    message_id: str,
+    endpoint_id: str,
+    words: str,
+    *,
+    load_id: str | None = None,
+    job_id: str | None = None,
+) -> AuditRow:
+    """The audit row of how a job's replay ended ("delivered (200)", "failed again: …")."""
+    target = _replayed(message_id, endpoint_id, load_id, job_id)
+    return audit.row(user.email, "replay result", target, words, None, ctx.organization_id)
+
+
+def _replayed(
+    message_id: str, endpoint_id: str, load_id: str | None, job_id: str | None
+) -> dict[str, str]:
     target = {"message_id": message_id, "endpoint_id": endpoint_id}
     if load_id:
         target["load_id"] = load_id
     if job_id:
         target["job_id"] = job_id
-    return audit.row(user.email, "replay", target, outcome, reason, ctx.organization_id)
+    return target
 
 
 def start_recovery(

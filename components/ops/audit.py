@@ -28,6 +28,7 @@ ACTIONS = [
     "delete",
     "rotate",
     "replay",
+    "replay result",
     "bulk replay",
     "cancel job",
     "test event",
@@ -165,5 +166,5 @@ def describe(action: str, target: str | dict[str, Any], names: dict[str, str]) -
     if what.get("load_id"):
         parts.append(f"about load {what['load_id']}")
     if what.get("job_id"):
-        parts.append(f"({'in ' if action == 'replay' else ''}job {what['job_id']})")
+        parts.append(f"({'in ' if action.startswith('replay') else ''}job {what['job_id']})")
     return " ".join(parts) or ", ".join(f"{k} {v}" for k, v in what.items())[:300]

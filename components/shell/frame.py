@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from components import data
+from components import data, store
 from components.data import connection
 from components.domain import rights
 from components.domain.markup import md
@@ -65,9 +65,8 @@ def start() -> Frame:
     for text in st.session_state.pop(audit.UNRECORDED, []):
         st.error(md(text), icon=":material/report:")
     jobs.ensure_worker()  # this process's share of the team's recovery jobs
-    frame = Frame(
-        data.register(conn, org_id, st.session_state.get("_refresh_nonce", 0)), user, conn
-    )
+    nonce = st.session_state.get("_refresh_nonce", 0)
+    frame = Frame(data.register(conn, org_id, nonce, _stamp(org_id)), user, conn)
     st.session_state[_STATE] = frame
     return frame
 
@@ -161,16 +160,42 @@ def _whoami(user: rights.User) -> None:
     st.button("Sign out", on_click=st.logout, key="sign_out")
 
 
+WATCH_SECONDS = 2.0  # how often a screen asks whether a change made its data stale
+
+
+def _stamp(organization_id: str | None) -> int:
+    """The organization's change stamp; 0 when the console database cannot be read (reads then
+    go stale only by their TTL, and the watcher says so)."""
+    try:
+        return store.stamp(organization_id)
+    except store.StoreError:
+        return 0
+
+
 def finish() -> None:
-    """Say in the sidebar when the oldest data on screen was fetched."""
-    times = st.session_state.get("_fetched_at") or []
+    """Say in the sidebar how old the data on screen is, and watch for changes made since."""
     slot = st.session_state.get(_SLOT)
-    if slot is None:
+    frame = st.session_state.get(_STATE)
+    if slot is None or not isinstance(frame, Frame):
         return
-    if not times:
-        slot.caption("All times are UTC.")
+    times = st.session_state.get("_fetched_at") or []
+    org_id = frame.ctx.organization_id
+    # The stamp as this run ends: a change this run made itself (a replay, a rotation whose
+    # secret is on screen now) is already drawn and must not redraw the page away.
+    with slot.container():
+        _watch(org_id, _stamp(org_id), min(times) if times else None)
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def _watch(organization_id: str | None, shown: int, oldest: datetime | None) -> None:
+    """Every two seconds: if a change was made through any replica since this screen was drawn
+    (the organization's stamp moved), draw it again; otherwise tick the data's age."""
+    if _stamp(organization_id) != shown:
+        st.rerun(scope="app")
+    if oldest is None:
+        st.caption("All times are UTC.")
         return
-    oldest = min(times)
     ago = int((datetime.now(UTC) - oldest).total_seconds())
-    slot.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S}); cached up to {data.TTL} s. "
-                 "All times are UTC.")  # fmt: skip
+    st.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S}); cached up to {data.TTL} s, "
+               "redrawn within 2 s of any change made through the console. "
+               "All times are UTC.")  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .changes import raise_stamp
 from .db import read, write
 from .schema import audit
 
@@ -51,6 +52,7 @@ def insert_audit(row: dict[str, Any]) -> None:
     """Write one record made by ``audit_row``; raises ``StoreError`` when it cannot be written."""
     with write("write an audit record") as conn:
         conn.execute(audit.insert(), row)
+        raise_stamp(conn, row["organization_id"])  # what it records changed that organization
 
 
 def audit_entries(limit: int = 5000) -> list[dict[str, Any]]:

@@ -19,8 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from .changes import raise_stamp
 from .db import read, write
-from .schema import OUTCOMES, UTCDateTime
+from .schema import OUTCOMES, RESULTS, UTCDateTime
 from .schema import audit as audit_t
 from .schema import recovery_job_messages as messages_t
 from .schema import recovery_jobs as jobs_t
@@ -57,7 +58,7 @@ def create_job(
     if len({message_id for message_id, _, _ in messages}) != len(messages):
         raise ValueError("a recovery job lists each message once")
     job_id = f"job_{uuid.uuid4().hex}"
-    counters = dict.fromkeys(("done", *OUTCOMES, "rate_limited"), 0)
+    counters = dict.fromkeys(("done", *OUTCOMES, *RESULTS, "rate_limited"), 0)
     job = {
         "id": job_id,
         "organization_id": organization_id,
@@ -153,12 +154,49 @@ def record_outcome(
     outcome: str,
     detail: str | None = None,
     audit_record: dict[str, Any] | None = None,
+    attempt: int | None = None,
 ) -> bool:
-    """Set a message's outcome and count it, once, with its audit record (``audit_row``) in the
-    same transaction: a worker killed in between leaves both or neither. False when ``owner``
-    no longer holds the job or the message already has an outcome (nothing counted twice)."""
+    """Set a message's outcome (what its replay did; ``attempt`` the attempt it queued or found
+    pending) and count it, once, with its audit record (``audit_row``) in the same transaction:
+    a worker killed in between leaves both or neither. False when ``owner`` no longer holds the
+    job or the message already has an outcome (nothing counted twice)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    values = {"outcome": outcome, "detail": _cut(detail), "done_at": _now(), "attempt": attempt}
+    counted = {jobs_t.c.done: jobs_t.c.done + 1, jobs_t.c[outcome]: jobs_t.c[outcome] + 1}
+    return _mark(job_id, owner, message_id, messages_t.c.outcome, values, counted, audit_record)
+
+
+def record_result(
+    job_id: str,
+    owner: str,
+    message_id: str,
+    result: str,
+    status_code: int | None = None,
+    detail: str | None = None,
+    audit_record: dict[str, Any] | None = None,
+) -> bool:
+    """Set how a replayed message's attempt ended (delivered, failed again, or unresolved when
+    the job stopped waiting) and count it, once, with its audit record, as ``record_outcome``."""
+    if result not in RESULTS:
+        raise ValueError(f"result must be one of {', '.join(RESULTS)}")
+    values = {"result": result, "status_code": status_code, "result_detail": _cut(detail),
+              "result_at": _now()}  # fmt: skip
+    counted = {jobs_t.c[result]: jobs_t.c[result] + 1}
+    return _mark(job_id, owner, message_id, messages_t.c.result, values, counted, audit_record)
+
+
+def _mark(
+    job_id: str,
+    owner: str,
+    message_id: str,
+    unset: sa.Column[Any],
+    values: dict[str, Any],
+    counted: dict[Any, Any],
+    audit_record: dict[str, Any] | None,
+) -> bool:
+    """Set ``values`` on a message whose ``unset`` column is still NULL, add ``counted`` to its
+    job and write ``audit_record``, all in one transaction, while ``owner`` holds the job."""
     with write("record a recovery outcome") as conn:
         # Lock the job row first (PostgreSQL; SQLite's transaction holds the whole database):
         # a claim by another owner waits until this outcome is in, or this sees the new owner.
@@ -172,19 +210,44 @@ def record_outcome(
         marked = conn.execute(
             sa.update(messages_t)
             .where(messages_t.c.job_id == job_id, messages_t.c.message_id == message_id)
-            .where(messages_t.c.outcome.is_(None))
-            .values(outcome=outcome, detail=_cut(detail), done_at=_now())
+            .where(unset.is_(None))
+            .values(values)
         )
         if marked.rowcount != 1:
             return False
-        conn.execute(
-            sa.update(jobs_t)
-            .where(jobs_t.c.id == job_id)
-            .values({jobs_t.c.done: jobs_t.c.done + 1, jobs_t.c[outcome]: jobs_t.c[outcome] + 1})
-        )
+        conn.execute(sa.update(jobs_t).where(jobs_t.c.id == job_id).values(counted))
         if audit_record is not None:
             conn.execute(audit_t.insert(), audit_record)
+        raise_stamp(conn, _organization(conn, job_id))
         return True
+
+
+def _organization(conn: Connection, job_id: str) -> str | None:
+    found = conn.execute(sa.select(jobs_t.c.organization_id).where(jobs_t.c.id == job_id))
+    return found.scalar()
+
+
+def unsettled(job_id: str) -> list[dict[str, Any]]:
+    """The job's replayed messages whose attempt has not ended yet (as far as the job knows):
+    message_id, endpoint_id, attempt, done_at (when the replay went out)."""
+    m = messages_t.c
+    query = (
+        sa.select(m.message_id, m.endpoint_id, m.attempt, m.done_at)
+        .where(messages_t.c.job_id == job_id, messages_t.c.result.is_(None))
+        .where(messages_t.c.outcome.in_(("queued", "already_pending")))
+        .order_by(messages_t.c.position)
+    )
+    with read("read a recovery job's replays in flight") as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def job_messages(job_id: str) -> list[dict[str, Any]]:
+    """Every message of the job in order, with what its replay did and how its attempt ended."""
+    query = (
+        sa.select(messages_t).where(messages_t.c.job_id == job_id).order_by(messages_t.c.position)
+    )
+    with read("read a recovery job's messages") as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def _cut(text: str | None) -> str | None:
@@ -213,7 +276,10 @@ def finish_job(job_id: str, owner: str, state: str, error: str | None = None) ->
             .where(jobs_t.c.state == "running")
             .values(state=state, finished_at=_now(), error=_cut(error))
         )
-        return ended.rowcount == 1
+        if ended.rowcount != 1:
+            return False
+        raise_stamp(conn, _organization(conn, job_id))
+        return True
 
 
 def request_cancel(job_id: str) -> None:

@@ -14,7 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 JOB_STATES = ("queued", "running", "finished", "cancelled", "failed")
-OUTCOMES = ("queued", "already_pending", "failed")  # each is also the job's counter column
+# What a job's replay of a message did (each is also the job's counter column): queued a new
+# attempt, found one already pending, or was refused.
+OUTCOMES = ("queued", "already_pending", "failed")
+# How that attempt ended (each also a counter): the job follows it until one of these.
+RESULTS = ("delivered", "failed_again", "unresolved")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -82,6 +86,7 @@ recovery_jobs = sa.Table(
     sa.Column("finished_at", UTCDateTime()),
     sa.Column("cancel_requested", sa.Boolean(), nullable=False),
     sa.Column("error", sa.Text()),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in RESULTS),
 )
 
 recovery_job_messages = sa.Table(
@@ -97,5 +102,19 @@ recovery_job_messages = sa.Table(
     sa.Column("outcome", sa.Text()),  # NULL until the message is done
     sa.Column("detail", sa.Text()),
     sa.Column("done_at", UTCDateTime()),
+    sa.Column("attempt", sa.Integer()),  # the attempt the replay queued (or found pending)
+    sa.Column("result", sa.Text()),  # NULL until that attempt ended
+    sa.Column("status_code", sa.Integer()),  # the receiver's answer to it
+    sa.Column("result_detail", sa.Text()),
+    sa.Column("result_at", UTCDateTime()),
     sa.PrimaryKeyConstraint("job_id", "message_id"),
+)
+
+# One number per organization ('' for the API key's own), raised by every change made through
+# the console: cached reads are keyed by it, so a change on one replica makes them stale on all.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("organization", sa.Text(), primary_key=True),
+    sa.Column("stamp", sa.BigInteger(), nullable=False),
 )

@@ -1,5 +1,5 @@
 """Recovery jobs on screen: the live list every agent sees (on Deliveries and on Activity), with
-progress and a Cancel that is audited."""
+progress, what became of each replay (per message), and a Cancel that is audited."""
 
 from __future__ import annotations
 
@@ -9,18 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from components import store
-from components.domain import rights
+from components.domain import recovery, rights
 from components.domain.markup import md
 from components.domain.rights import User
 from components.ops import actions
 from components.widgets import tables
 
-LIVE = frozenset({"queued", "running"})
-
-
-def _state(job: dict[str, Any]) -> str:
-    cancelling = job["cancel_requested"] and job["state"] in LIVE
-    return str(job["state"]) + (" (cancelling)" if cancelling else "")
+LIVE = recovery.LIVE
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -30,20 +25,21 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 "Created": r["created_at"],
                 "By": r["created_by"],
                 "Reason": r["reason"],
-                "State": _state(r),
-                "Progress": (r["done"] / r["total"]) if r["total"] else 1.0,
-                "Done": f"{r['done']:,} of {r['total']:,}",
-                "Replays queued": r["queued"],
-                "Already pending": r["already_pending"],
-                "Failed": r["failed"],
+                "State": recovery.state(r),
+                "Progress": 1 - recovery.waiting(r) / r["total"] if r["total"] else 1.0,
+                "Done": f"{r['total'] - recovery.waiting(r):,} of {r['total']:,}",
+                "Delivered": r["delivered"],
+                "Failed again": r["failed_again"],
+                "No end yet": r["unresolved"],
+                "Refused": r["failed"],
                 "Rate limited": r["rate_limited"],
                 "Endpoint": r["endpoint_id"],
                 "Job": r["id"],
             }
             for r in rows
         ],
-        columns=["Created", "By", "Reason", "State", "Progress", "Done", "Replays queued",
-                 "Already pending", "Failed", "Rate limited", "Endpoint", "Job"],
+        columns=["Created", "By", "Reason", "State", "Progress", "Done", "Delivered",
+                 "Failed again", "No end yet", "Refused", "Rate limited", "Endpoint", "Job"],
     )  # fmt: skip
 
 
@@ -73,10 +69,32 @@ def render_jobs(
         for r in current:
             if r["state"] in LIVE and not r["cancel_requested"]:
                 _cancel_button(user, r)
+        for r in current[:3]:  # the newest jobs, message by message
+            _messages(r)
         if not any(r["state"] in LIVE for r in current) and live:
             st.rerun()  # the last job ended: the page's lists show what it did
 
     panel()
+
+
+def _messages(job: dict[str, Any]) -> None:
+    """One job's messages and what became of each replay, under a title that says how it
+    went: green only when every replay was delivered."""
+    messages = store.job_messages(job["id"])
+    words = recovery.summary(job, messages)
+    state = recovery.state(job)
+    colour = {"finished": "green", "cancelled": "gray"}.get(state)
+    colour = colour or ("blue" if job["state"] in LIVE else "orange")
+    title = (f"Job of {job['created_at']:%H:%M:%S} by {md(job['created_by'])}: "
+             f":{colour}[{md(state)}] · {md(words)}")  # fmt: skip
+    with st.expander(title, expanded=job["state"] in LIVE or recovery.troubles(job) > 0):
+        frame = pd.DataFrame(
+            [{"Message": m["message_id"], "What became of the replay": recovery.replay_words(m),
+              "Ended": m["result_at"] or m["done_at"]} for m in messages],
+            columns=["Message", "What became of the replay", "Ended"],
+        )  # fmt: skip
+        tables.dataframe(frame, {"Ended": tables.time_column()}, hide_index=True,
+                         key=f"job_messages_{job['id']}")  # fmt: skip
 
 
 def _jobs(

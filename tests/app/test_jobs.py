@@ -47,8 +47,14 @@ def new_job(endpoint_id: str, msgs: list[str]) -> str:
     )  # fmt: skip
 
 
-def replays(job_id: str) -> list[str]:
-    return [r["target"] for r in audit.entries() if job_id in r["target"]]
+def replays(job_id: str, action: str = "replay") -> list[str]:
+    return [r["target"] for r in audit.entries() if job_id in r["target"] and r["action"] == action]
+
+
+def results(job_id: str) -> list[str]:
+    """How each replay of the job ended, as its audit trail says."""
+    return sorted(r["outcome"] for r in audit.entries()
+                  if job_id in r["target"] and r["action"] == "replay result")  # fmt: skip
 
 
 def test_a_job_runs_to_the_end_with_no_page_open(
@@ -61,6 +67,11 @@ def test_a_job_runs_to_the_end_with_no_page_open(
     assert job is not None and (job["state"], job["done"], job["queued"]) == ("finished", 4, 4)
     assert [attempts(configured, m) for m in msgs] == [6, 6, 6, 6]  # exactly one replay each
     assert len(replays(job_id)) == 4  # and an audit row for each
+    # Finished means every replay's attempt ended, and the job says how: in its counts, per
+    # message, and in the audit trail.
+    assert (job["delivered"], job["failed_again"], job["unresolved"]) == (4, 0, 0)
+    assert [m["result"] for m in store.job_messages(job_id)] == ["delivered"] * 4
+    assert results(job_id) == ["delivered (200)"] * 4
     assert jobs.work_once() is False  # nothing left to do
 
 

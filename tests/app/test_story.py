@@ -189,9 +189,12 @@ def test_replaying_what_the_portal_missed_replays_those_messages_in_order(sb: Sa
         said = next(plain(s) for s in sentences(at) if s.startswith("Broker portal"))
         assert said.startswith("Broker portal (flaky receiver) is up to date: last heard "
                                "load.status_changed → In Transit")  # fmt: skip
-        # The console's actions are on the timeline: the job's start and each replay.
+        # The console's actions are on the timeline: the job's start, each replay, and how
+        # each replay ended.
         console = frame_with(at, "Kind").query("Kind == 'Console'")
-        assert len(console) == 3 and set(console["Who"]) == {AGENT}
+        assert len(console) == 5 and set(console["Who"]) == {AGENT}
+        said = console.astype(str).to_string()
+        assert said.count("delivered (200)") == 2, said
     finally:
         sb.set_receiver("flaky", "flaky")
 

@@ -209,8 +209,29 @@ def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
     wait_for(finished, timeout=20, interval=0.2, what="the replay to finish on screen")
     rows = _attempts(configured, msg)
     assert len(rows) == 6 and rows[-1].status == "SUCCEEDED"
+    # What became of it, in words, not only a new row in a table.
+    assert [s.value for s in at.success] == ["Replay (attempt 6): delivered (200)."]
     assert "SUCCEEDED" in set(frame_with(at, "Attempt id")["Status"])
     assert at.json  # the payload
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
+def test_a_replay_that_fails_again_says_so_in_words(configured: Sandbox) -> None:
+    ep_id, _, (msg,) = _dead_messages(configured, 1)  # the receiver is still down
+    at = open_page("views/delivery_log.py", endpoint_id=ep_id, message_id=msg)
+    at.button(key=f"replay:{msg}").click()
+    run_app(at)
+
+    def ended() -> bool:
+        run_app(at)
+        return f"replay_inflight:{msg}" not in at.session_state
+
+    wait_for(ended, timeout=20, interval=0.2, what="the replay to end on screen")
+    assert _attempts(configured, msg)[-1].status == "DEAD"
+    assert [e.value for e in at.error] == [
+        "Replay (attempt 6): failed again: 503 from the receiver, no retries left."
+    ]
+    assert not at.success
     configured.client.webhooks.delete_endpoint(ep_id)
 
 
