@@ -11,6 +11,7 @@ import streamlit as st
 from components import data
 from components.domain import deliveries, rights, rules
 from components.domain.markup import md
+from components.domain.rights import NotAllowed
 from components.ops import actions
 from components.shell import errors, frame, nav
 from components.widgets import charts, jobs_panel, replay, tables, ui
@@ -302,6 +303,7 @@ def export_panel(flt: data.AttemptFilter, total: int) -> None:
 
 
 COUNTED = "bulk_counted"  # the messages a count found, until the agent starts or cancels
+TRIAL = "bulk_trial_message"  # the message replayed alone before a job, while the job is asked
 
 
 def bulk_panel(flt: data.AttemptFilter) -> None:
@@ -363,6 +365,7 @@ def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
 
 
 def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
+    _still_failing(flt, counted)
     n = len(counted["messages"])
     scope = "" if counted["complete"] else " (the filter was read up to 2,000 attempts)"
     st.write(
@@ -391,11 +394,38 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
         actions.start_recovery(ctx, me, endpoint_id=flt.endpoint_id, messages=counted["messages"],
                                reason=reason, job_filter=job_filter)  # fmt: skip
         st.session_state.pop(COUNTED, None)
+        st.session_state.pop(TRIAL, None)
         st.toast("Recovery job started: it runs on even if you close this tab.")
         st.rerun()
     if st.button("Cancel", key="bulk_cancel"):
         st.session_state.pop(COUNTED, None)
+        st.session_state.pop(TRIAL, None)
         st.rerun()
+
+
+def _still_failing(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
+    """Before a job: if the endpoint's latest attempts all failed, say so, and offer to replay
+    one message alone first (it leaves the job's list, and its outcome is said in words)."""
+    try:
+        newest = data.attempts_page(ctx, data.AttemptFilter(flt.endpoint_id), 1, 10).items
+    except EnvoyError:
+        return  # the warning is advice; the count above already read the filter
+    warning = rules.still_failing(newest)
+    tried = st.session_state.get(TRIAL)
+    if warning and counted["messages"]:
+        st.warning(warning, icon=":material/warning:")
+        if st.button("Try one replay first", key="bulk_trial", icon=":material/science:"):
+            message_id, endpoint_id, before = counted["messages"].pop(0)
+            try:
+                sent = actions.replay(ctx, me, message_id, endpoint_id, load_id=flt.load_id)
+            except (EnvoyError, NotAllowed) as exc:
+                errors.show(exc, "the trial replay")
+                return
+            st.session_state[replay.in_flight_key(message_id)] = sent.attempt_count or before + 1
+            st.session_state[TRIAL] = tried = message_id
+    if tried:
+        st.caption(f"Trial replay of message {md(tried)}:")
+        replay.watch(ctx, tried)
 
 
 message_param = params.get("message_id")

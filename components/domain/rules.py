@@ -73,3 +73,15 @@ def ending(attempt: DeliveryAttempt) -> Ending | None:
     else:
         then = "Envoy retries later"
     return Ending("failed_again", code, f"failed again: {cause[:200]}, {then}")
+
+
+def still_failing(newest_first: list[DeliveryAttempt], look_at: int = 5) -> str | None:
+    """A warning before a bulk replay when the endpoint's latest finished attempts all failed
+    ("the receiver answered 503 to its last 5 attempts; …"), else None."""
+    finished = [a for a in newest_first if a.status in TERMINAL][:look_at]
+    if len(finished) < 2 or any(a.status == "SUCCEEDED" for a in finished):
+        return None
+    codes = sorted({str(a.response_status_code or "no answer") for a in finished})
+    answered = f"answered {' and '.join(codes)}" if codes != ["no answer"] else "did not answer"
+    return (f"The receiver {answered} to its last {len(finished)} attempts: replays are likely "
+            "to fail again. Try one replay first, or fix the receiver.")  # fmt: skip

@@ -120,7 +120,7 @@ class Runner:
             return
         if (datetime.now(UTC) - sent["done_at"]).total_seconds() >= follow_seconds():
             seen = f"still {mine[0].status}" if mine else seen
-            words = f"unresolved: no end within {follow_seconds():.0f} s ({seen})"
+            words = f"unresolved: no end within {follow_seconds():g} s ({seen})"
             self._result(sent, "unresolved", None, words)
 
     def _result(

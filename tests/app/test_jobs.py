@@ -137,3 +137,49 @@ def test_deliveries_starts_a_job_and_activity_shows_it(
     shown = frame_with(at, "Progress")
     assert list(shown["State"])[:1] == ["finished"] and list(shown["Done"])[:1] == ["4 of 4"]
     assert "receiver was down, ticket 7" in set(frame_with(at, "Action")["Reason"])
+
+
+def test_a_job_against_a_receiver_still_down_finishes_with_failures_said(
+    configured: Sandbox, dead: tuple[str, list[str]]
+) -> None:
+    endpoint_id, msgs = dead
+    receiver = configured.client.webhooks.retrieve_endpoint(endpoint_id).url.rsplit("/", 1)[-1]
+    configured.set_receiver(receiver, "down")
+    job_id = new_job(endpoint_id, msgs)
+    assert jobs.work_once()
+    job = store.job(job_id)
+    assert job is not None and job["state"] == "finished"
+    assert (job["delivered"], job["failed_again"], job["unresolved"]) == (0, 4, 0)
+    # Each replay's end is what the API says of its attempt, and the audit trail says it too.
+    for m in msgs:
+        newest = configured.client.webhooks.list_message_attempts(m)[-1]
+        assert (newest.attempt, newest.status, newest.response_status_code) == (6, "DEAD", 503)
+    words = "failed again: 503 from the receiver, no retries left"
+    assert results(job_id) == [words] * 4
+    assert [m["result_detail"] for m in store.job_messages(job_id)] == [words] * 4
+    # On screen: not green, the failures counted, and each message's end.
+    at = open_page("views/delivery_log.py", endpoint_id=endpoint_id, window="all")
+    (title,) = [e.label for e in at.expander if "Job of" in e.label]
+    assert ":orange[finished with failures]" in title
+    assert "4 failed again (503 from the receiver)" in title.replace("\\", "")
+    shown = frame_with(at, "What became of the replay")
+    assert list(shown["What became of the replay"]) == [words] * 4
+    assert list(frame_with(at, "Failed again")["State"]) == ["finished with failures"]
+
+
+def test_a_replay_with_no_end_within_the_bound_is_unresolved(
+    configured: Sandbox, dead: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint_id, msgs = dead
+    api = configured.client.webhooks
+    api.update_endpoint(endpoint_id, status="PAUSED")  # replays wait, PENDING, for ever
+    monkeypatch.setenv("ENVOY_JOB_FOLLOW_SECONDS", "0.5")
+    job_id = new_job(endpoint_id, msgs[:2])
+    try:
+        assert jobs.work_once()
+    finally:
+        api.update_endpoint(endpoint_id, status="ACTIVE")
+    job = store.job(job_id)
+    assert job is not None and (job["state"], job["unresolved"], job["delivered"]) == (
+        "finished", 2, 0)  # fmt: skip
+    assert results(job_id) == ["unresolved: no end within 0.5 s (still PENDING)"] * 2

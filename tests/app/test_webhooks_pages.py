@@ -235,6 +235,34 @@ def test_a_replay_that_fails_again_says_so_in_words(configured: Sandbox) -> None
     configured.client.webhooks.delete_endpoint(ep_id)
 
 
+def test_before_a_job_a_receiver_still_failing_is_said_and_one_replay_can_be_tried(
+    configured: Sandbox, audit_db: Path
+) -> None:
+    ep_id, name, msgs = _dead_messages(configured, 2)  # the receiver is still down
+    at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
+    at.button(key="bulk_count").click()
+    run_app(at)
+    (warning,) = [w.value for w in at.warning]
+    assert warning == ("The receiver answered 503 to its last 5 attempts: replays are likely "
+                       "to fail again. Try one replay first, or fix the receiver.")  # fmt: skip
+    at.button(key="bulk_trial").click()
+    run_app(at)
+
+    def ended() -> bool:
+        run_app(at)
+        return not any(k.startswith("replay_inflight:") for k in at.session_state)
+
+    wait_for(ended, timeout=20, interval=0.2, what="the trial replay to end on screen")
+    assert [len(_attempts(configured, m)) for m in msgs].count(6) == 1  # one replay, no more
+    assert "Replay (attempt 6): failed again: 503 from the receiver, no retries left." in [
+        e.value for e in at.error]  # fmt: skip
+    assert "Trial replay of message" in texts(at)
+    # The tried message leaves the job: what is left to replay is the other one.
+    assert at.button(key="bulk_go").label == "Replay 1 message"
+    configured.set_receiver(name, "ok")
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
 def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox, audit_db: Path) -> None:
     ep_id, name, msgs = _dead_messages(configured, 3)
     configured.set_receiver(name, "ok")

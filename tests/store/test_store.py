@@ -229,6 +229,49 @@ def test_failures_are_store_errors_without_credentials(
 # --- recovery jobs ---------------------------------------------------------------------------
 
 
+def test_a_replays_end_is_recorded_once_counted_and_followed_until_known(
+    store_url: str,
+) -> None:
+    job_id = new_job()
+    assert store.claim_job("worker-a", 30) is not None
+    assert store.record_outcome(job_id, "worker-a", "msg_1", "queued", attempt=4)
+    assert store.record_outcome(job_id, "worker-a", "msg_2", "already_pending", attempt=5)
+    assert store.record_outcome(job_id, "worker-a", "msg_3", "failed", "InternalServerError")
+    # The job follows what it sent (not what Envoy refused) until each attempt has ended.
+    following = store.unsettled(job_id)
+    assert [(m["message_id"], m["attempt"]) for m in following] == [("msg_1", 4), ("msg_2", 5)]
+    assert following[0]["done_at"].tzinfo == UTC
+    assert store.record_result(job_id, "worker-a", "msg_1", "delivered", 200, "delivered (200)")
+    assert not store.record_result(job_id, "worker-a", "msg_1", "failed_again")  # once only
+    assert not store.record_result(job_id, "worker-b", "msg_2", "delivered")  # not its job
+    assert store.record_result(job_id, "worker-a", "msg_2", "failed_again", 503, "failed again")
+    assert store.unsettled(job_id) == []
+    with pytest.raises(ValueError):
+        store.record_result(job_id, "worker-a", "msg_4", "queued")
+    job = store.job(job_id)
+    assert job is not None
+    assert (job["delivered"], job["failed_again"], job["unresolved"]) == (1, 1, 0)
+    rows = {m["message_id"]: m for m in store.job_messages(job_id)}
+    assert (rows["msg_1"]["result"], rows["msg_1"]["status_code"]) == ("delivered", 200)
+    assert (rows["msg_2"]["result_detail"], rows["msg_4"]["outcome"]) == ("failed again", None)
+
+
+def test_every_recorded_change_raises_its_organizations_stamp(store_url: str) -> None:
+    assert (store.stamp("org_s"), store.stamp(None)) == (0, 0)
+    store.record_audit("agent@broker.example", "pause", {"endpoint_id": "ep_1"}, "ok", None,
+                       "org_s")  # fmt: skip
+    assert (store.stamp("org_s"), store.stamp("org_t"), store.stamp(None)) == (1, 0, 0)
+    job_id = new_job("org_s", MESSAGES[:1])
+    assert store.claim_job("worker-a", 30) is not None
+    assert store.record_outcome(job_id, "worker-a", "msg_1", "queued", attempt=4)
+    assert store.record_result(job_id, "worker-a", "msg_1", "delivered", 200)
+    assert store.finish_job(job_id, "worker-a", "finished")
+    assert store.stamp("org_s") == 4
+    # Replicas raising it at once each count (the row is made once, then raised in place).
+    together(8, lambda i: store.bump("org_u"))
+    assert store.stamp("org_u") == 8
+
+
 def test_a_job_from_creation_to_its_end(store_url: str) -> None:
     job_id = new_job()
     created = store.job(job_id)
