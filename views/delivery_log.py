@@ -114,8 +114,8 @@ def live_attempts(message_id: str) -> None:
         st.subheader(f"Attempts · {len(attempts)}")
         if watching:
             st.caption("Watching the replay: this list refreshes every second until it ends.")
-        frame = deliveries.attempts_frame(attempts)
-        kept = frame.drop(columns=["Event type", "Load", "Message id"])
+        table = deliveries.attempts_frame(attempts)
+        kept = table.drop(columns=["Event type", "Load", "Message id"])
         tables.dataframe(kept, tables.datetime_columns(kept), hide_index=True,
                          key="message_attempts")  # fmt: skip
         for a in attempts:
@@ -237,6 +237,8 @@ def attempts_table(flt: data.AttemptFilter) -> int:
     if not total:
         st.info("No delivery attempts match these filters.", icon=":material/filter_alt_off:")
         return 0
+    if any(a.status in rules.IN_FLIGHT for a in result.items):
+        frame.in_flight()  # the list follows them until they end
     table = deliveries.attempts_frame(result.items)
     table["Open"] = [nav.href(nav.DELIVERIES, **list_params(), message_id=m)
                      for m in table["Message id"]]  # fmt: skip

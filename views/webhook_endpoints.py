@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -305,25 +306,53 @@ def delete_dialog(endpoint: WebhookEndpoint) -> None:
         st.rerun()
 
 
+def _form_values(ep: WebhookEndpoint, reveal: bool) -> dict[str, Any]:
+    """The edit form's fields (by widget key) as the endpoint is now."""
+    headers_key = f"e_headers_{ep.id}_{'shown' if reveal else 'masked'}"
+    return {
+        f"e_url_{ep.id}": ep.url,
+        f"e_types_{ep.id}": list(ep.event_types),
+        f"e_desc_{ep.id}": ep.description or "",
+        headers_key: forms.format_headers(ep.headers, masked=not reveal),
+    }
+
+
+def _follow_changes(ep: WebhookEndpoint, values: dict[str, Any]) -> None:
+    """A form's fields keep what they first showed; when the endpoint changed since (another
+    agent, another replica), they start again from what it is now, and the agent is told."""
+    seen_key = f"e_seen_{ep.id}"
+    # A digest: header values are often credentials and stay out of the session.
+    fields = ep.model_dump_json(include={"url", "event_types", "description", "headers"})
+    now = hashlib.sha256(fields.encode()).hexdigest()
+    seen = st.session_state.get(seen_key)
+    st.session_state[seen_key] = now
+    changed = seen is not None and seen != now
+    for key, value in values.items():
+        if changed or key not in st.session_state:
+            st.session_state[key] = value
+    if changed:
+        st.info("This endpoint was changed since you opened it: the form shows it as it is now.",
+                icon=":material/sync:")  # fmt: skip
+
+
 def edit_form(ep: WebhookEndpoint) -> None:
     """Edit for admins. Custom header values are often the receiver's credentials: they are
     masked unless the admin asks to see them, and never reach anyone else's screen or session."""
     reveal = st.toggle("Show custom header values", key=f"reveal_{ep.id}") if ep.headers else False
+    values = _form_values(ep, reveal)
+    _follow_changes(ep, values)
+    url_key, types_key, desc_key, headers_key = values
     with st.form(f"edit_{ep.id}"):
         st.markdown("**Edit**")
-        e_url = st.text_input("URL", value=ep.url, key=f"e_url_{ep.id}")
+        e_url = st.text_input("URL", key=url_key)
         e_types = st.multiselect(
-            "Event types",
-            sorted(set(type_names) | set(ep.event_types)),
-            default=ep.event_types,
-            key=f"e_types_{ep.id}",
+            "Event types", sorted(set(type_names) | set(ep.event_types)), key=types_key
         )
-        e_desc = st.text_input("Description", value=ep.description or "", key=f"e_desc_{ep.id}")
+        e_desc = st.text_input("Description", key=desc_key)
         e_headers = st.text_area(
             "Custom headers (one 'Name: value' per line; a masked value is kept as it is)",
             height=80,
-            value=forms.format_headers(ep.headers, masked=not reveal),
-            key=f"e_headers_{ep.id}_{'shown' if reveal else 'masked'}",
+            key=headers_key,
         )
         saved = st.form_submit_button("Save changes")
     if not saved:
@@ -334,6 +363,7 @@ def edit_form(ep: WebhookEndpoint) -> None:
     except (ValueError, EnvoyError, NotAllowed) as exc:
         errors.show(exc, "the endpoint")
     else:
+        st.session_state.pop(f"e_seen_{ep.id}", None)  # this agent's own change: no notice
         st.toast("Saved", icon=":material/check_circle:")
         st.rerun()
 

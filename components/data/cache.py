@@ -59,6 +59,7 @@ class Ctx:
     nonce: int = 0
     generation: int = 0
     stamp: int = 0  # the organization's change stamp when this run began
+    tick: int = 0  # raised while the screen follows work in flight: its webhook reads refetch
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,18 @@ class PageResult(Generic[V]):
 
 
 def register(
-    conn: Connection, organization_id: str | None, nonce: int = 0, stamp: int = 0
+    conn: Connection, organization_id: str | None, nonce: int = 0, stamp: int = 0, tick: int = 0
 ) -> Ctx:
     """Make ``conn`` reachable from its fingerprint and return the context for this run."""
     with _LOCK:
         _CONNECTIONS[conn.fingerprint] = conn
-    return Ctx(conn.fingerprint, organization_id, nonce, stamp=stamp)
+    return Ctx(conn.fingerprint, organization_id, nonce, stamp=stamp, tick=tick)
 
 
 def steady(ctx: Ctx) -> Ctx:
     """``ctx`` for a read no change made through the console touches (loads, the catalogue):
     its entries outlive the organization's changes and live their TTL."""
-    return replace(ctx, generation=0, stamp=0)
+    return replace(ctx, generation=0, stamp=0, tick=0)
 
 
 def connection_of(ctx: Ctx) -> Connection:

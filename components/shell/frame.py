@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import data, store
 from components.data import connection
@@ -22,6 +23,8 @@ from components.shell import access, errors, nav
 
 _STATE = "_frame"
 _SLOT = "_fetched_slot"
+_IN_FLIGHT = "_in_flight"  # this run drew work in flight: the screen follows it
+_TICK = "_in_flight_tick"
 ORG_KEY = "organization"
 
 
@@ -66,7 +69,9 @@ def start() -> Frame:
         st.error(md(text), icon=":material/report:")
     jobs.ensure_worker()  # this process's share of the team's recovery jobs
     nonce = st.session_state.get("_refresh_nonce", 0)
-    frame = Frame(data.register(conn, org_id, nonce, _stamp(org_id)), user, conn)
+    tick = st.session_state.get(_TICK, 0)
+    frame = Frame(data.register(conn, org_id, nonce, _stamp(org_id), tick), user, conn)
+    st.session_state[_IN_FLIGHT] = False
     st.session_state[_STATE] = frame
     return frame
 
@@ -172,6 +177,12 @@ def _stamp(organization_id: str | None) -> int:
         return 0
 
 
+def in_flight() -> None:
+    """Say that this run drew work in flight (an attempt queued or on the wire): the screen
+    redraws itself with fresh webhook reads every two seconds until none is left."""
+    st.session_state[_IN_FLIGHT] = True
+
+
 def finish() -> None:
     """Say in the sidebar how old the data on screen is, and watch for changes made since."""
     slot = st.session_state.get(_SLOT)
@@ -182,15 +193,24 @@ def finish() -> None:
     org_id = frame.ctx.organization_id
     # The stamp as this run ends: a change this run made itself (a replay, a rotation whose
     # secret is on screen now) is already drawn and must not redraw the page away.
+    following = bool(st.session_state.get(_IN_FLIGHT))
     with slot.container():
-        _watch(org_id, _stamp(org_id), min(times) if times else None)
+        _watch(org_id, _stamp(org_id), min(times) if times else None, following)
 
 
 @st.fragment(run_every=WATCH_SECONDS)
-def _watch(organization_id: str | None, shown: int, oldest: datetime | None) -> None:
+def _watch(
+    organization_id: str | None, shown: int, oldest: datetime | None, following: bool
+) -> None:
     """Every two seconds: if a change was made through any replica since this screen was drawn
-    (the organization's stamp moved), draw it again; otherwise tick the data's age."""
-    if _stamp(organization_id) != shown:
+    (the organization's stamp moved), draw it again; if it shows work in flight, draw it again
+    with fresh webhook reads; otherwise tick the data's age."""
+    script = get_script_run_ctx()
+    if script is not None and script.fragment_ids_this_run and (
+        following or _stamp(organization_id) != shown
+    ):  # a tick of its own (not the page's run drawing it)
+        if following:
+            st.session_state[_TICK] = st.session_state.get(_TICK, 0) + 1
         st.rerun(scope="app")
     if oldest is None:
         st.caption("All times are UTC.")

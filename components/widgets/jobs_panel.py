@@ -65,19 +65,20 @@ def render_jobs(
                 min_value=0.0, max_value=1.0, format="percent"
             ),
             "Created": tables.time_column(),
+            "State": st.column_config.TextColumn(width="medium"),
         }, hide_index=True, key=f"jobs_table_{endpoint_id or 'all'}")  # fmt: skip
         for r in current:
             if r["state"] in LIVE and not r["cancel_requested"]:
                 _cancel_button(user, r)
-        for r in current[:3]:  # the newest jobs, message by message
-            _messages(r)
+        for i, r in enumerate(current[:3]):  # the newest jobs, message by message
+            _messages(r, newest=i == 0)
         if not any(r["state"] in LIVE for r in current) and live:
             st.rerun()  # the last job ended: the page's lists show what it did
 
     panel()
 
 
-def _messages(job: dict[str, Any]) -> None:
+def _messages(job: dict[str, Any], *, newest: bool) -> None:
     """One job's messages and what became of each replay, under a title that says how it
     went: green only when every replay was delivered."""
     messages = store.job_messages(job["id"])
@@ -87,7 +88,7 @@ def _messages(job: dict[str, Any]) -> None:
     colour = colour or ("blue" if job["state"] in LIVE else "orange")
     title = (f"Job of {job['created_at']:%H:%M:%S} by {md(job['created_by'])}: "
              f":{colour}[{md(state)}] · {md(words)}")  # fmt: skip
-    with st.expander(title, expanded=job["state"] in LIVE or recovery.troubles(job) > 0):
+    with st.expander(title, expanded=newest or recovery.troubles(job) > 0):
         frame = pd.DataFrame(
             [{"Message": m["message_id"], "What became of the replay": recovery.replay_words(m),
               "Ended": m["result_at"] or m["done_at"]} for m in messages],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from components.domain import forms, rights
@@ -56,6 +57,16 @@ def test_saving_with_masked_values_keeps_them(
     saved = configured.client.webhooks.retrieve_endpoint(ep_id)
     assert saved.description == "renamed"
     assert saved.headers == {"Authorization": SECRET, "X-Source": "envoy"}
+    assert not at.info  # the agent's own change is no news to them
+    # A change made elsewhere (another agent, another replica) replaces what the form showed,
+    # and the agent is told.
+    configured.client.webhooks.update_endpoint(ep_id, description="changed elsewhere")
+    st.cache_data.clear()
+    run_app(at)
+    assert at.text_input(key=f"e_desc_{ep_id}").value == "changed elsewhere"
+    assert [i.value for i in at.info] == [
+        "This endpoint was changed since you opened it: the form shows it as it is now."
+    ]
 
 
 def test_readers_never_get_the_values(

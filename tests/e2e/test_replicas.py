@@ -5,6 +5,7 @@ every replay in B's Activity."""
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,3 +119,63 @@ def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
         else:
             replica_a.log.close()
         sandbox.client.webhooks.delete_endpoint(endpoint_id)
+
+
+def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
+    browser: Browser, own_sandbox: Sandbox, shared_database: str
+) -> None:
+    sandbox = own_sandbox
+    api = sandbox.client.webhooks
+    name = sandbox.new_receiver("down")
+    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
+                             description="before the edit")  # fmt: skip
+    (msg,) = [m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
+              if m["endpoint_id"] == ep.id]  # fmt: skip
+    wait_for(lambda: api.list_message_attempts(msg)[-1].status == "DEAD", timeout=60,
+             what="the message to be DEAD")  # fmt: skip
+    sandbox.set_receiver(name, "ok")
+    env = {**configured_env(sandbox), URL_ENV: shared_database}
+    replica_a = launch(env, "fresh-replica-a.log")
+    replica_b = launch(env, "fresh-replica-b.log")
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        # An agent on B watches the endpoint's deliveries and, in another tab, the endpoint.
+        on_b = context.new_page()
+        on_b.goto(f"{replica_b.url}/deliveries?endpoint_id={ep.id}&window=all")
+        expect(on_b.get_by_text("5 attempts · newest first")).to_be_visible()
+        on_b_endpoint = context.new_page()
+        on_b_endpoint.goto(f"{replica_b.url}/webhooks?endpoint_id={ep.id}")
+        description_on_b = on_b_endpoint.get_by_label("Description").last
+        expect(description_on_b).to_have_value("before the edit")
+
+        # Another agent, on A, replays the message.
+        on_a = context.new_page()
+        on_a.goto(f"{replica_a.url}/deliveries?endpoint_id={ep.id}&message_id={msg}")
+        settle(on_a)
+        on_a.get_by_role("button", name="Replay now").click()
+        wait_for(lambda: len(api.list_message_attempts(msg)) == 6, timeout=30,
+                 what="the replay to reach Envoy")  # fmt: skip
+        replayed = time.monotonic()
+        # B's list shows it within 5 s, with no reload.
+        expect(on_b.get_by_text("6 attempts · newest first")).to_be_visible(timeout=5_000)
+        replay_seen = time.monotonic() - replayed
+
+        # The agent on A edits the endpoint's description.
+        on_a.goto(f"{replica_a.url}/webhooks?endpoint_id={ep.id}")
+        settle(on_a)
+        field = on_a.get_by_label("Description").last
+        field.fill("edited on replica A")
+        on_a.get_by_role("button", name="Save changes").click()
+        wait_for(lambda: api.retrieve_endpoint(ep.id).description == "edited on replica A",
+                 timeout=30, what="the edit to reach Envoy")  # fmt: skip
+        edited = time.monotonic()
+        expect(description_on_b).to_have_value("edited on replica A", timeout=5_000)
+        edit_seen = time.monotonic() - edited
+        on_b.screenshot(path=str(ARTIFACTS / "replica-b-deliveries.png"), full_page=True)
+        print(f"on replica B: the replay after {replay_seen:.1f} s, the edit after "
+              f"{edit_seen:.1f} s")
+    finally:
+        context.close()
+        replica_a.stop()
+        replica_b.stop()
+        api.delete_endpoint(ep.id)

@@ -1,0 +1,78 @@
+"""Screens that tell the truth: a bulk recovery against a receiver that fails half the time ends
+showing what really became of each replay, and the Deliveries list shows every new attempt
+without a manual refresh."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+from ..helpers import wait_for
+from ..sandboxes import EVENT_LOAD, Sandbox
+from .conftest import ARTIFACTS, grid, settle, wait_until
+
+MESSAGES = 6
+FINISHED = re.compile(r"Job of \d\d:\d\d:\d\d by .*: (finished with failures|finished) · ")
+
+
+def words_for(status: str, code: int | None) -> str:
+    """What the job must say of a replay whose attempt ended so (the API's truth)."""
+    if status == "SUCCEEDED":
+        return f"delivered ({code})"
+    return f"failed again: {code} from the receiver, no retries left"
+
+
+def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    api = sandbox.client.webhooks
+    name = sandbox.new_receiver("down")
+    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
+                             description="e2e half failing")  # fmt: skip
+    msgs = [next(m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(MESSAGES)]  # fmt: skip
+    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
+             timeout=60, what="every message to be DEAD")  # fmt: skip
+    sandbox.set_receiver(name, "flaky", rate=0.5)  # the receiver now fails half the time
+    try:
+        page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
+        expect(page.get_by_text(f"{MESSAGES * 5} attempts · newest first")).to_be_visible()
+        page.get_by_text("Bulk recovery").click()
+        page.get_by_role("button", name="Count messages to replay").click()
+        # Its last attempts all failed: the console says replays are likely to fail again.
+        expect(page.get_by_text("replays are likely to fail again")).to_be_visible()
+        page.get_by_label("Reason (required)").fill("receiver back, half the time (e2e)")
+        page.get_by_role("button", name=f"Replay {MESSAGES} messages").click()
+
+        # The job ends on screen, on its own, once every replay's attempt has ended.
+        title = wait_until(lambda: FINISHED.search(page.inner_text("body")), timeout=90,
+                           what="the job to finish on screen")  # fmt: skip
+        ended = time.monotonic()
+        truth = {m: api.list_message_attempts(m)[-1] for m in msgs}
+        assert all(a.attempt == 6 for a in truth.values()), "a message replayed twice or never"
+        failures = sum(a.status != "SUCCEEDED" for a in truth.values())
+        said = title.group(0)
+        assert ("finished with failures" in said) == (failures > 0), said
+        # The Deliveries list has every new attempt, without a reload, within 5 s of the end.
+        expect(page.get_by_text(f"{MESSAGES * 6} attempts · newest first")).to_be_visible(
+            timeout=5_000
+        )
+        within = time.monotonic() - ended
+        settle(page)
+        newest = grid(page, 0)[:MESSAGES]  # the list, newest first: the six replays
+        statuses = sorted(row[4] for row in newest)
+        assert statuses == sorted(a.status for a in truth.values()), newest
+
+        # Per message, the job's words are the API's truth.
+        frames = page.locator('[data-testid="stDataFrame"]')
+        shown = {row[0]: row[1] for row in grid(page, frames.count() - 1)}
+        expected = {m: words_for(a.status, a.response_status_code) for m, a in truth.items()}
+        assert shown == expected
+        page.screenshot(path=str(ARTIFACTS / "truth-bulk-recovery.png"), full_page=True)
+        print(f"list showed the new attempts {within:.1f} s after the job ended; "
+              f"{MESSAGES - failures} delivered, {failures} failed again")
+    finally:
+        sandbox.set_receiver(name, "ok")
+        api.delete_endpoint(ep.id)
