@@ -76,12 +76,14 @@ def result_row(
     endpoint_id: str,
     words: str,
     *,
+    reason: str | None = None,
     load_id: str | None = None,
     job_id: str | None = None,
 ) -> AuditRow:
-    """The audit row of how a job's replay ended ("delivered (200)", "failed again: …")."""
+    """The audit row of how a job's replay ended ("delivered (200)", "failed again: …"),
+    with the job's reason."""
     target = _replayed(message_id, endpoint_id, load_id, job_id)
-    return audit.row(user.email, "replay result", target, words, None, ctx.organization_id)
+    return audit.row(user.email, "replay result", target, words, reason, ctx.organization_id)
 
 
 def _replayed(

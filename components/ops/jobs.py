@@ -127,7 +127,8 @@ class Runner:
         self, sent: dict[str, Any], result: str, status_code: int | None, words: str
     ) -> None:
         row = actions.result_row(self.ctx, self.user, sent["message_id"], sent["endpoint_id"],
-                                 words, load_id=self.load_id, job_id=self.id)  # fmt: skip
+                                 words, reason=self.job["reason"], load_id=self.load_id,
+                                 job_id=self.id)  # fmt: skip
         store.record_result(self.id, OWNER, sent["message_id"], result, status_code, words, row)
 
     def _still_mine(self) -> bool:

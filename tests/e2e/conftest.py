@@ -244,6 +244,29 @@ def grid(pg: Page | Locator, index: int = 0, *, visible: bool = False) -> list[l
     return rows
 
 
+def grid_with(pg: Page, column: str, timeout: float = 30.0) -> list[list[str]]:
+    """The rows of the first dataframe on ``pg`` that has a column headed ``column`` (waiting
+    for it to be drawn, up to ``timeout`` seconds)."""
+    frames = pg.locator('[data-testid="stDataFrame"]')
+
+    def find() -> int | None:
+        for index in range(frames.count()):
+            headers: list[str] = frames.nth(index).evaluate(
+                """el => Array.from(el.querySelectorAll('[role=columnheader]'))
+                          .map(h => h.textContent.trim())"""
+            )
+            if column in headers:
+                return index
+        return None
+
+    def found() -> list[int]:
+        index = find()
+        return [] if index is None else [index]
+
+    (index,) = wait_until(found, timeout=timeout, what=f"a table with a column {column!r}")
+    return grid(pg, index)
+
+
 def first_column(pg: Page, index: int = 0) -> list[str]:
     return [row[0] for row in grid(pg, index)]
 

@@ -12,7 +12,16 @@ from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox, showcase_load
-from .conftest import choose, doc_shot, first_column, grid, select_row, settle, wait_until
+from .conftest import (
+    choose,
+    doc_shot,
+    first_column,
+    grid,
+    grid_with,
+    select_row,
+    settle,
+    wait_until,
+)
 
 
 def numbers(api: EnvoyClient, **kw: object) -> list[str]:
@@ -205,8 +214,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
 
 
 def jobs(page: Page) -> list[list[str]]:
-    frames = page.locator('[data-testid="stDataFrame"]')
-    return grid(page, frames.count() - 1)  # the jobs table is the last one on the page
+    return grid_with(page, "Progress")  # the jobs table
 
 
 def test_errors_leave_the_page_usable(page: Page, console: str, sandbox: Sandbox) -> None:

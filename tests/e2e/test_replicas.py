@@ -19,7 +19,7 @@ from components.store.db import URL_ENV
 from ..helpers import wait_for
 from ..postgres import PgServer
 from ..sandboxes import EVENT_LOAD, Sandbox, make_sandbox
-from .conftest import ARTIFACTS, configured_env, grid, launch, settle
+from .conftest import ARTIFACTS, configured_env, grid_with, launch, settle
 
 MESSAGES = 50
 REASON = "receiver was down 09:00-09:40 (replica test)"
@@ -98,6 +98,7 @@ def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
         finished = wait_for(lambda: finished_job(job["id"]), timeout=90,
                             what="replica B to finish the job")  # fmt: skip
         assert (finished["done"], finished["queued"], finished["failed"]) == (MESSAGES, MESSAGES, 0)
+        assert finished["delivered"] == MESSAGES  # and B followed every replay to its end
         after = {m: len(sandbox.client.webhooks.list_message_attempts(m)) for m in msgs}
         assert all(after[m] == before[m] + 1 for m in msgs), "a message replayed twice or never"
         rows = [r for r in audit.entries() if job["id"] in r["target"] and r["action"] == "replay"]
@@ -105,9 +106,9 @@ def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
 
         page.reload()
         settle(page)
-        shown = grid(page, 0)  # the jobs table, first on Activity
+        shown = grid_with(page, "Progress")  # the jobs table
         assert any("finished" in row and f"{MESSAGES} of {MESSAGES}" in row for row in shown)
-        reasons = {row[4] for row in grid(page, 1) if len(row) > 4}
+        reasons = {row[4] for row in grid_with(page, "Action") if len(row) > 4}
         assert REASON in reasons  # the Activity table lists the replays with their reason
         page.screenshot(path=str(ARTIFACTS / "replicas-activity.png"), full_page=True)
     finally:
@@ -172,8 +173,9 @@ def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
         expect(description_on_b).to_have_value("edited on replica A", timeout=5_000)
         edit_seen = time.monotonic() - edited
         on_b.screenshot(path=str(ARTIFACTS / "replica-b-deliveries.png"), full_page=True)
-        print(f"on replica B: the replay after {replay_seen:.1f} s, the edit after "
-              f"{edit_seen:.1f} s")
+        print(
+            f"on replica B: the replay after {replay_seen:.1f} s, the edit after {edit_seen:.1f} s"
+        )
     finally:
         context.close()
         replica_a.stop()

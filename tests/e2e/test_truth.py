@@ -71,8 +71,10 @@ def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
         expected = {m: words_for(a.status, a.response_status_code) for m, a in truth.items()}
         assert shown == expected
         page.screenshot(path=str(ARTIFACTS / "truth-bulk-recovery.png"), full_page=True)
-        print(f"list showed the new attempts {within:.1f} s after the job ended; "
-              f"{MESSAGES - failures} delivered, {failures} failed again")
+        print(
+            f"list showed the new attempts {within:.1f} s after the job ended; "
+            f"{MESSAGES - failures} delivered, {failures} failed again"
+        )
     finally:
         sandbox.set_receiver(name, "ok")
         api.delete_endpoint(ep.id)
