@@ -206,8 +206,10 @@ def _watch(
     (the organization's stamp moved), draw it again; if it shows work in flight, draw it again
     with fresh webhook reads; otherwise tick the data's age."""
     script = get_script_run_ctx()
-    if script is not None and script.fragment_ids_this_run and (
-        following or _stamp(organization_id) != shown
+    if (
+        script is not None
+        and script.fragment_ids_this_run
+        and (following or _stamp(organization_id) != shown)
     ):  # a tick of its own (not the page's run drawing it)
         if following:
             st.session_state[_TICK] = st.session_state.get(_TICK, 0) + 1
