@@ -25,6 +25,13 @@ def pytest_runtest_makereport(
         report.longrepr = f"skipped under CI, which counts as a failure: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def _no_warming_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests keep the attention board warm themselves (``warm.warm_once``): a thread in the test
+    process would read whatever sandbox the environment names then, and eat injected faults."""
+    monkeypatch.setenv("ENVOY_WARM", "0")
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """One seeded sandbox for the session (300 loads, fast retries), over real HTTP."""

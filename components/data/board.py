@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
 
-from components.data.cache import Ctx, Outcome, _outcome, _record, submit
+from components.data.cache import Ctx, Outcome, _outcome, _record, shared, submit
 from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
@@ -50,6 +50,7 @@ def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
 
 
 def impact(ctx: Ctx) -> Impact:
+    ctx = shared(ctx)
     eps = endpoints(ctx)
     healths = endpoint_health(ctx, [ep.id for ep in eps])
     capped: list[str] = []
@@ -63,6 +64,7 @@ def impact(ctx: Ctx) -> Impact:
 
 
 def board(ctx: Ctx) -> Board:
+    ctx = shared(ctx)
     found = impact(ctx)
     escalations: Outcome[list[tuple[Load, Escalation]]] = Outcome(error=found.escalated.error)
     if found.escalated.ok:

@@ -83,6 +83,12 @@ def register(
     return Ctx(conn.fingerprint, organization_id, nonce, stamp=stamp, tick=tick)
 
 
+def shared(ctx: Ctx) -> Ctx:
+    """``ctx`` for a view every agent of the organization shares (the attention board): keyed
+    by the change stamp, not by one session's following of work in flight."""
+    return replace(ctx, tick=0)
+
+
 def steady(ctx: Ctx) -> Ctx:
     """``ctx`` for a read no change made through the console touches (loads, the catalogue):
     its entries outlive the organization's changes and live their TTL."""

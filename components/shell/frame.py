@@ -18,7 +18,7 @@ from components import data, store
 from components.data import connection
 from components.domain import rights
 from components.domain.markup import md
-from components.ops import audit, jobs
+from components.ops import audit, jobs, warm
 from components.shell import access, errors, nav
 
 _STATE = "_frame"
@@ -72,6 +72,7 @@ def start() -> Frame:
     tick = st.session_state.get(_TICK, 0)
     frame = Frame(data.register(conn, org_id, nonce, _stamp(org_id), tick), user, conn)
     st.session_state[_IN_FLIGHT] = False
+    warm.note(frame.ctx)  # this replica keeps the organization's attention board warm
     st.session_state[_STATE] = frame
     return frame
 
@@ -218,6 +219,9 @@ def _watch(
         st.caption("All times are UTC.")
         return
     ago = int((datetime.now(UTC) - oldest).total_seconds())
+    if ago > data.TTL:
+        st.warning(f"Some data here is {ago} s old, older than its {data.TTL} s bound: "
+                   "press Refresh data.", icon=":material/history:")  # fmt: skip
     st.caption(f"Data fetched {ago} s ago ({oldest:%H:%M:%S}); cached up to {data.TTL} s, "
                "redrawn within 2 s of any change made through the console. "
                "All times are UTC.")  # fmt: skip

@@ -5,8 +5,13 @@ of the last 7 days, each row one click from its detail."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import streamlit as st
+
+from components import store
 from components.domain import deliveries
+from components.ops import warm
 
 from ..sandboxes import Sandbox
 from .conftest import frame_with, new_app, open_page, run_app, texts
@@ -58,3 +63,27 @@ def test_old_loads_links_still_open_the_loads_list(configured: Sandbox) -> None:
     at.query_params["tab"] = "delivered"
     run_app(at)
     assert at.button_group(key="loads_tab").value == "delivered"
+
+
+def test_the_board_kept_warm_opens_without_a_read_of_its_own(
+    configured: Sandbox, audit_db: Path
+) -> None:
+    at = open_page("views/attention.py")  # an agent opened the board: it is kept warm
+    ctx = at.session_state["_frame"].ctx
+    warm.note(ctx)
+    st.cache_data.clear()  # everything expired, as after a minute
+    assert warm.warm_once() >= 1  # the replica's thread refreshes it ...
+    configured.reset_stats()
+    at = open_page("views/attention.py")  # ... so the next agent's click reads nothing
+    board_reads = {r: n for r, n in configured.stats()["routes"].items() if "/api/v1/" in r}
+    assert board_reads == {}, board_reads
+    assert "Needs attention" in texts(at)
+    # A change made through the console makes it stale; the thread fetches it again.
+    store.bump(ctx.organization_id)
+    configured.reset_stats()
+    warm.warm_once()
+    assert "GET /api/v1/webhooks/endpoints/{endpoint_id}/messages" in configured.stats()["routes"]
+    configured.reset_stats()
+    open_page("views/attention.py")
+    board_reads = {r: n for r, n in configured.stats()["routes"].items() if "/api/v1/" in r}
+    assert board_reads == {}, board_reads

@@ -1,0 +1,60 @@
+"""Keeping the shared, expensive views warm: the attention board and endpoint health.
+
+Every agent of an organization opens the attention board, and it costs dozens of reads. A
+thread in each replica refreshes it (and with it every endpoint's health) every few seconds for
+the organizations opened in the last ten minutes, at the organization's current change stamp:
+an entry that expired or a change made stale is fetched again here, so the agent's click finds
+it cached instead of waiting for the refetch (stale-while-revalidate, with the thread doing the
+revalidating). An agent who pressed Refresh data reads with keys of their own and fetches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import replace
+
+from components import data, store
+
+log = logging.getLogger("envoy_console.warm")
+EVERY = 5.0  # seconds between refreshes
+IDLE_AFTER = 600.0  # an organization nobody opened for this long is no longer kept warm
+_active: dict[tuple[str, str | None], tuple[data.Ctx, float]] = {}
+_lock = threading.Lock()
+_started = threading.Event()
+
+
+def note(ctx: data.Ctx) -> None:
+    """An agent works in ``ctx``'s organization: keep its board warm (and start the thread)."""
+    shared = replace(ctx, nonce=0, generation=0, tick=0)
+    with _lock:
+        _active[(ctx.fingerprint, ctx.organization_id)] = (shared, time.monotonic())
+        if _started.is_set() or os.environ.get("ENVOY_WARM", "1") == "0":
+            return
+        _started.set()
+    threading.Thread(target=_loop, name="console-warm", daemon=True).start()
+
+
+def warm_once() -> int:
+    """Refresh what has gone stale for every organization kept warm; how many were."""
+    now = time.monotonic()
+    with _lock:
+        for key, (_, seen) in list(_active.items()):
+            if now - seen > IDLE_AFTER:
+                del _active[key]
+        kept = [ctx for ctx, _ in _active.values()]
+    for ctx in kept:
+        current = replace(ctx, stamp=store.stamp(ctx.organization_id))
+        data.board(current)  # cached parts come back at once; the rest is fetched now
+    return len(kept)
+
+
+def _loop() -> None:
+    while True:
+        try:
+            warm_once()
+        except Exception as exc:  # Envoy or the database away for a moment: next round
+            log.warning("could not keep the attention board warm: %s", type(exc).__name__)
+        time.sleep(EVERY)
