@@ -78,3 +78,25 @@ def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
     finally:
         sandbox.set_receiver(name, "ok")
         api.delete_endpoint(ep.id)
+
+
+def test_a_list_showing_attempts_in_flight_follows_them_until_they_end(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    api = sandbox.client.webhooks
+    name = sandbox.new_receiver("ok")
+    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
+                             description="e2e in flight")  # fmt: skip
+    api.update_endpoint(ep.id, status="PAUSED")  # its deliveries wait, PENDING
+    try:
+        sandbox.emit("load.created", EVENT_LOAD)
+        page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
+        expect(page.get_by_text("1 attempt · newest first")).to_be_visible()
+        assert grid(page, 0)[0][4] == "PENDING"
+        # Resumed outside the console (no change it knows of): the screen follows the
+        # attempt it shows in flight on its own, and stops once it ended.
+        api.update_endpoint(ep.id, status="ACTIVE")
+        wait_until(lambda: grid(page, 0)[0][4] == "SUCCEEDED", timeout=15,
+                   what="the list to show the attempt's end without a reload")  # fmt: skip
+    finally:
+        api.delete_endpoint(ep.id)
