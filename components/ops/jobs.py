@@ -37,7 +37,7 @@ log = logging.getLogger("envoy_console.jobs")
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 MAX_WAIT = 30.0  # seconds we back off on one 429 at most
 IDLE_POLL = 1.0  # seconds between looks for work when there is none
-FOLLOW_POLL = 0.5  # seconds between looks at the attempts a job's replays queued
+FOLLOW_POLL = 1.0  # seconds between looks at the attempts a job's replays queued (a request each)
 BATCH = 20  # messages replayed before the job looks at how their attempts ended
 
 
