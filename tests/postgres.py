@@ -16,10 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-
-from components import store
 
 TIMINGS: dict[str, float] = {}  # shown in the terminal summary
 
@@ -32,6 +29,8 @@ class PgServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def create_database(self) -> str:
+        import psycopg  # here, not at the top: every process imports this module, few use it
+
         name = f"console_{uuid.uuid4().hex[:12]}"
         dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -92,6 +91,8 @@ def postgres_server() -> Iterator[PgServer]:
         TIMINGS["initdb and start"] = time.monotonic() - started
         yield PgServer(port)
     finally:
+        from components import store
+
         stopping = time.monotonic()
         store.reset()  # close our connections first: a fast stop would cut them anyway
         if (data / "postmaster.pid").exists():

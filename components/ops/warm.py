@@ -46,8 +46,11 @@ def warm_once() -> int:
                 del _active[key]
         kept = [ctx for ctx, _ in _active.values()]
     for ctx in kept:
-        current = replace(ctx, stamp=store.stamp(ctx.organization_id))
-        data.board(current)  # cached parts come back at once; the rest is fetched now
+        try:  # one organization failing (a revoked key) leaves the others warm
+            current = replace(ctx, stamp=store.stamp(ctx.organization_id))
+            data.board(current)  # cached parts come back at once; the rest is fetched now
+        except Exception as exc:
+            log.warning("could not keep a board warm: %s", type(exc).__name__)
     return len(kept)
 
 

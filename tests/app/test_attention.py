@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import streamlit as st
 
 from components import store
@@ -66,10 +67,11 @@ def test_old_loads_links_still_open_the_loads_list(configured: Sandbox) -> None:
 
 
 def test_the_board_kept_warm_opens_without_a_read_of_its_own(
-    configured: Sandbox, audit_db: Path
+    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_page("views/attention.py")  # an agent opened the board: it is kept warm
     ctx = at.session_state["_frame"].ctx
+    monkeypatch.setattr(warm, "_active", {})  # only this test's organization
     warm.note(ctx)
     st.cache_data.clear()  # everything expired, as after a minute
     assert warm.warm_once() >= 1  # the replica's thread refreshes it ...

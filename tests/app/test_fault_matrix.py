@@ -8,26 +8,14 @@ table is written to test-artifacts/fault-matrix.md and printed at the end of the
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import pytest
 
 from ..sandboxes import Sandbox
-from .conftest import ROOT, deep_link, new_app
-
-# Each cell's result, one file per process (xdist workers each run part of the matrix); the
-# session's summary prints them all (tests/conftest.py).
-CELLS = ROOT / "test-artifacts" / "fault-matrix"
-
-
-def record(page: str, fault: str, outcome: str) -> None:
-    CELLS.mkdir(parents=True, exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    with (CELLS / f"{worker}.tsv").open("a") as out:
-        out.write(f"{page}\t{fault}\t{outcome}\n")
-
+from .conftest import deep_link, new_app
+from .matrix import record  # each cell's result; the session's summary prints them all
 
 REFUSED = "http://127.0.0.1:9/api/v1"
 
@@ -132,17 +120,3 @@ def test_register_form_keeps_input_when_the_api_fails(configured: Sandbox) -> No
         assert at.text_input(key="reg_url").value == "https://kept.example.com/hooks"
         assert at.text_input(key="reg_description").value == f"kept after {status}"
         record("Endpoints (register form)", str(status), "error shown, input kept")
-
-
-def write_table() -> str:
-    """The matrix as Markdown (also written to test-artifacts/fault-matrix.md); "" when no cell
-    ran."""
-    rows = [line.split("\t") for f in sorted(CELLS.glob("*.tsv"))
-            for line in f.read_text().splitlines()]  # fmt: skip
-    if not rows:
-        return ""
-    lines = ["| page | fault | result |", "|---|---|---|"]
-    lines += [f"| {p} | {f} | {r} |" for p, f, r in rows]
-    text = "\n".join(lines)
-    (CELLS.parent / "fault-matrix.md").write_text(text + "\n")
-    return text

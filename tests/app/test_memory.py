@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 import tomllib
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from components.shell import memory
 
@@ -23,6 +27,37 @@ def test_streamlit_does_not_collect_after_every_run() -> None:
     assert config["runner"]["postScriptGC"] is False
 
 
+@pytest.fixture
+def fast_collector_stopped(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test's collector (a full collection every 0.05 s) ends with the test: left running,
+    it would take most of a core for the rest of the worker's session. Its loop has no stop, so
+    its next sleep ends the thread with a SystemExit, which is that thread's alone to swallow."""
+    yield
+    thread = memory.collector(0.05)
+    excepthook = threading.excepthook
+
+    def quiet_end(args: threading.ExceptHookArgs) -> None:
+        if not (args.thread is thread and args.exc_type is SystemExit):
+            excepthook(args)
+
+    class StopsTheFastCollector:
+        def __getattr__(self, name: str) -> object:
+            return getattr(time, name)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            if threading.current_thread() is thread:
+                raise SystemExit
+            time.sleep(seconds)
+
+    monkeypatch.setattr(threading, "excepthook", quiet_end)
+    monkeypatch.setattr(memory, "time", StopsTheFastCollector())
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the fast collector did not stop"
+    memory.collector.clear(0.05)  # a later call would otherwise get the ended thread
+
+
+@pytest.mark.usefixtures("fast_collector_stopped")
 def test_cyclic_garbage_is_collected_by_the_console_thread() -> None:
     gc.disable()  # Python's own collector would free the cycle too
     try:

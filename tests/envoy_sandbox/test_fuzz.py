@@ -11,27 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.result import Err
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from .conftest import Sandbox, make_sandbox
 
 # About 700 generated requests (a minute of CPU): in make test, not make test-fast.
 pytestmark = pytest.mark.slow
-
-CONFORMANCE = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +26,24 @@ def fuzz_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 def test_no_server_errors(fuzz_sandbox: Sandbox) -> None:
+    # Imported here, not at the top: every worker of make test-fast collects this module, and
+    # schemathesis with hypothesis is a second of CPU to import that only this test needs.
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Err
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    conformance = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     openapi = schemathesis.openapi.from_url(f"{fuzz_sandbox.root}/openapi.json")
     schema = openapi.exclude(path_regex="^/_sandbox")
     checked: list[str] = []
@@ -65,7 +67,7 @@ def test_no_server_errors(fuzz_sandbox: Sandbox) -> None:
                 f"{response.text[:300]}"
             )
             assert "detail" not in response.text[:20]
-            case.validate_response(response, checks=CONFORMANCE)
+            case.validate_response(response, checks=conformance)
 
         fuzz()
         checked.append(operation.label)
