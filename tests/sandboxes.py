@@ -16,6 +16,8 @@ from envoy_sandbox import SandboxExtras, SandboxSettings, start_in_thread
 from envoy_sandbox.config import SECOND_ORG_API_KEY
 from envoy_sandbox.contract import EventEmitted, FaultRule, Receipt, ReceiverMode, SandboxStats
 
+from .helpers import wait_for
+
 FAST: dict[str, Any] = dict(
     loads=300,
     retry_scale=0.002,  # retries after 10 ms, 60 ms, 240 ms, 1.2 s
@@ -98,6 +100,22 @@ class ExtrasKey(httpx.Auth):
         if request.url.path.startswith("/_sandbox/") and not own:
             request.headers["X-API-Key"] = self.key
         yield request
+
+
+def dead_messages(
+    sb: Sandbox, count: int, description: str | None = None, timeout: float = 60.0
+) -> tuple[str, str, list[str]]:
+    """A new endpoint on a receiver that is down, and ``count`` messages to it, each DEAD after
+    its tries: (endpoint id, receiver name, message ids). The receiver stays down."""
+    api = sb.client.webhooks
+    name = sb.new_receiver("down")
+    ep = api.create_endpoint(url=sb.receiver_url(name), event_types=["load.created"],
+                             description=description)  # fmt: skip
+    msgs = [next(m["id"] for m in sb.emit("load.created", EVENT_LOAD)["messages"]
+                 if m["endpoint_id"] == ep.id) for _ in range(count)]  # fmt: skip
+    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
+             timeout=timeout, what="every message to be DEAD")  # fmt: skip
+    return ep.id, name, msgs
 
 
 def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], None]]:

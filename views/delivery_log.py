@@ -423,7 +423,7 @@ def _still_failing(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
             except (EnvoyError, NotAllowed) as exc:
                 errors.show(exc, "the trial replay")
                 return
-            st.session_state[replay.in_flight_key(message_id)] = sent.attempt_count or before + 1
+            replay.follow(message_id, sent.attempt_count or before + 1)
             st.session_state[TRIAL] = tried = message_id
     if tried:
         st.caption(f"Trial replay of message {md(tried)}:")

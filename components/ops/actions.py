@@ -60,41 +60,19 @@ def replay_row(
     endpoint_id: str,
     outcome: str,
     *,
+    action: str = "replay",
     reason: str | None = None,
     load_id: str | None = None,
     job_id: str | None = None,
 ) -> AuditRow:
-    """The audit row of one replay (also a resumed job's, for a replay sent before a crash)."""
-    target = _replayed(message_id, endpoint_id, load_id, job_id)
-    return audit.row(user.email, "replay", target, outcome, reason, ctx.organization_id)
-
-
-def result_row(
-    ctx: data.Ctx,
-    user: User,
-    message_id: str,
-    endpoint_id: str,
-    words: str,
-    *,
-    reason: str | None = None,
-    load_id: str | None = None,
-    job_id: str | None = None,
-) -> AuditRow:
-    """The audit row of how a job's replay ended ("delivered (200)", "failed again: …"),
-    with the job's reason."""
-    target = _replayed(message_id, endpoint_id, load_id, job_id)
-    return audit.row(user.email, "replay result", target, words, reason, ctx.organization_id)
-
-
-def _replayed(
-    message_id: str, endpoint_id: str, load_id: str | None, job_id: str | None
-) -> dict[str, str]:
+    """The audit row of one replay (also a resumed job's, for a replay sent before a crash), or
+    with ``action="replay result"`` of how a job's replay ended ("delivered (200)", …)."""
     target = {"message_id": message_id, "endpoint_id": endpoint_id}
     if load_id:
         target["load_id"] = load_id
     if job_id:
         target["job_id"] = job_id
-    return target
+    return audit.row(user.email, action, target, outcome, reason, ctx.organization_id)
 
 
 def start_recovery(

@@ -126,9 +126,9 @@ class Runner:
     def _result(
         self, sent: dict[str, Any], result: str, status_code: int | None, words: str
     ) -> None:
-        row = actions.result_row(self.ctx, self.user, sent["message_id"], sent["endpoint_id"],
-                                 words, reason=self.job["reason"], load_id=self.load_id,
-                                 job_id=self.id)  # fmt: skip
+        row = actions.replay_row(self.ctx, self.user, sent["message_id"], sent["endpoint_id"],
+                                 words, action="replay result", reason=self.job["reason"],
+                                 load_id=self.load_id, job_id=self.id)  # fmt: skip
         store.record_result(self.id, OWNER, sent["message_id"], result, status_code, words, row)
 
     def _still_mine(self) -> bool:

@@ -11,11 +11,10 @@ import streamlit as st
 from components import store
 from components.domain import recovery, rights
 from components.domain.markup import md
+from components.domain.recovery import LIVE
 from components.domain.rights import User
 from components.ops import actions
 from components.widgets import tables
-
-LIVE = recovery.LIVE
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

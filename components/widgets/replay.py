@@ -67,11 +67,16 @@ def render_replay(
     except (EnvoyError, NotAllowed) as exc:
         errors.show(exc, "the replay")
         return
-    attempt = summary.attempt_count or state.attempts + 1
-    st.session_state[in_flight_key(message_id)] = attempt
-    st.session_state.pop(_ended_key(message_id), None)
+    attempt = follow(message_id, summary.attempt_count or state.attempts + 1)
     st.toast(f"Replay queued as attempt {attempt}", icon=":material/replay:")
     st.rerun()
+
+
+def follow(message_id: str, attempt: int) -> int:
+    """Watch the replay that queued ``attempt`` of ``message_id`` (``watch`` says its end)."""
+    st.session_state[in_flight_key(message_id)] = attempt
+    st.session_state.pop(_ended_key(message_id), None)
+    return attempt
 
 
 def watch(ctx: data.Ctx, message_id: str) -> None:

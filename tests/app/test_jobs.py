@@ -14,7 +14,7 @@ from components.data.connection import resolve_connection
 from components.ops import audit, jobs
 
 from ..helpers import wait_for
-from ..sandboxes import EVENT_LOAD, Sandbox
+from ..sandboxes import Sandbox, dead_messages
 from .conftest import frame_with, open_page, run_app, texts
 
 AGENT = "lead@broker.example"
@@ -23,16 +23,10 @@ AGENT = "lead@broker.example"
 @pytest.fixture
 def dead(configured: Sandbox, audit_db: Path) -> Iterator[tuple[str, list[str]]]:
     """An endpoint whose receiver was down for four messages (all DEAD), and is up again."""
-    api = configured.client.webhooks
-    name = configured.new_receiver("down")
-    ep = api.create_endpoint(url=configured.receiver_url(name), event_types=["load.created"])
-    msgs = [next(m["id"] for m in configured.emit("load.created", EVENT_LOAD)["messages"]
-                 if m["endpoint_id"] == ep.id) for _ in range(4)]  # fmt: skip
-    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
-             timeout=30)  # fmt: skip
+    endpoint_id, name, msgs = dead_messages(configured, 4)
     configured.set_receiver(name, "ok")
-    yield ep.id, msgs
-    api.delete_endpoint(ep.id)
+    yield endpoint_id, msgs
+    configured.client.webhooks.delete_endpoint(endpoint_id)
 
 
 def attempts(sb: Sandbox, message_id: str) -> int:

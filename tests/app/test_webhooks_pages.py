@@ -16,7 +16,7 @@ from envoy_api import DeliveryAttempt
 from envoy_sandbox.contract import ReceiverMode
 
 from ..helpers import wait_for
-from ..sandboxes import EVENT_LOAD, Sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox, dead_messages
 from .conftest import download_frame, frame_with, open_page, run_app, texts
 
 
@@ -169,26 +169,12 @@ def test_filters_by_status_and_load_number(configured: Sandbox) -> None:
     assert list(table["Attempt id"]) == [a.id for a in expected.data]
 
 
-def _dead_messages(sb: Sandbox, count: int) -> tuple[str, str, list[str]]:
-    name = sb.new_receiver("down")
-    ep = sb.client.webhooks.create_endpoint(url=sb.receiver_url(name),
-                                            event_types=["load.created"])  # fmt: skip
-    msgs = [next(m["id"] for m in sb.emit("load.created", EVENT_LOAD)["messages"]
-                 if m["endpoint_id"] == ep.id) for _ in range(count)]  # fmt: skip
-
-    def all_dead() -> bool:
-        return all(sb.client.webhooks.list_message_attempts(m)[-1].status == "DEAD" for m in msgs)
-
-    wait_for(all_dead, timeout=30, what="DEAD messages")
-    return ep.id, name, msgs
-
-
 def _attempts(sb: Sandbox, msg: str) -> list[DeliveryAttempt]:
     return sb.client.webhooks.list_message_attempts(msg)
 
 
 def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
-    ep_id, name, (msg,) = _dead_messages(configured, 1)
+    ep_id, name, (msg,) = dead_messages(configured, 1)
     configured.set_receiver(name, "ok")
     # Paused, the endpoint holds the replay PENDING: the screen's in-flight state is then
     # checked without racing a delivery that could end before the rerun.
@@ -217,7 +203,7 @@ def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
 
 
 def test_a_replay_that_fails_again_says_so_in_words(configured: Sandbox) -> None:
-    ep_id, _, (msg,) = _dead_messages(configured, 1)  # the receiver is still down
+    ep_id, _, (msg,) = dead_messages(configured, 1)  # the receiver is still down
     at = open_page("views/delivery_log.py", endpoint_id=ep_id, message_id=msg)
     at.button(key=f"replay:{msg}").click()
     run_app(at)
@@ -238,7 +224,7 @@ def test_a_replay_that_fails_again_says_so_in_words(configured: Sandbox) -> None
 def test_before_a_job_a_receiver_still_failing_is_said_and_one_replay_can_be_tried(
     configured: Sandbox, audit_db: Path
 ) -> None:
-    ep_id, name, msgs = _dead_messages(configured, 2)  # the receiver is still down
+    ep_id, name, msgs = dead_messages(configured, 2)  # the receiver is still down
     at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
     at.button(key="bulk_count").click()
     run_app(at)
@@ -264,7 +250,7 @@ def test_before_a_job_a_receiver_still_failing_is_said_and_one_replay_can_be_tri
 
 
 def test_bulk_recovery_replays_the_counted_messages(configured: Sandbox, audit_db: Path) -> None:
-    ep_id, name, msgs = _dead_messages(configured, 3)
+    ep_id, name, msgs = dead_messages(configured, 3)
     configured.set_receiver(name, "ok")
     at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
     at.button(key="bulk_count").click()

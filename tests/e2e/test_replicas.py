@@ -18,7 +18,7 @@ from components.store.db import URL_ENV
 
 from ..helpers import wait_for
 from ..postgres import PgServer
-from ..sandboxes import EVENT_LOAD, Sandbox, make_sandbox
+from ..sandboxes import Sandbox, dead_messages, make_sandbox
 from .conftest import ARTIFACTS, configured_env, grid_with, launch, settle
 
 MESSAGES = 50
@@ -43,19 +43,6 @@ def shared_database(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) 
     store.reset()
 
 
-def dead_messages(sandbox: Sandbox) -> tuple[str, list[str]]:
-    api = sandbox.client.webhooks
-    name = sandbox.new_receiver("down")
-    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
-                             description="replica test")  # fmt: skip
-    msgs = [next(m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
-                 if m["endpoint_id"] == ep.id) for _ in range(MESSAGES)]  # fmt: skip
-    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
-             timeout=60, what="every message to be DEAD")  # fmt: skip
-    sandbox.set_receiver(name, "ok")
-    return ep.id, msgs
-
-
 def finished_job(job_id: str) -> dict[str, Any]:
     job = store.job(job_id) or {}
     return job if job.get("state") == "finished" else {}
@@ -75,7 +62,8 @@ def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
     browser: Browser, own_sandbox: Sandbox, shared_database: str
 ) -> None:
     sandbox = own_sandbox
-    endpoint_id, msgs = dead_messages(sandbox)
+    endpoint_id, name, msgs = dead_messages(sandbox, MESSAGES, "replica test")
+    sandbox.set_receiver(name, "ok")
     before = {m: len(sandbox.client.webhooks.list_message_attempts(m)) for m in msgs}
     # Each replay takes a while, so the job is still running when A dies.
     sandbox.fault(route="/webhooks/messages/*/replay", latency_ms=150)
@@ -127,13 +115,7 @@ def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
 ) -> None:
     sandbox = own_sandbox
     api = sandbox.client.webhooks
-    name = sandbox.new_receiver("down")
-    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
-                             description="before the edit")  # fmt: skip
-    (msg,) = [m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
-              if m["endpoint_id"] == ep.id]  # fmt: skip
-    wait_for(lambda: api.list_message_attempts(msg)[-1].status == "DEAD", timeout=60,
-             what="the message to be DEAD")  # fmt: skip
+    endpoint_id, name, (msg,) = dead_messages(sandbox, 1, "before the edit")
     sandbox.set_receiver(name, "ok")
     env = {**configured_env(sandbox), URL_ENV: shared_database}
     replica_a = launch(env, "fresh-replica-a.log")
@@ -142,16 +124,16 @@ def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
     try:
         # An agent on B watches the endpoint's deliveries and, in another tab, the endpoint.
         on_b = context.new_page()
-        on_b.goto(f"{replica_b.url}/deliveries?endpoint_id={ep.id}&window=all")
+        on_b.goto(f"{replica_b.url}/deliveries?endpoint_id={endpoint_id}&window=all")
         expect(on_b.get_by_text("5 attempts · newest first")).to_be_visible()
         on_b_endpoint = context.new_page()
-        on_b_endpoint.goto(f"{replica_b.url}/webhooks?endpoint_id={ep.id}")
+        on_b_endpoint.goto(f"{replica_b.url}/webhooks?endpoint_id={endpoint_id}")
         description_on_b = on_b_endpoint.get_by_label("Description").last
         expect(description_on_b).to_have_value("before the edit")
 
         # Another agent, on A, replays the message.
         on_a = context.new_page()
-        on_a.goto(f"{replica_a.url}/deliveries?endpoint_id={ep.id}&message_id={msg}")
+        on_a.goto(f"{replica_a.url}/deliveries?endpoint_id={endpoint_id}&message_id={msg}")
         settle(on_a)
         on_a.get_by_role("button", name="Replay now").click()
         wait_for(lambda: len(api.list_message_attempts(msg)) == 6, timeout=30,
@@ -162,12 +144,12 @@ def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
         replay_seen = time.monotonic() - replayed
 
         # The agent on A edits the endpoint's description.
-        on_a.goto(f"{replica_a.url}/webhooks?endpoint_id={ep.id}")
+        on_a.goto(f"{replica_a.url}/webhooks?endpoint_id={endpoint_id}")
         settle(on_a)
         field = on_a.get_by_label("Description").last
         field.fill("edited on replica A")
         on_a.get_by_role("button", name="Save changes").click()
-        wait_for(lambda: api.retrieve_endpoint(ep.id).description == "edited on replica A",
+        wait_for(lambda: api.retrieve_endpoint(endpoint_id).description == "edited on replica A",
                  timeout=30, what="the edit to reach Envoy")  # fmt: skip
         edited = time.monotonic()
         expect(description_on_b).to_have_value("edited on replica A", timeout=5_000)
@@ -180,4 +162,4 @@ def test_a_replay_and_an_endpoint_edit_on_replica_a_reach_replica_b_within_5_s(
         context.close()
         replica_a.stop()
         replica_b.stop()
-        api.delete_endpoint(ep.id)
+        api.delete_endpoint(endpoint_id)

@@ -9,8 +9,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from ..helpers import wait_for
-from ..sandboxes import EVENT_LOAD, Sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox, dead_messages
 from .conftest import ARTIFACTS, grid, settle, wait_until
 
 MESSAGES = 6
@@ -28,16 +27,10 @@ def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
     page: Page, console: str, sandbox: Sandbox
 ) -> None:
     api = sandbox.client.webhooks
-    name = sandbox.new_receiver("down")
-    ep = api.create_endpoint(url=sandbox.receiver_url(name), event_types=["load.created"],
-                             description="e2e half failing")  # fmt: skip
-    msgs = [next(m["id"] for m in sandbox.emit("load.created", EVENT_LOAD)["messages"]
-                 if m["endpoint_id"] == ep.id) for _ in range(MESSAGES)]  # fmt: skip
-    wait_for(lambda: all(api.list_message_attempts(m)[-1].status == "DEAD" for m in msgs),
-             timeout=60, what="every message to be DEAD")  # fmt: skip
+    endpoint_id, name, msgs = dead_messages(sandbox, MESSAGES, "e2e half failing")
     sandbox.set_receiver(name, "flaky", rate=0.5)  # the receiver now fails half the time
     try:
-        page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
+        page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
         expect(page.get_by_text(f"{MESSAGES * 5} attempts · newest first")).to_be_visible()
         page.get_by_text("Bulk recovery").click()
         page.get_by_role("button", name="Count messages to replay").click()
@@ -77,7 +70,7 @@ def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
         )
     finally:
         sandbox.set_receiver(name, "ok")
-        api.delete_endpoint(ep.id)
+        api.delete_endpoint(endpoint_id)
 
 
 def test_a_list_showing_attempts_in_flight_follows_them_until_they_end(
