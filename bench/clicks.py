@@ -74,10 +74,11 @@ def _one_round(page: Page, host: str, targets: dict[str, Any], n: int) -> dict[s
     took["open a message"] = timed(page, _row(page), _url(page, "**message_id=**"))
     page.goto(deliveries)
     settled(page, lambda: page.get_by_text("newest first").first.wait_for())
-    page.locator('[data-testid="stMultiSelect"]').first.click()
-    option = page.get_by_role("option", name="DEAD", exact=True)
+    status = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]')
+    status.filter(has_text="Status").click()
+    option = page.get_by_role("option", name="Messages: not delivered", exact=True)
     option.wait_for()
-    took["filter"] = timed(page, option.click, _url(page, "**status=DEAD**"))
+    took["filter"] = timed(page, option.click, _url(page, "**status=undelivered**"))
     other = page.context.new_page()
     load = targets["load_ids"][n % len(targets["load_ids"])]
     took["deep link in a new tab"] = timed(

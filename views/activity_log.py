@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import data
+from components.domain.formats import words
 from components.ops import audit
 from components.shell import frame, nav
 from components.widgets import jobs_panel, tables, ui
@@ -47,10 +48,14 @@ changed = nav.store_all(ACTION, ACTOR, OUTCOME, WINDOW)
 for bound in (ACTION, ACTOR, OUTCOME, WINDOW):
     bound.load()
 cols = st.columns([3, 2, 2, 2])
-actions = cols[0].multiselect("Action", audit.ACTIONS, key=ACTION.key, on_change=changed)
+WINDOWS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "all": "All time"}
+actions = cols[0].multiselect("Action", audit.ACTIONS, key=ACTION.key, on_change=changed,
+                              format_func=words)  # fmt: skip
 actor = cols[1].text_input("Who (contains)", key=ACTOR.key, on_change=changed).strip().lower()
-outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key=OUTCOME.key, on_change=changed)
-window = cols[3].selectbox("Window", ["24h", "7d", "30d", "all"], key=WINDOW.key, on_change=changed)
+outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key=OUTCOME.key, on_change=changed,
+                            format_func=words)  # fmt: skip
+window = cols[3].selectbox("Window", list(WINDOWS), key=WINDOW.key, on_change=changed,
+                           format_func=WINDOWS.__getitem__)  # fmt: skip
 if actions:
     table = table[table["action"].isin(actions)]
 if actor:
@@ -73,11 +78,11 @@ shown = pd.DataFrame(
     {
         "When": table["at"],
         "Who": table["actor"],
-        "Action": table["action"].str.capitalize(),
+        "Action": [words(a) for a in table["action"]],
         "What": [audit.describe(a, t, names) for a, t in zip(table["action"], table["target"],
                                                              strict=True)],
         "Reason": table["reason"].fillna(""),
-        "Outcome": table["outcome"],
+        "Outcome": [words(o) for o in table["outcome"]],
         "Organization": [org_names.get(o, o or "") for o in table["organization_id"]],
         "Load": [to_load(load_id=x) if isinstance(x, str) else "" for x in table["load_id"]],
     }

@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from components import data
-from components.domain.formats import TIME_TEXT, age
+from components.domain.formats import age, when, words
 from components.domain.markup import md
 from components.shell import errors, frame, nav
-from components.widgets import health_table, tables
+from components.widgets import health_table, tables, ui
 from components.widgets.health_table import EndpointHealth
 from envoy_api import CarrierVerification, EnvoyError, Escalation, Load
 
@@ -52,16 +52,20 @@ def render_metrics(
     waiting: list[tuple[Load, Escalation]],
     recent: list[tuple[Load, CarrierVerification]],
 ) -> None:
-    cols = st.columns(4)
-    cols[0].metric(
-        "Endpoints needing attention",
-        f"{len(trouble)} of {len(rows)}",
-        help="Disabled, paused, failing or with undelivered messages; last 24 h.",
+    ui.figures(
+        (
+            "Endpoints needing attention",
+            f"{len(trouble)} of {len(rows)}",
+            "Disabled, paused, failing or with undelivered messages; last 24 h.",
+        ),
+        (
+            "Loads with undelivered webhooks",
+            sum(r.loads_affected for r in trouble),
+            "Per endpoint, summed; last 24 h.",
+        ),
+        ("Active escalations", len(waiting), "Waiting on a human now."),
+        ("Failed verifications, 7 days", len(recent), None),
     )
-    cols[1].metric("Loads with undelivered webhooks", sum(r.loads_affected for r in trouble),
-                   help="Per endpoint, summed; last 24 h.")  # fmt: skip
-    cols[2].metric("Active escalations", len(waiting), help="Waiting on a human now.")
-    cols[3].metric("Failed verifications, 7 days", len(recent))
     if board.impact.capped:
         st.caption(
             f"Read up to {data.BOARD_LOADS} loads each for: {', '.join(board.impact.capped)}."
@@ -84,7 +88,7 @@ def render_endpoints(
     else:
         to_deliveries = nav.linker(nav.DELIVERIES)
         table = health_table.frame(
-            trouble, lambda e: to_deliveries(endpoint_id=e, status="FAILED,DEAD")
+            trouble, lambda e: to_deliveries(endpoint_id=e, status="undelivered")
         )
         tables.dataframe(health_table.shown(table), health_table.column_config(), hide_index=True,
                          key="board_endpoints", column_order=health_table.COLUMNS)  # fmt: skip
@@ -109,12 +113,10 @@ def render_escalations(
             {
                 "Load": [x.load_number for x, _ in waiting],
                 "Waiting": [age(e.created_at, now) for _, e in waiting],
-                "Type": [
-                    (e.escalation_type or "").replace("_", " ").capitalize() for _, e in waiting
-                ],
+                "Type": [words(e.escalation_type) for _, e in waiting],
                 "Message": [e.message or "" for _, e in waiting],
-                "Agent": [(e.agent_type or "").replace("_", " ").lower() for _, e in waiting],
-                "Load status": [x.load_status or "" for x, _ in waiting],
+                "Agent": [words(e.agent_type) for _, e in waiting],
+                "Load status": [words(x.load_status) for x, _ in waiting],
                 "Open": [to_load(load_id=x.id) for x, _ in waiting],
             }
         ),
@@ -148,7 +150,7 @@ def render_verifications(
                 "Carrier": [
                     (v.carrier.name if v.carrier else None) or v.carrier_id or "" for _, v in recent
                 ],
-                "Result": [v.status for _, v in recent],
+                "Result": [words(v.status) for _, v in recent],
                 "Reasons": ["; ".join(v.reasons) for _, v in recent],
                 "Open": [to_load(load_id=x.id) for x, _ in recent],
             }
@@ -177,4 +179,4 @@ render_metrics(board, rows, trouble, waiting, recent)
 render_endpoints(board, rows, trouble)
 render_escalations(board, waiting, now)
 render_verifications(board, recent, now)
-st.caption(f"Read {md(now.strftime(TIME_TEXT))} UTC.")
+st.caption(f"Read {md(when(now))} UTC.")

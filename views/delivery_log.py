@@ -1,5 +1,7 @@
-"""Deliveries: attempts per endpoint (filters in the URL), outcome charts, CSV, bulk recovery,
-and the message view (``?message_id=…``) with its payload and a replay that watches itself."""
+"""Deliveries: with no endpoint chosen, every endpoint's health, those needing attention first;
+one endpoint's attempts, or its messages by outcome (filters in the URL), outcome charts, CSV,
+bulk recovery; and the message view (``?message_id=…``) with its payload and a replay that
+watches itself."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import streamlit as st
 
 from components import data
 from components.domain import deliveries, rights, rules
+from components.domain.formats import attempt_words, words
 from components.domain.markup import md
 from components.domain.rights import NotAllowed
 from components.ops import actions
 from components.shell import errors, frame, nav
-from components.widgets import charts, jobs_panel, replay, tables, ui
+from components.widgets import charts, health_table, jobs_panel, paging, replay, tables, ui
 from envoy_api import DeliveryAttempt, EnvoyError, NotFoundError
 from envoy_api.ids import check_id
 
@@ -28,6 +31,17 @@ WINDOWS = {
     "all": None,
 }
 WINDOW_LABELS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days", "all": "All time"}
+WINDOW_WORDS = {  # what the message filters look at, for each window
+    "1h": "Messages with an attempt in the last hour",
+    "24h": "Messages with an attempt in the last 24 hours",
+    "7d": "Messages with an attempt in the last 7 days",
+    "all": "All messages",
+}
+NONE_SHOWN = {  # a message filter that shows nothing, said the right way round
+    "undelivered": "Every message was delivered",
+    "retried": "No message was delivered after retries",
+    "delivered": "No message was delivered",
+}
 LIST_PARAMS = ("endpoint_id", "status", "type", "window", "load", "page")
 
 
@@ -46,8 +60,75 @@ by_id = {ep.id: ep for ep in endpoints}
 
 
 def _endpoint_name(endpoint_id: str | None) -> str:
+    """Its description with its URL beside it (the URL alone without one)."""
     ep = by_id.get(endpoint_id or "")
-    return f"{ep.url}" if ep else (endpoint_id or "unknown endpoint")
+    return deliveries.endpoint_label(ep) if ep else (endpoint_id or "unknown endpoint")
+
+
+# ==== no endpoint chosen: the picker, and every endpoint's health ====
+
+
+def endpoint_picker() -> None:
+    """Every endpoint by its description and URL; choosing one writes it into the URL."""
+    pick = nav.Bound[str | None]("dl_endpoint", "endpoint_id", None, nav.one_of(list(by_id)))
+    pick.load()
+    st.selectbox(
+        "Endpoint",
+        list(by_id),
+        format_func=_endpoint_name,
+        index=None,
+        placeholder="Choose an endpoint",
+        key=pick.key,
+        on_change=nav.store_all(pick, reset=(PAGE,)),
+    )
+
+
+def endpoints_needing_attention() -> None:
+    """Every endpoint's health by the board's rule (Needs attention), those needing attention
+    first; a row opens the endpoint's undelivered messages, or all its deliveries."""
+    try:
+        with st.spinner("Reading each endpoint's health…"):
+            impact = data.impact(ctx)
+    except EnvoyError as exc:
+        errors.show(exc, "the endpoints' health")
+        return
+    rows = health_table.assess(impact)
+    trouble = [r for r in rows if r.needs_attention]
+    if trouble:
+        st.caption(
+            f"{len(trouble)} of {ui.count(len(rows), 'endpoint')} need attention (disabled, "
+            "paused, failing, or with undelivered messages in the last 24 h, as on Needs "
+            "attention): they come first, most impact first. Select a row to open its "
+            "deliveries: an endpoint with undelivered messages opens on them."
+        )
+    else:
+        st.success("Every endpoint delivered what it was sent in the last 24 h. Select a row to "
+                   "open its deliveries.", icon=":material/check_circle:")  # fmt: skip
+    unread = [r for r in rows if r.health is None]
+    if unread:
+        st.caption(f"The health of {ui.count(len(unread), 'endpoint')} could not be read: "
+                   "shown as Unknown.")  # fmt: skip
+    opens = {r.endpoint.id: _opening(r) for r in rows}
+    to_deliveries = nav.linker(nav.DELIVERIES)
+    table = health_table.frame(rows, lambda e: to_deliveries(**opens[e]))
+    event = tables.dataframe(
+        health_table.shown(table),
+        health_table.column_config(),
+        hide_index=True,
+        key="dl_endpoints",
+        column_order=health_table.COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    if event.selection.rows:
+        nav.switch(nav.DELIVERIES, **opens[table.iloc[event.selection.rows[0]]["id"]])
+
+
+def _opening(row: health_table.EndpointHealth) -> dict[str, str]:
+    """Where a row of the health table leads: the endpoint's undelivered messages when it has
+    some, else all its deliveries."""
+    undelivered = row.health is not None and row.health.undelivered > 0
+    return {"endpoint_id": row.endpoint.id, **({"status": "undelivered"} if undelivered else {})}
 
 
 # ==== the message view ====
@@ -120,9 +201,9 @@ def live_attempts(message_id: str) -> None:
                          key="message_attempts")  # fmt: skip
         for a in attempts:
             if a.response_body_excerpt or a.error_message:
-                with st.expander(
-                    f"Attempt {a.attempt}: {a.status} {a.response_status_code or ''}".strip()
-                ):
+                code = a.response_status_code
+                said = attempt_words(a.status) + (f" · {code}" if code else "")
+                with st.expander(f"Attempt {a.attempt}: {said}"):
                     if a.error_message:
                         st.text(f"Error: {a.error_message}")
                     if a.response_body_excerpt:
@@ -158,30 +239,40 @@ def resolve_load(text: str) -> tuple[str | None, str | None]:
     return exact[0].id, None
 
 
-def _statuses(text: str) -> list[str] | None:
-    return [x for x in text.split(",") if x in rules.STATUSES]
-
-
 PAGE = nav.Bound("dl_page", "page", 1, nav.positive_int)
+# A message outcome ("undelivered", "retried", "delivered") or attempt statuses ("FAILED,DEAD");
+# every attempt by default. Links from before the outcomes (``status=FAILED,DEAD``) still open.
+STATUS = nav.Bound("dl_status", "status", deliveries.ALL_ATTEMPTS, deliveries.parse_status_filter)
+WINDOW = nav.Bound("dl_window", "window", "24h", nav.one_of(list(WINDOWS)))
+STATUS_HELP = (
+    "Messages: one row per message, judged by its latest attempt: not delivered (dead, failed "
+    "and waiting to retry, queued or sending), delivered, or delivered after a failed attempt "
+    "(a retry or a replay). Attempts: one row per try, by the try's own status."
+)
 
 
 def filters(endpoint_id: str) -> data.AttemptFilter | None:
     """The filter widgets, bound to the URL; None (and a message) when the load is unknown."""
     names = ["Any", *[t.name for t in data.event_types(ctx)]]
-    status = nav.Bound("dl_status", "status", list[str](), _statuses, ",".join)
     kind = nav.Bound("dl_type", "type", "Any", nav.one_of(names))
-    window_ = nav.Bound("dl_window", "window", "24h", nav.one_of(list(WINDOWS)))
     load = nav.Bound("dl_load", "load", "", lambda t: t.strip()[:200])
-    changed = nav.store_all(status, kind, window_, load, reset=(PAGE,))
-    for bound in (status, kind, window_, load, PAGE):
+    changed = nav.store_all(STATUS, kind, WINDOW, load, reset=(PAGE,))
+    for bound in (STATUS, kind, WINDOW, load, PAGE):
         bound.load()
     cols = st.columns([3, 2, 2, 2])
-    statuses = cols[0].multiselect("Status", rules.STATUSES, key=status.key, on_change=changed)
+    status = cols[0].selectbox(
+        "Status",
+        deliveries.status_filter_options(st.session_state[STATUS.key]),
+        key=STATUS.key,
+        format_func=deliveries.status_filter_label,
+        on_change=changed,
+        help=STATUS_HELP,
+    )
     event_type = cols[1].selectbox("Event type", names, key=kind.key, on_change=changed)
     window = cols[2].selectbox(
         "Window",
         list(WINDOWS),
-        key=window_.key,
+        key=WINDOW.key,
         format_func=WINDOW_LABELS.__getitem__,
         on_change=changed,
     )
@@ -192,20 +283,31 @@ def filters(endpoint_id: str) -> data.AttemptFilter | None:
         return None
     return data.AttemptFilter(
         endpoint_id=endpoint_id,
-        statuses=tuple(statuses),
+        statuses=deliveries.attempt_statuses(status),
         event_type=None if event_type == "Any" else event_type,
         load_id=load_id,
         since=_window_since(window),
+        outcome=status if status in deliveries.OUTCOMES else None,
     )
 
 
 def endpoint_view(endpoint_id: str) -> None:
     ep = by_id[endpoint_id]
     st.title("Deliveries")
-    st.markdown(f"**{md(ep.url)}** · {md(ep.description or '')} · :blue-badge[{md(ep.status)}]")
-    nav.link(nav.WEBHOOKS, "Manage this endpoint", ":material/settings:", endpoint_id=ep.id)
+    st.markdown(f"**{md(deliveries.endpoint_label(ep))}** · "
+                f":blue-badge[{md(words(ep.status))}]")  # fmt: skip
+    links = st.columns(2)
+    # A button, not a page link: a link to the page it is on would keep this endpoint's URL.
+    if links[0].button("All endpoints", icon=":material/arrow_back:", key="to_endpoints",
+                       type="tertiary"):  # fmt: skip
+        nav.switch(nav.DELIVERIES)
+    nav.link(nav.WEBHOOKS, "Manage this endpoint", ":material/settings:", links[1],
+             endpoint_id=ep.id)  # fmt: skip
     flt = filters(ep.id)
     if flt is None:
+        return
+    if flt.outcome:
+        messages_view(flt)
         return
     total = attempts_table(flt)
     if not total:
@@ -252,6 +354,7 @@ def attempts_table(flt: data.AttemptFilter) -> int:
             "Created": tables.time_column(pinned=True),
             "Event type": st.column_config.TextColumn(width="medium"),
             "Error or response": st.column_config.TextColumn(width="medium"),
+            "Duration (ms)": tables.ms_column(),
             "Next attempt": tables.time_column(),
         },
         hide_index=True,
@@ -268,8 +371,85 @@ def attempts_table(flt: data.AttemptFilter) -> int:
     info, pager = st.columns([2, 3])
     info.caption(f"Page {page_no} of {pages} · {total:,} attempts")
     with pager:
-        st.pagination(num_pages=pages, key=PAGE.key, on_change=PAGE.store)
+        paging.pager(pages, PAGE, table="attempts_table")
     return total
+
+
+def messages_view(flt: data.AttemptFilter) -> None:
+    """The window's messages that are what the Status filter asks (not delivered, delivered
+    after retries, delivered), each judged by its attempts: the API filters attempts only."""
+    outcome = flt.outcome or ""
+    try:
+        with st.spinner("Reading the window's messages…"):
+            found = data.messages(ctx, flt)
+    except EnvoyError as exc:
+        errors.show(exc, "the messages")
+        return
+    shown = deliveries.latest_first(s for s in found.states if deliveries.has_outcome(s, outcome))
+    st.caption(_looked_at(found))
+    if not shown:
+        said = NONE_SHOWN[outcome] if found.states else "No message"
+        looked = WINDOW_WORDS[st.session_state[WINDOW.key]].lower()
+        st.info(f"{said} (looked at: {looked}, with these filters).",
+                icon=":material/filter_alt_off:")  # fmt: skip
+        return
+    if any(s.status in rules.IN_FLIGHT for s in shown):
+        frame.in_flight()  # the list follows them until they end
+    table = deliveries.outcomes_frame(shown)
+    table["Open"] = [nav.href(nav.DELIVERIES, **list_params(), message_id=m)
+                     for m in table["Message id"]]  # fmt: skip
+    st.caption(f"{ui.count(len(shown), 'message')} · latest attempt newest first · select a row "
+               "to open its message")  # fmt: skip
+    event = tables.dataframe(
+        table,
+        {
+            "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
+            "Latest attempt": tables.time_column(pinned=True),
+            "Created": tables.time_column(),
+            "Event type": st.column_config.TextColumn(width="medium"),
+            "Error or response": st.column_config.TextColumn(width="medium"),
+        },
+        hide_index=True,
+        key="messages_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_order=[c for c in table.columns if c != "Message id"],
+    )
+    if event.selection.rows:
+        message_id = table.iloc[event.selection.rows[0]]["Message id"]
+        nav.switch(nav.DELIVERIES, **list_params(), message_id=message_id)
+    with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
+        ids = {s.message_id for s in shown}
+        tried = [a for a in found.attempts if a.message_id in ids]
+        st.altair_chart(charts.delivery_outcomes(tried), width="stretch")
+        st.caption(f"Every attempt of these messages ({ui.count(len(tried), 'attempt')}).")
+    with st.expander(f"Export these {ui.count(len(shown), 'message')} to CSV",
+                     icon=":material/download:"):  # fmt: skip
+        payloads = st.checkbox("Include payloads", key="dl_payloads")
+        ui.csv_download(
+            lambda: deliveries.outcomes_frame(
+                shown, deliveries.payloads_of(found.attempts) if payloads else None
+            ),
+            f"Download {ui.count(len(shown), 'message')} (CSV)",
+            f"deliveries-{flt.endpoint_id}-{outcome}.csv",
+            "dl_csv",
+        )
+    bulk_panel(flt)
+
+
+def _looked_at(found: data.Messages) -> str:
+    """Over which attempts the message filter looked, in words."""
+    said = f"{WINDOW_WORDS[st.session_state[WINDOW.key]]}, each judged by its latest attempt: "
+    if found.complete:
+        said += f"all {ui.count(found.read, 'attempt')} of the window were read."
+    else:
+        said += (f"the newest {found.read:,} of the window's {found.total:,} attempts were read, "
+                 "so older messages are left out. Narrow the window, event type or load to see "
+                 "them.")  # fmt: skip
+    if found.unsure:
+        said += (f" {ui.count(found.unsure, 'message')} with older attempts not looked up "
+                 "are judged by the window's attempts alone.")  # fmt: skip
+    return said
 
 
 def export_panel(flt: data.AttemptFilter, total: int) -> None:
@@ -315,15 +495,19 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
     counted = st.session_state.get(COUNTED)
     if counted is not None and counted["key"] != key:
         counted = None
-    with st.expander(
-        "Bulk recovery: replay every FAILED/DEAD message in this filter",
-        icon=":material/healing:",
-        expanded=counted is not None,
-    ):
-        if counted is None:
-            _bulk_count(flt, key)
-        else:
-            _bulk_confirm(flt, counted)
+    what = ("that were not delivered" if flt.outcome == "undelivered" else
+            "whose latest attempt failed")  # fmt: skip
+    # Messages that were delivered have nothing to recover (a replay of one is on its page).
+    if flt.outcome in (None, "undelivered"):
+        with st.expander(
+            f"Bulk recovery: replay the messages in this filter {what}",
+            icon=":material/healing:",
+            expanded=counted is not None,
+        ):
+            if counted is None:
+                _bulk_count(flt, key)
+            else:
+                _bulk_confirm(flt, counted)
     # Outside the expander: a running job stays in view whatever the expander does.
     st.markdown("**Recovery jobs of this endpoint**")
     st.caption(
@@ -343,14 +527,15 @@ def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
         help=None if allowed else rights.denied("bulk-replay"),
     ):
         return
-    everything = data.AttemptFilter(**{**flt.__dict__, "statuses": ()})
     with st.spinner("Reading the filter…"):
-        try:
-            rows, complete = data.walk_attempts(ctx, everything, max_pages=20)
+        try:  # fresh: the messages of the filter's window, each judged by its attempts
+            found = data.messages(ctx, flt, fresh=True)
         except EnvoyError as exc:
             errors.show(exc, "the bulk count")
             return
-    states = deliveries.message_states(rows)
+    states = found.states
+    if flt.outcome:  # exactly the messages the list shows
+        states = [s for s in states if deliveries.has_outcome(s, flt.outcome)]
     wanted = set(flt.statuses)
     chosen = [
         s
@@ -361,7 +546,9 @@ def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
         "key": key,
         "messages": [(s.message_id, s.endpoint_id or flt.endpoint_id, s.attempts) for s in chosen],
         "looked_at": len(states),
-        "complete": complete,
+        "complete": found.complete,
+        # Not delivered yet, but on their way (queued or sending, no failure): nothing to replay.
+        "on_the_way": sum(not s.needs_recovery and s.status != "SUCCEEDED" for s in states),
     }
     st.rerun()
 
@@ -374,6 +561,9 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
         f"**{n:,} {'message' if n == 1 else 'messages'}** of {counted['looked_at']:,} in this "
         f"filter{scope} will be replayed: each gets a new attempt with the same webhook-id."
     )
+    if flt.outcome and counted.get("on_the_way"):
+        st.caption(f"{ui.count(counted['on_the_way'], 'message')} queued or sending "
+                   "now are on their way and are not replayed.")  # fmt: skip
     # A form: the reason is read when the button is pressed (one click), and a missing one is
     # said next to the field.
     with st.form("bulk_form", border=False):
@@ -392,6 +582,7 @@ def _bulk_confirm(flt: data.AttemptFilter, counted: dict[str, Any]) -> None:
             "event_type": flt.event_type,
             "load_id": flt.load_id,
             "since": flt.since.isoformat() if flt.since else None,
+            "outcome": flt.outcome,
         }
         actions.start_recovery(ctx, me, endpoint_id=flt.endpoint_id, messages=counted["messages"],
                                reason=reason, job_filter=job_filter)  # fmt: skip
@@ -445,16 +636,9 @@ else:
             icon=":material/search_off:",
         )
     if not endpoints:
-        st.info("No webhook endpoints yet: register one on the Webhooks page.")
+        st.info("This organization has no webhook endpoints, so nothing has been delivered "
+                "yet.", icon=":material/webhook:")  # fmt: skip
+        nav.link(nav.WEBHOOKS, "Register one on Webhook endpoints", ":material/add:")
     else:
-        choice = st.selectbox(
-            "Endpoint",
-            list(by_id),
-            format_func=_endpoint_name,
-            index=None,
-            placeholder="Choose an endpoint",
-            key="dl_pick",
-        )
-        if choice:
-            nav.set_params(endpoint_id=choice)
-            st.rerun()
+        endpoint_picker()
+        endpoints_needing_attention()

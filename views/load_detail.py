@@ -18,7 +18,7 @@ import streamlit as st
 
 from components import data
 from components.domain import deliveries, evidence, story
-from components.domain.formats import TIME_TEXT
+from components.domain.formats import span, words
 from components.domain.markup import md
 from components.ops import audit
 from components.shell import errors, frame, nav
@@ -68,37 +68,32 @@ def _money(value: float | None) -> str:
     return f"${value:,.0f}" if value is not None else "—"
 
 
-def _when(value: Any) -> str:
-    return f"{value:{TIME_TEXT}}" if value is not None else "—"
-
-
 def render_header(load: Load) -> None:
     st.title(f"Load {md(load.load_number)}")
     st.markdown(
-        f":blue-badge[{md(load.load_status or 'Unknown status')}] "
+        f":blue-badge[{md(words(load.load_status) or 'Unknown status')}] "
         f"**{md(load.customer_name or 'No customer')}** · carrier "
         f"**{md(load.carrier_name or 'none yet')}**"
         f" · {md(tables.lane(load) or 'no stops')}"
     )
-    cols = st.columns(6)
-    cols[0].metric("Equipment", load.equipment_type or "—")
-    cols[1].metric("Mode", load.mode or "—")
-    cols[2].metric("Weight", f"{load.weight:,.0f} lb" if load.weight else "—")
-    cols[3].metric("Posted rate", _money(load.posted_rate))
-    cols[4].metric("Max buy", _money(load.max_buy_rate))
     offers = f"{load.offer_count}" if load.offer_count is not None else "—"
-    cols[5].metric("Offers", offers, help=f"Highest offer: {_money(load.max_offer_amount)}")
+    ui.figures(
+        ("Equipment", words(load.equipment_type) or "—", None),
+        ("Mode", words(load.mode) or "—", None),
+        ("Weight", f"{load.weight:,.0f} lb" if load.weight else "—", None),
+        ("Posted rate", _money(load.posted_rate), None),
+        ("Max buy", _money(load.max_buy_rate), None),
+        ("Offers", offers, f"Highest offer: {_money(load.max_offer_amount)}"),
+    )
     if load.stops:
         stops = pd.DataFrame(
             [
                 {
                     "#": s.sequence or i,
-                    "Type": (s.type or "").capitalize(),
+                    "Type": words(s.type),
                     "City": s.location.city or "",
                     "State": s.location.state or "",
-                    "Appointment": f"{_when(s.appointment_start)} – {s.appointment_end:%H:%M}"
-                    if s.appointment_end
-                    else _when(s.appointment_start),
+                    "Appointment": span(s.appointment_start, s.appointment_end, "—"),
                 }
                 for i, s in enumerate(load.stops, start=1)
             ]
@@ -218,28 +213,25 @@ def gather_story(load_id: str, detail: data.LoadDetail) -> LoadStory:
 
 
 def render_summary(load_story: LoadStory) -> None:
-    """The header with the evidence pack beside it, or why the load could not be read."""
+    """The header with the evidence pack under it, or why the load could not be read."""
     detail, load = load_story.detail, load_story.load
     if load is not None:
-        top, pack_col = st.columns([4, 1], vertical_alignment="bottom")
-        with top:
-            render_header(load)
-        with pack_col:
-            story_panel.render_evidence(
-                evidence.Pack(
-                    load,
-                    _value(detail.calls),
-                    _value(detail.verifications),
-                    _value(detail.escalations),
-                    load_story.msgs,
-                    load_story.audit_rows,
-                    load_story.entries,
-                    load_story.hooks.endpoints,
-                    datetime.now(UTC),
-                    me.email,
-                    frame.organization_name(),
-                ),
-            )
+        render_header(load)
+        story_panel.render_evidence(
+            evidence.Pack(
+                load,
+                _value(detail.calls),
+                _value(detail.verifications),
+                _value(detail.escalations),
+                load_story.msgs,
+                load_story.audit_rows,
+                load_story.entries,
+                load_story.hooks.endpoints,
+                datetime.now(UTC),
+                me.email,
+                frame.organization_name(),
+            ),
+        )
     else:
         st.title("Load")
         errors.show(detail.load.error, "the load")  # type: ignore[arg-type]

@@ -11,9 +11,10 @@ from typing import Any, NamedTuple
 import streamlit as st
 
 from components import data
+from components.domain.formats import words
 from components.domain.markup import md
 from components.shell import errors, frame, nav
-from components.widgets import tables, ui
+from components.widgets import paging, tables, ui
 from envoy_api import EnvoyError
 
 PAGE_SIZES = [20, 50, 100]
@@ -27,6 +28,7 @@ SIZE = nav.Bound(
     "loads_size", "size", PAGE_SIZES[0], lambda t: int(t) if t in ("50", "100") else None
 )
 PAGE = nav.Bound("loads_page", "page", 1, nav.positive_int)
+TABLE = "loads_table"
 new_view = nav.store_all(TAB, SEARCH, SIZE, reset=(PAGE,))
 
 
@@ -75,7 +77,9 @@ def render_controls(shown: Shown) -> None:
     st.segmented_control(
         "Tab",
         shown.keys,
-        format_func=lambda k: f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(k),
+        format_func=lambda k: (
+            f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(words(k))
+        ),
         key=TAB.key,
         required=True,
         on_change=new_view,
@@ -94,7 +98,7 @@ def render_controls(shown: Shown) -> None:
         "Rows per page",
         PAGE_SIZES,
         key=SIZE.key,
-        on_change=new_view,
+        on_change=paging.turned(TABLE, then=new_view),  # page 1 of the new size, from its top
         label_visibility="collapsed",
         format_func=lambda n: f"{n} per page",
     )
@@ -129,7 +133,7 @@ def render_table(shown: Shown) -> None:
             "First pickup": tables.time_column(),
             "Updated": tables.time_column(),
         },
-        key="loads_table",
+        key=TABLE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -148,10 +152,8 @@ def render_pager(shown: Shown, total: int) -> None:
         f"Page {shown.page_no} of {shown.pages} · {total:,} loads · newest update first · "
         "select a row to open it"
     )
-    with pager:
-        st.pagination(
-            num_pages=shown.pages, key=PAGE.key, on_change=PAGE.store, max_visible_pages=7
-        )
+    with pager:  # a page change shows the new page from its first row, not from the pager
+        paging.pager(shown.pages, PAGE, table=TABLE, max_visible_pages=7)
 
 
 # ---- CSV export of the whole view ----

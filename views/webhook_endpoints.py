@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,20 +11,35 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components import data
-from components.domain import forms, rights
-from components.domain.formats import TIME_TEXT, age
+from components.domain import deliveries, forms, rights
+from components.domain.formats import age, when, words
 from components.domain.markup import md
 from components.domain.rights import NotAllowed
 from components.ops import actions
 from components.shell import errors, frame, nav
-from components.widgets import health_table, tables, ui
-from components.widgets.secret_dialog import show_secret
-from envoy_api import EnvoyError, EventType, WebhookEndpoint
+from components.widgets import form_problems, health_table, tables, ui
+from components.widgets.secret_dialog import render_secret, show_secret
+from envoy_api import (
+    APIStatusError,
+    EnvoyError,
+    EventType,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+)
 
+SUBMITTED = "_wh_submitted"  # the form whose button was pressed: read before the form is drawn
+# Taken first, for this run only: a run that stops early (an API error) leaves no press behind
+# for a later run to act on by itself.
+pressed: str | None = st.session_state.pop(SUBMITTED, None)
 ctx = frame.ctx()
 me = frame.user()
-REGISTER_KEYS = ("reg_url", "reg_types", "reg_description", "reg_headers")
-REGISTERED = "_wh_registered"  # set after a registration: empty the form on the next run
+# The registration form's fields (widget keys) and what each holds when the form is empty.
+REGISTER_EMPTY: dict[str, Any] = {
+    "reg_url": "",
+    "reg_types": [],
+    "reg_description": "",
+    "reg_headers": "",
+}
 DIALOG = "_webhooks_dialog"  # which dialog is open: (kind, endpoint id); never a secret
 admin = rights.can(me, "change")
 locked = None if admin else rights.denied("register, edit, pause, rotate or delete endpoints")
@@ -86,48 +102,96 @@ def render_health(endpoints: list[WebhookEndpoint]) -> None:
 # ---- register ----
 
 
+@dataclass
+class Outcome:
+    """What a submitted form came to: every problem by field, or a refusal of the whole."""
+
+    problems: forms.Problems = field(default_factory=dict)
+    refusal: BaseException | None = None
+
+
+def _pressed(form: str) -> None:
+    st.session_state[SUBMITTED] = form
+
+
+def submitted(form: str) -> bool:
+    """Whether this run follows a press of ``form``'s button. Its callback ran first, so the
+    form's values are in the session and the form is handled before it is drawn: on success
+    its fields can still be emptied, and a problem is drawn next to its field."""
+    return pressed == form
+
+
+def refused(exc: BaseException) -> Outcome:
+    """A failed save: under the field the API names, or for the whole form."""
+    if isinstance(exc, forms.FormProblems):
+        return Outcome(exc.problems)
+    param = (getattr(exc, "param", None) or "").split(".")[0]
+    if isinstance(exc, APIStatusError) and param in forms.ENDPOINT_FIELDS:
+        return Outcome({param: [f"Envoy refused it: {exc.message}"]})
+    return Outcome(refusal=exc)
+
+
+def show_outcome(outcome: Outcome, what: str) -> None:
+    """The top of a form after a failed save: what to fix, counted, or why it was refused."""
+    form_problems.summary(outcome.problems)
+    if outcome.refusal is not None:
+        errors.show(outcome.refusal, what)
+
+
 def render_register_form(catalogue: list[EventType], *, expanded: bool) -> None:
     """The registration form; a registration shows its secret once and stops the run."""
     type_help = {t.name: t.description or "" for t in catalogue}
     type_names = [t.name for t in catalogue]
-    if st.session_state.pop(REGISTERED, False):  # the form empties once the secret was seen
-        for key in REGISTER_KEYS:
-            st.session_state.pop(key, None)
-    with st.expander("Register an endpoint", icon=":material/add:", expanded=expanded):
-        with st.form("register_form", clear_on_submit=False):
-            url = st.text_input(
-                "URL", placeholder="https://broker.example.com/hooks/envoy", key="reg_url"
-            )
-            chosen = st.multiselect(
-                "Event types",
-                type_names,
-                key="reg_types",
-                help="\n".join(f"- **{md(n)}**: {md(d)}" for n, d in type_help.items()),
-            )
-            description = st.text_input("Description", key="reg_description")
-            headers = st.text_area(
-                "Custom headers (one 'Name: value' per line)", key="reg_headers", height=80
-            )
-            submitted = st.form_submit_button(
-                "Register", type="primary", disabled=not admin, help=locked
-            )
-        if submitted:
-            register(url, chosen, description, headers)
+    created, outcome = register() if submitted("register") else (None, Outcome())
+    with (
+        st.expander("Register an endpoint", icon=":material/add:", expanded=expanded),
+        st.form("register_form", clear_on_submit=False),
+    ):
+        show_outcome(outcome, "the new endpoint")
+        st.text_input("URL", placeholder="https://broker.example.com/hooks/envoy", key="reg_url")
+        form_problems.under(outcome.problems, "url")
+        st.multiselect(
+            "Event types",
+            type_names,
+            key="reg_types",
+            help="\n".join(f"- **{md(n)}**: {md(d)}" for n, d in type_help.items()),
+        )
+        form_problems.under(outcome.problems, "event_types")
+        st.text_input("Description", key="reg_description")
+        form_problems.under(outcome.problems, "description")
+        st.text_area("Custom headers (one 'Name: value' per line)", key="reg_headers", height=80)
+        form_problems.under(outcome.problems, "headers")
+        st.form_submit_button(
+            "Register",
+            type="primary",
+            disabled=not admin,
+            help=locked,
+            on_click=_pressed,
+            args=("register",),
+        )
+    if created is not None:
+        st.query_params["endpoint_id"] = created.id  # selected once the dialog closes
+        # The confirmation is in the dialog: a toast would show over its corner.
+        show_secret(created.signing_secret.get_secret_value(), created.url,
+                    done=f"Registered **{md(created.url)}**.")  # fmt: skip
+        st.stop()  # the list on this run predates the new endpoint; the next run has it
 
 
-def register(url: str, chosen: list[str], description: str, headers: str) -> None:
-    """Register what the form holds; on success show the secret and stop the run."""
+def register() -> tuple[WebhookEndpointWithSecret | None, Outcome]:
+    """Register what the submitted form holds (the form is not drawn yet on this run). On
+    success the form's fields are emptied and the new endpoint returned; otherwise the form
+    keeps what was typed and the outcome says every problem."""
+    url, types, description, headers = (
+        st.session_state.get(k, e) for k, e in REGISTER_EMPTY.items()
+    )
     try:
-        fields = forms.endpoint_fields(url, chosen, description, headers)
+        fields = forms.endpoint_fields(url, types, description, headers)
         created = actions.register_endpoint(ctx, me, **fields)
     except (ValueError, EnvoyError, NotAllowed) as exc:
-        errors.show(exc, "the new endpoint")  # the form keeps what was typed
-    else:
-        st.toast(f"Registered {md(created.url)}", icon=":material/check_circle:")
-        st.session_state[REGISTERED] = True
-        st.query_params["endpoint_id"] = created.id  # selected once the dialog closes
-        show_secret(created.signing_secret.get_secret_value(), created.url)
-        st.stop()  # the list on this run predates the new endpoint; the next run has it
+        return None, refused(exc)
+    for key, empty in REGISTER_EMPTY.items():  # allowed: the widgets are not drawn yet
+        st.session_state[key] = empty
+    return created, Outcome()
 
 
 # ---- manage one endpoint ----
@@ -157,7 +221,7 @@ def render_endpoint_picker(endpoints: list[WebhookEndpoint]) -> WebhookEndpoint:
         "Endpoint",
         list(by_id),
         key="manage_endpoint",
-        format_func=lambda i: f"{by_id[i].url} · {by_id[i].description or by_id[i].status}",
+        format_func=lambda i: deliveries.endpoint_label(by_id[i]),
         on_change=_link_choice,
     )
     return by_id[endpoint_id]
@@ -174,7 +238,8 @@ def render_endpoint_manager(ep: WebhookEndpoint) -> None:
     else:
         names = ", ".join(md(n) for n in ep.headers or {}) or "none"
         st.caption(f"Custom headers: {names} (values are shown to admins only). {locked}")
-    st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(ep.status)}")
+    status = words(ep.status, capital=False)
+    st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(status)}")
 
 
 def render_status_toggle(ep: WebhookEndpoint, column: DeltaGenerator) -> None:
@@ -259,11 +324,14 @@ def rotate_dialog(endpoint: WebhookEndpoint) -> None:
         datetime.now(UTC) + timedelta(hours=24)
     )
     st.session_state[DIALOG] = ("rotated", endpoint.id)
-    st.warning("Copy the new secret now. It will not be shown again.", icon=":material/key:")
-    ui.copyable(rotated.signing_secret.get_secret_value())
     left = age(datetime.now(UTC), now=until)  # from now until then
-    st.info(f"The old secret stays valid until {until:{TIME_TEXT}} UTC (in {left}).",
-            icon=":material/schedule:")  # fmt: skip
+    # The same body as the registration's secret dialog, its confirmation inside (no toast).
+    render_secret(
+        rotated.signing_secret.get_secret_value(),
+        endpoint.url,
+        done=f"Rotated the signing secret of **{md(endpoint.url)}**.",
+        note=f"The old secret stays valid until {when(until)} UTC (in {left}).",
+    )
     st.button("Done", key="rotate_done", type="primary")
 
 
@@ -340,32 +408,41 @@ def edit_form(ep: WebhookEndpoint) -> None:
     masked unless the admin asks to see them, and never reach anyone else's screen or session."""
     reveal = st.toggle("Show custom header values", key=f"reveal_{ep.id}") if ep.headers else False
     values = _form_values(ep, reveal)
+    form = f"edit_{ep.id}"
+    outcome = save_edit(ep, values) if submitted(form) else Outcome()
     _follow_changes(ep, values)
     url_key, types_key, desc_key, headers_key = values
-    with st.form(f"edit_{ep.id}"):
+    with st.form(form):
         st.markdown("**Edit**")
-        e_url = st.text_input("URL", key=url_key)
-        e_types = st.multiselect(
-            "Event types", sorted(set(type_names) | set(ep.event_types)), key=types_key
-        )
-        e_desc = st.text_input("Description", key=desc_key)
-        e_headers = st.text_area(
+        show_outcome(outcome, "the endpoint")
+        st.text_input("URL", key=url_key)
+        form_problems.under(outcome.problems, "url")
+        st.multiselect("Event types", sorted(set(type_names) | set(ep.event_types)), key=types_key)
+        form_problems.under(outcome.problems, "event_types")
+        st.text_input("Description", key=desc_key)
+        form_problems.under(outcome.problems, "description")
+        st.text_area(
             "Custom headers (one 'Name: value' per line; a masked value is kept as it is)",
             height=80,
             key=headers_key,
         )
-        saved = st.form_submit_button("Save changes")
-    if not saved:
-        return
+        form_problems.under(outcome.problems, "headers")
+        st.form_submit_button("Save changes", on_click=_pressed, args=(form,))
+
+
+def save_edit(ep: WebhookEndpoint, values: dict[str, Any]) -> Outcome:
+    """Save what the submitted edit form holds (not drawn yet on this run): on success, rerun
+    with the endpoint as saved; otherwise the form keeps what was typed, and the outcome says
+    every problem."""
+    url, types, description, headers = (st.session_state.get(k, v) for k, v in values.items())
     try:
-        fields = forms.endpoint_fields(e_url, e_types, e_desc, e_headers, kept=ep.headers)
+        fields = forms.endpoint_fields(url, types, description, headers, kept=ep.headers)
         actions.update_endpoint(ctx, me, ep.id, **fields)
     except (ValueError, EnvoyError, NotAllowed) as exc:
-        errors.show(exc, "the endpoint")
-    else:
-        st.session_state.pop(f"e_seen_{ep.id}", None)  # this agent's own change: no notice
-        st.toast("Saved", icon=":material/check_circle:")
-        st.rerun()
+        return refused(exc)
+    st.session_state.pop(f"e_seen_{ep.id}", None)  # this agent's own change: no notice
+    st.toast("Saved", icon=":material/check_circle:")
+    st.rerun()
 
 
 # ---- the page ----

@@ -12,7 +12,17 @@ May import ``domain``, ``settings`` and ``envoy_api``.
 from __future__ import annotations
 
 from components.data.board import BOARD_LOADS, Board, Impact, board, impact
-from components.data.cache import TTL, Ctx, Fetched, Outcome, PageResult, client, register, submit
+from components.data.cache import (
+    FETCHED,
+    TTL,
+    Ctx,
+    Fetched,
+    Outcome,
+    PageResult,
+    client,
+    register,
+    submit,
+)
 from components.data.loads import (
     LARGE_EXPORT,
     LoadAttempts,
@@ -27,8 +37,10 @@ from components.data.loads import (
 from components.data.sandbox import demo_secret, last_demo_delivery, send_test_event
 from components.data.webhooks import (
     HEALTH_PAGES,
+    MESSAGE_PAGES,
     STORY_PAGES,
     AttemptFilter,
+    Messages,
     attempt_sample,
     attempts_page,
     create_endpoint,
@@ -37,6 +49,7 @@ from components.data.webhooks import (
     endpoints,
     event_types,
     message_attempts,
+    messages,
     replay,
     rotate_secret,
     update_endpoint,
@@ -47,16 +60,19 @@ __all__ = [
     "BOARD_LOADS",
     "HEALTH_PAGES",
     "LARGE_EXPORT",
+    "MESSAGE_PAGES",
     "STORY_PAGES",
     "TTL",
     "AttemptFilter",
     "Board",
     "Ctx",
+    "FETCHED",
     "Fetched",
     "Impact",
     "LoadAttempts",
     "LoadDetail",
     "LoadsView",
+    "Messages",
     "Outcome",
     "PageResult",
     "attempt_sample",
@@ -77,6 +93,7 @@ __all__ = [
     "loads_page",
     "loads_view",
     "message_attempts",
+    "messages",
     "register",
     "replay",
     "rotate_secret",

@@ -11,6 +11,7 @@ from components.data.cache import Ctx, Outcome, _outcome, _record, shared, submi
 from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
+from components.domain.formats import words
 
 BOARD_LOADS = 200  # loads of one kind the board reads at most (affected, escalated, vetted)
 
@@ -45,7 +46,7 @@ def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
     except Exception as exc:  # the board and the health table stand without this part
         return Outcome(error=exc)
     if first.pagination.total_pages > pages:
-        capped.append(tab.replace("_", " "))
+        capped.append(words(tab, capital=False))
     return Outcome(rows)
 
 
@@ -84,4 +85,3 @@ def board(ctx: Ctx) -> Board:
         except Exception as exc:
             verifications = Outcome(error=exc)
     return Board(found, escalations, verifications)
-

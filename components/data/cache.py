@@ -15,12 +15,13 @@ per process. docs/freshness.md tells the whole model.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import streamlit as st
@@ -33,9 +34,11 @@ from components.data.connection import Connection, client_for
 
 T = TypeVar("T")
 V = TypeVar("V")
-# Cache lifetimes, in seconds: most reads, the event-type catalogue (it changes with a release),
-# and one message's attempts (the message view watches a replay through it).
-TTL = 60
+# Cache lifetimes, in seconds: most reads (``ENVOY_CACHE_SECONDS``), the event-type catalogue
+# (it changes with a release), and one message's attempts (the message view watches a replay
+# through it). A screen refreshes itself when the oldest entry it shows expires.
+TTL = int(os.environ.get("ENVOY_CACHE_SECONDS", "60"))
+FETCHED = "_fetched_at"  # this run's (fetched at, expires at) pairs, in session state
 CATALOGUE_TTL = 600
 MESSAGE_TTL = 10
 # One bounded pool for the whole server process: a page's concurrent requests and exports.
@@ -66,6 +69,7 @@ class Ctx:
 class Fetched(Generic[V]):
     value: V
     at: datetime
+    ttl: int = TTL  # how long the cache keeps it: the screen refreshes itself when it is due
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,11 @@ def _now() -> datetime:
 
 
 def _record(fetched: Fetched[T]) -> T:
-    """Remember when the oldest piece of data on this run was fetched (for the sidebar)."""
+    """Remember when each piece of data on this run was fetched and when its cache entry
+    expires (for the sidebar's age and the screen's scheduled refresh)."""
     try:
-        times = st.session_state.setdefault("_fetched_at", [])
-        times.append(fetched.at)
+        times = st.session_state.setdefault(FETCHED, [])
+        times.append((fetched.at, fetched.at + timedelta(seconds=fetched.ttl)))
     except Exception:  # outside a script run (a worker thread): nothing to record into
         pass
     return fetched.value

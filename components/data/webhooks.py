@@ -1,23 +1,16 @@
 """Webhooks: endpoints, the event-type catalogue, delivery attempts (a page, a message, a
-sample for charts, a bounded walk for bulk work), each endpoint's health, and every write, each
-of which makes stale what it changed (``cache._changing``)."""
+sample for charts, a bounded walk for bulk work), the messages of a window judged by all their
+attempts, each endpoint's health, and every write, each of which makes stale what it changed
+(``cache._changing``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import streamlit as st
-
-from envoy_api import (
-    DeliveryAttempt,
-    EventType,
-    MessageSummary,
-    WebhookEndpoint,
-    WebhookEndpointWithSecret,
-)
 
 from components.data.cache import (
     _POOL,
@@ -38,6 +31,16 @@ from components.data.cache import (
     submit,
 )
 from components.domain import deliveries
+from components.domain.rules import REPLAYABLE
+from envoy_api import (
+    DeliveryAttempt,
+    EnvoyError,
+    EventType,
+    MessageSummary,
+    Pagination,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+)
 
 
 @st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
@@ -47,12 +50,16 @@ def _endpoints(ctx: Ctx) -> Fetched[list[WebhookEndpoint]]:
 
 @st.cache_data(ttl=CATALOGUE_TTL, max_entries=100, show_spinner=False)
 def _event_types(ctx: Ctx) -> Fetched[list[EventType]]:
-    return Fetched(client(ctx).webhooks.list_event_types(), _now())
+    return Fetched(client(ctx).webhooks.list_event_types(), _now(), CATALOGUE_TTL)
 
 
 @dataclass(frozen=True)
 class AttemptFilter:
-    """The deliveries view's filters (hashable: part of the cache key)."""
+    """The deliveries view's filters (hashable: part of the cache key).
+
+    ``outcome`` (a key of ``deliveries.OUTCOMES``) is a message filter the API cannot apply: the
+    console judges each message of the window itself (``messages``); it is never sent.
+    """
 
     endpoint_id: str
     statuses: tuple[str, ...] = ()
@@ -60,6 +67,7 @@ class AttemptFilter:
     load_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    outcome: str | None = None
 
     def query(self) -> dict[str, Any]:
         return {
@@ -83,7 +91,7 @@ def _attempts_page(
 
 @st.cache_data(ttl=MESSAGE_TTL, max_entries=500, show_spinner=False)
 def _message_attempts(ctx: Ctx, message_id: str) -> Fetched[list[DeliveryAttempt]]:
-    return Fetched(client(ctx).webhooks.list_message_attempts(message_id), _now())
+    return Fetched(client(ctx).webhooks.list_message_attempts(message_id), _now(), MESSAGE_TTL)
 
 
 HEALTH_PAGES = 10  # pages of 100 of an endpoint's last 24 h that its health reads at most
@@ -163,7 +171,6 @@ def endpoint_health(ctx: Ctx, endpoint_ids: Sequence[str]) -> dict[str, Outcome[
     return {e: _outcome(f) for e, f in futures.items()}
 
 
-
 def walk_attempts(
     ctx: Ctx, flt: AttemptFilter, *, max_pages: int = 20, page_size: int = 100
 ) -> tuple[list[DeliveryAttempt], bool]:
@@ -171,6 +178,14 @@ def walk_attempts(
 
     Returns the attempts and whether that was all of them. Not cached: bulk work wants it fresh.
     """
+    rows, pagination = _walk(ctx, flt, max_pages, page_size)
+    return rows, pagination.total_pages <= max_pages
+
+
+def _walk(
+    ctx: Ctx, flt: AttemptFilter, max_pages: int, page_size: int
+) -> tuple[list[DeliveryAttempt], Pagination]:
+    """``walk_attempts``, with the first page's pagination (the filter's total)."""
     api = client(ctx).webhooks
     first = api.list_endpoint_attempts(flt.endpoint_id, page=1, page_size=page_size, **flt.query())
     pages = min(first.pagination.total_pages, max_pages)
@@ -188,7 +203,76 @@ def walk_attempts(
     rows = list(first.data)
     for future in rest:
         rows += future.result()
-    return rows, first.pagination.total_pages <= max_pages
+    return rows, first.pagination
+
+
+MESSAGE_PAGES = 20  # pages of 100 attempts the message filters read at most: the newest 2,000
+HISTORY_LOOKUPS = 100  # messages whose older attempts fell outside those, looked up one by one
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The messages that had an attempt in a filter's window (status aside), each judged by all
+    its attempts, as far as the bounds allowed."""
+
+    states: list[deliveries.MessageState]  # newest message first
+    attempts: list[DeliveryAttempt]  # every attempt read: the window's and older ones looked up
+    read: int  # attempts of the window read (the newest ones)
+    total: int  # attempts in the window
+    unsure: int = 0  # messages whose older attempts were not looked up (judged on the window's)
+
+    @property
+    def complete(self) -> bool:
+        return self.read >= self.total
+
+
+def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Messages:
+    """The window's newest attempts, grouped into messages. The API filters attempts, not
+    messages, so a message's outcome is judged here: by its newest attempt, which the window's
+    newest-first read always holds, and by whether any attempt failed before it. A message whose
+    first attempt is older than what was read, and whose newest did not fail, has its attempts
+    read whole (up to HISTORY_LOOKUPS messages, concurrently): delivered after a replay today of
+    last week's dead message is "delivered after retries", not "delivered"."""
+    rows, pagination = _walk(ctx, replace(flt, statuses=(), outcome=None), max_pages, 100)
+    by_message: dict[str, list[DeliveryAttempt]] = {}
+    for a in rows:
+        by_message.setdefault(a.message_id, []).append(a)
+    partial = [m for m, seen in by_message.items()  # newest first, as read
+               if min(a.attempt for a in seen) > 1
+               and max(seen, key=lambda a: a.attempt).status not in REPLAYABLE]  # fmt: skip
+    api = client(ctx).webhooks
+    lookups = {m: _POOL.submit(api.list_message_attempts, m) for m in partial[:HISTORY_LOOKUPS]}
+    unsure = max(len(partial) - HISTORY_LOOKUPS, 0)
+    for message_id, future in lookups.items():
+        try:
+            history = future.result()
+        except EnvoyError:  # one message's history is a refinement: judged on what was read
+            unsure += 1
+            continue
+        if history:
+            by_message[message_id] = history
+    attempts = [a for seen in by_message.values() for a in seen]
+    return Messages(deliveries.message_states(attempts), attempts, len(rows),
+                    pagination.total_count, unsure)  # fmt: skip
+
+
+@st.cache_resource(ttl=TTL, max_entries=50, show_spinner=False)
+def _messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Fetched[Messages]:
+    # A resource cache: thousands of attempts are handed out as they are (only read), not
+    # unpickled on every rerun.
+    return Fetched(_read_messages(ctx, flt, max_pages), _now())
+
+
+def messages(
+    ctx: Ctx, flt: AttemptFilter, *, max_pages: int = MESSAGE_PAGES, fresh: bool = False
+) -> Messages:
+    """The messages with an attempt in ``flt``'s window (its event type, load and time; its
+    statuses and outcome aside), from its newest ``max_pages`` pages of 100 attempts. Cached,
+    unless ``fresh`` (bulk work)."""
+    ctx, flt = _fresh(ctx), replace(flt, statuses=(), outcome=None)  # one read for every outcome
+    if fresh:
+        return _read_messages(ctx, flt, max_pages)
+    return _record(_messages(ctx, flt, max_pages))
 
 
 @st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
@@ -203,7 +287,6 @@ def attempt_sample(
 ) -> tuple[list[DeliveryAttempt], bool]:
     """The newest ``max_pages`` pages of a filter, cached (for charts)."""
     return _record(_attempt_sample(_fresh(ctx), flt, max_pages))
-
 
 
 def create_endpoint(ctx: Ctx, **fields: Any) -> WebhookEndpointWithSecret:

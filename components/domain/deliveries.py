@@ -1,4 +1,5 @@
-"""Pure helpers over delivery attempts: message states, endpoint health, table frames.
+"""Pure helpers over delivery attempts: message states and outcomes, endpoint health and names,
+the Deliveries page's Status filter, table frames.
 
 No Streamlit calls and no API calls: pages fetch, these functions summarise.
 """
@@ -11,8 +12,25 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from components.domain.rules import REPLAYABLE, TERMINAL, Replay, needs_recovery, replay_rule
-from envoy_api import DeliveryAttempt
+from components.domain.formats import attempt_words
+from components.domain.rules import (
+    REPLAYABLE,
+    STATUSES,
+    TERMINAL,
+    Replay,
+    needs_recovery,
+    replay_rule,
+)
+from envoy_api import DeliveryAttempt, WebhookEndpoint
+
+_FAR_PAST = datetime.min.replace(tzinfo=UTC)
+
+
+def endpoint_label(endpoint: WebhookEndpoint) -> str:
+    """How a list names an endpoint: its description with its URL beside it ("Broker portal
+    (flaky receiver) · https://…"), or its URL alone when it has no description."""
+    description = " ".join((endpoint.description or "").split())
+    return f"{description} · {endpoint.url}" if description else endpoint.url
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,8 @@ class MessageState:
     last_code: int | None
     created_at: datetime | None
     had_failure: bool
+    last_at: datetime | None = None  # when its newest attempt was made
+    last_error: str = ""  # the newest attempt's error, or the receiver's answer to it
 
     @property
     def needs_recovery(self) -> bool:
@@ -40,9 +60,8 @@ class MessageState:
 
     @property
     def label(self) -> str:
-        if self.status == "PENDING" and self.had_failure:
-            return "FAILED (retry scheduled)"
-        return self.status
+        """Its status as an agent reads it: "Delivered", "Failed, will retry", "Dead"…"""
+        return attempt_words(self.status, had_failure=self.had_failure)
 
 
 def message_states(attempts: Iterable[DeliveryAttempt]) -> list[MessageState]:
@@ -68,11 +87,87 @@ def message_states(attempts: Iterable[DeliveryAttempt]) -> list[MessageState]:
                 last_code=codes[-1] if codes else None,
                 created_at=first.created_at,
                 had_failure=any(a.status in REPLAYABLE for a in rows),
+                last_at=newest.created_at,
+                last_error=newest.error_message or newest.response_body_excerpt or "",
             )
         )
-    far_past = datetime.min.replace(tzinfo=UTC)
-    states.sort(key=lambda s: s.created_at or far_past, reverse=True)
+    states.sort(key=lambda s: s.created_at or _FAR_PAST, reverse=True)
     return states
+
+
+def latest_first(states: Iterable[MessageState]) -> list[MessageState]:
+    """Messages by their newest attempt, newest first (a message replayed today comes before
+    one first sent an hour ago)."""
+    return sorted(states, key=lambda s: s.last_at or s.created_at or _FAR_PAST, reverse=True)
+
+
+# ---- the Deliveries page's Status filter: messages by outcome, or attempts by status ----
+
+# What an agent asks of a message (did it arrive?), answered by its newest attempt. The API
+# filters attempts, not messages: the console judges these itself (``has_outcome``).
+OUTCOMES = {
+    "undelivered": "Messages: not delivered",
+    "retried": "Messages: delivered after retries",
+    "delivered": "Messages: delivered",
+}
+ALL_ATTEMPTS = ""  # the filter's default: every attempt
+STATUS_FILTERS = {
+    **OUTCOMES,
+    ALL_ATTEMPTS: "Attempts: all",
+    "FAILED,DEAD": "Attempts: failed or dead",
+    **{s: f"Attempts: {attempt_words(s).lower()}" for s in STATUSES},  # "Attempts: queued"
+}
+
+
+def outcome_words(state: MessageState) -> str:
+    """What became of a message, in words: its status's ("Delivered", "Failed, will retry",
+    "Dead", "Queued"), and "Delivered after retries" when a failure came first."""
+    if state.status == "SUCCEEDED" and state.had_failure:
+        return "Delivered after retries"
+    return state.label
+
+
+def has_outcome(state: MessageState, outcome: str) -> bool:
+    """Whether a message is what ``outcome`` (a key of ``OUTCOMES``) asks for. Not delivered:
+    its newest attempt did not succeed (dead, failed and retrying, queued or on the wire).
+    Delivered after retries: delivered, with a failed attempt before (a retry or a replay)."""
+    if outcome == "undelivered":
+        return state.status != "SUCCEEDED"
+    if outcome == "retried":
+        return state.status == "SUCCEEDED" and state.had_failure
+    if outcome == "delivered":
+        return state.status == "SUCCEEDED"
+    raise ValueError(f"unknown message outcome: {outcome!r}")
+
+
+def parse_status_filter(text: str) -> str | None:
+    """The Status filter the URL names: a message outcome, or attempt statuses joined by commas
+    in the contract's order ("FAILED,DEAD"); None when it names neither."""
+    text = text.strip()
+    if text in OUTCOMES:
+        return text
+    wanted = {part.strip().upper() for part in text.split(",")}
+    return ",".join(s for s in STATUSES if s in wanted) or None
+
+
+def status_filter_options(current: str) -> list[str]:
+    """The filter's choices; an attempt-status combination from a link is offered too."""
+    options = list(STATUS_FILTERS)
+    return options if current in STATUS_FILTERS else [*options, current]
+
+
+def status_filter_label(value: str) -> str:
+    """An option in words ("Messages: not delivered", "Attempts: queued or sending")."""
+    if value in STATUS_FILTERS:
+        return STATUS_FILTERS[value]
+    said = [attempt_words(s).split(",")[0].lower() for s in value.split(",") if s]
+    return "Attempts: " + " or ".join(said)
+
+
+def attempt_statuses(value: str) -> tuple[str, ...]:
+    """The attempt statuses a Status filter value asks the API for (none for a message
+    outcome, or for every attempt)."""
+    return () if value in OUTCOMES else tuple(s for s in value.split(",") if s)
 
 
 @dataclass(frozen=True)
@@ -153,7 +248,7 @@ def attempts_frame(attempts: Sequence[DeliveryAttempt], *, payloads: bool = Fals
             "Event type": p.type if p else "",
             "Load": p.load_number if p else "",
             "Attempt": f"{a.attempt}/{a.max_attempts or '?'}",
-            "Status": a.status,
+            "Status": attempt_words(a.status),
             "Code": a.response_status_code,
             "Duration (ms)": a.duration_ms,
             "Error or response": a.error_message or a.response_body_excerpt or "",
@@ -178,6 +273,41 @@ def attempts_frame(attempts: Sequence[DeliveryAttempt], *, payloads: bool = Fals
         "Attempt id",
     ]
     return pd.DataFrame(rows, columns=columns + (["Payload"] if payloads else []))
+
+
+def outcomes_frame(
+    states: Sequence[MessageState], payloads: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per message, its outcome in words (the Deliveries page's message filters and
+    their CSV); ``payloads`` (message id → JSON) adds a Payload column."""
+    rows = []
+    for s in states:
+        row = {
+            "Latest attempt": s.last_at,
+            "Created": s.created_at,
+            "Event type": s.event_type or "",
+            "Load": s.load_number or "",
+            "Outcome": outcome_words(s),
+            "Attempts": s.attempts,
+            "Last code": s.last_code,
+            "Error or response": s.last_error,
+            "Message id": s.message_id,
+        }
+        if payloads is not None:
+            row["Payload"] = payloads.get(s.message_id, "")
+        rows.append(row)
+    columns = ["Latest attempt", "Created", "Event type", "Load", "Outcome", "Attempts",
+               "Last code", "Error or response", "Message id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns + (["Payload"] if payloads is not None else []))
+
+
+def payloads_of(attempts: Iterable[DeliveryAttempt]) -> dict[str, str]:
+    """Each message's payload as JSON (the same on every attempt of a message)."""
+    found: dict[str, str] = {}
+    for a in attempts:
+        if a.payload is not None and a.message_id not in found:
+            found[a.message_id] = a.payload.model_dump_json()
+    return found
 
 
 def messages_frame(states: Sequence[MessageState], endpoint_names: dict[str, str]) -> pd.DataFrame:

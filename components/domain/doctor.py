@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from components.domain.formats import interval
 from envoy_api.signing import SECRET_PREFIX
 
 TOLERANCE = 300  # seconds a receiver accepts between the timestamp and its clock
@@ -164,14 +165,7 @@ def _clock(timestamp: str, now: float, d: Diagnosis) -> None:
 
 
 def _span(seconds: float) -> str:
-    s = int(seconds)
-    if s < 120:
-        return f"{s} s"
-    if s < 7200:
-        return f"{s // 60} min"
-    if s < 2 * 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} days"
+    return interval(seconds)  # the console's one way of saying a length of time
 
 
 def _variants(body: str) -> list[tuple[str, str]]:

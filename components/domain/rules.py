@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.domain.formats import when
 from envoy_api import AttemptStatus, DeliveryAttempt
 
 STATUSES = [s.value for s in AttemptStatus]  # the contract's order: PENDING → … → DEAD
@@ -69,7 +70,7 @@ def ending(attempt: DeliveryAttempt) -> Ending | None:
     if attempt.status == "DEAD":
         then = "no retries left"
     elif attempt.next_attempt_at is not None:
-        then = f"Envoy retries at {attempt.next_attempt_at:%H:%M:%S}"
+        then = f"Envoy retries at {when(attempt.next_attempt_at, seconds=True)}"
     else:
         then = "Envoy retries later"
     return Ending("failed_again", code, f"failed again: {cause[:200]}, {then}")

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from components.domain.deliveries import MessageState, message_states
-from components.domain.formats import duration, when
+from components.domain.formats import attempt_words, duration, when, words
 from components.domain.rules import REPLAYABLE
 from envoy_api import (
     Call,
@@ -69,7 +69,12 @@ class Message:
     @property
     def title(self) -> str:
         """``load.status_changed → In Transit``, or the event type."""
-        return f"{self.event_type} → {self.to_status}" if self.to_status else self.event_type
+        return f"{self.event_type} → {words(self.to_status)}" if self.to_status else self.event_type
+
+    @property
+    def status_words(self) -> str:
+        """Its newest attempt's status as an agent reads it ("Failed, will retry")."""
+        return attempt_words(self.state.status, had_failure=self.state.had_failure)
 
     @property
     def delivered(self) -> bool:
@@ -112,37 +117,36 @@ class Entry:
 
 def _call(c: Call) -> Entry:
     length = duration(c.duration_seconds)
-    what = f"{(c.call_direction or '').capitalize()} {c.call_type or 'call'}".strip()
+    what = f"{words(c.call_direction)} {words(c.call_type, capital=False) or 'call'}".strip()
     what += f" · {length}" if length else ""
-    return Entry(c.call_time or c.created_at, "Call", what, "AI voice agent", c.status, c.id)
+    return Entry(c.call_time or c.created_at, "Call", what, "AI voice agent", words(c.status), c.id)
 
 
 def _verification(v: CarrierVerification) -> Entry:
     carrier = v.carrier.name if v.carrier else v.carrier_id or "a carrier"
     reasons = "; ".join(v.reasons or []) or (v.error_message or "")
-    who = f"vetting ({v.source or 'unknown source'})"
-    return Entry(v.created_at, "Verification", f"{carrier} failed: {reasons}", who, v.status, v.id)
+    who = f"Vetting ({words(v.source, capital=False) or 'unknown source'})"
+    what = f"{carrier} failed: {reasons}"
+    return Entry(v.created_at, "Verification", what, who, words(v.status), v.id)
 
 
 def _escalation(e: Escalation) -> Entry:
-    kind = (e.escalation_type or "escalation").replace("_", " ").lower()
-    who = (e.agent_type or "agent").replace("_", " ").lower()
-    what = f"{kind.capitalize()}: {e.message or ''}"
-    return Entry(e.created_at, "Escalation", what, who, e.status, e.id)
+    what = f"{words(e.escalation_type) or 'Escalation'}: {e.message or ''}"
+    who = f"{words(e.agent_type)} agent" if e.agent_type else "Agent"
+    return Entry(e.created_at, "Escalation", what, who, words(e.status), e.id)
 
 
 def _webhook(m: Message, names: dict[str, str]) -> Entry:
     where = names.get(m.endpoint_id, m.endpoint_id or "an endpoint")
     tries = f" · {m.state.attempts} attempts" if m.state.attempts > 1 else ""
-    return Entry(
-        m.at, "Webhook", f"{m.title} to {where}{tries}", "Envoy", m.state.label, m.id, m.endpoint_id
-    )
+    what = f"{m.title} to {where}{tries}"
+    return Entry(m.at, "Webhook", what, "Envoy", m.status_words, m.id, m.endpoint_id)
 
 
 def _status(m: Message) -> Entry:
     data = m.payload.data if m.payload else {}
     before = data.get("from_status")
-    what = f"{before} → {m.to_status}" if before else f"→ {m.to_status}"
+    what = f"{words(before)} → {words(m.to_status)}" if before else f"→ {words(m.to_status)}"
     return Entry(
         m.at, "Status", what, "Envoy", "", m.payload.id if m.payload and m.payload.id else m.id
     )
@@ -154,12 +158,13 @@ def _console(row: dict[str, Any]) -> Entry:
         subject = json.loads(target) if isinstance(target, str) else dict(target)
     except ValueError:
         subject = {}
-    what = row["action"].capitalize()
+    what = words(row["action"])
     if subject.get("message_id"):
         what += f" {subject['message_id']}"
     if row.get("reason"):
         what += f" · “{row['reason']}”"
-    return Entry(row["at"], "Console", what, row["actor"], row["outcome"], f"audit:{row['id']}")
+    outcome = words(row["outcome"])
+    return Entry(row["at"], "Console", what, row["actor"], outcome, f"audit:{row['id']}")
 
 
 def message_entries(msgs: Sequence[Message], names: dict[str, str]) -> list[Entry]:
@@ -229,6 +234,27 @@ def record_of(
 # ---- what each receiver last heard ----
 
 
+# The tone of a receiver's sentence, the colour it is shown in, by what it means: it has the
+# latest (GOOD, green); what it lacks is queued or on the wire (WAITING, blue); a delivery
+# failed and Envoy retries it, or a change was never sent to it (WARNING, amber); a delivery was
+# given up (BAD, red); nothing about the load was sent to it (NEUTRAL, grey: not a success, and
+# nothing wrong either).
+GOOD, WAITING, WARNING, BAD, NEUTRAL = "good", "waiting", "warning", "bad", "neutral"
+
+
+def tone_of(m: Message) -> str:
+    """The tone of one message: green delivered, red given up (DEAD), amber while Envoy retries
+    it, blue while it is queued or on the wire."""
+    status = m.state.status
+    if status == "SUCCEEDED":
+        return GOOD
+    if status == "DEAD":
+        return BAD
+    if status == "FAILED" or m.state.had_failure:
+        return WARNING
+    return WAITING if status in ("PENDING", "SENDING") else NEUTRAL
+
+
 @dataclass(frozen=True)
 class Heard:
     """What one endpoint was told about the load, and what it missed."""
@@ -240,7 +266,8 @@ class Heard:
     missed: list[Message] = field(default_factory=list)  # FAILED/DEAD, oldest first
     superseded: list[Message] = field(default_factory=list)  # a later status change arrived
     sentence: str = ""
-    up_to_date: bool = False
+    up_to_date: bool = False  # nothing to do for it (sorted after those that need attention)
+    tone: str = NEUTRAL  # GOOD, WAITING, WARNING, BAD or NEUTRAL: the sentence's colour
 
     def to_replay(self, *, include_superseded: bool) -> list[Message]:
         """What "replay what it missed" sends, oldest first."""
@@ -290,7 +317,7 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
     sent = mine[-1] if mine else None
     newer = [m for m in mine if m.to_status and not m.delivered and _after(m, told)]
     if sent is None:
-        sentence, ok = f"{name} has been sent nothing about this load.", True
+        sentence, ok, tone = f"{name} has been sent nothing about this load.", True, NEUTRAL
     elif newer:
         said = (
             f"{name} last heard {told.title} at {when(told.at)}"
@@ -298,32 +325,36 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
             else f"{name} was never told this load's status"
         )
         latest = newer[-1]
-        sentence, ok = (
-            f"{said}; the newer {latest.title} at {when(latest.at)} is {latest.state.label}.",
+        sentence, ok, tone = (
+            f"{said}; the newer {latest.title} at {when(latest.at)} has not arrived "
+            f"({latest.status_words.lower()}).",
             False,
+            tone_of(latest),
         )
     elif told is not None and current and told.to_status != current:
-        sentence, ok = (
+        sentence, ok, tone = (
             (
                 f"{name} last heard {told.title} at {when(told.at)}; the load is now "
-                f"{current} and no newer status change was sent to it."
+                f"{words(current)} and no newer status change was sent to it."
             ),
             False,
+            WARNING,
         )
     elif replay:
         first = replay[0]
         count = f"{len(replay)} message" + ("s" if len(replay) != 1 else "")
-        sentence, ok = (
+        sentence, ok, tone = (
             (
                 f"{name} missed {count} about this load, the first {first.title} at "
-                f"{when(first.at)} ({first.state.label})."
+                f"{when(first.at)} ({first.status_words.lower()})."
             ),
             False,
+            BAD if any(tone_of(m) == BAD for m in replay) else WARNING,
         )
     else:
         last = told or next((m for m in reversed(mine) if m.delivered), sent)
         sentence = f"{name} is up to date: last heard {last.title} at {when(last.at)}."
         if last is not sent:
-            sentence += f" The newer {sent.title} is {sent.state.label}."
-        ok = True
-    return Heard(ep, name, sent, told, missed, superseded, sentence, ok)
+            sentence += f" The newer {sent.title} is {sent.status_words.lower()}."
+        ok, tone = True, tone_of(last)
+    return Heard(ep, name, sent, told, missed, superseded, sentence, ok, tone)

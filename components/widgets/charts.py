@@ -15,7 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from components.domain.deliveries import attempts_frame
-from components.domain.formats import STATUS_COLORS, TIME_TEXT
+from components.domain.formats import (
+    DAY_TEXT,
+    STATUS_WORDS,
+    TIME_TEXT,
+    WORD_COLORS,
+    attempt_words,
+    words,
+)
 from envoy_api import Call, DeliveryAttempt
 
 C = TypeVar("C")
@@ -52,9 +59,9 @@ def _call_activity(calls: Sequence[Call]) -> alt.Chart:
             {
                 "Time": c.call_time or c.created_at,
                 "Minutes": round((c.duration_seconds or 0) / 60, 1),
-                "Status": c.status,
-                "Direction": c.call_direction or "UNKNOWN",
-                "Type": c.call_type or "",
+                "Status": words(c.status),
+                "Direction": words(c.call_direction) or "Unknown",
+                "Type": words(c.call_type),
             }
             for c in calls
             if c.call_time or c.created_at
@@ -75,7 +82,13 @@ def _call_activity(calls: Sequence[Call]) -> alt.Chart:
             y=alt.Y("Minutes:Q", title="Duration (min)", scale=alt.Scale(padding=12)),
             color=alt.Color("Status:N"),
             shape=alt.Shape("Direction:N"),
-            tooltip=["Time:T", "Direction:N", "Status:N", "Minutes:Q", "Type:N"],
+            tooltip=[
+                alt.Tooltip("Time:T", format=TIME_TEXT),
+                "Direction:N",
+                "Status:N",
+                "Minutes:Q",
+                "Type:N",
+            ],
         )
         .properties(height=220)
     )
@@ -91,19 +104,23 @@ def delivery_outcomes(attempts: Sequence[DeliveryAttempt]) -> alt.VConcatChart:
 
 def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
     """Attempts per time bucket stacked by status, over latency per attempt, for the filtered
-    window. The bucket (minute, hour, day) follows the window's span."""
+    window. The bucket (minute, hour, day) follows the window's span. Times read as everywhere
+    ("Dec 4, 13:54"; a day's bucket "Dec 4"), statuses as words coloured by meaning."""
     data = attempts.dropna(subset=["Created"])
+    # The attempts' own words (``attempts_frame`` may give the raw status or its words).
+    shown = [attempt_words(s) if s in STATUS_WORDS else s for s in data["Status"]]
+    data = data.assign(Status=shown)
     span = (data["Created"].max() - data["Created"].min()) if len(data) else pd.Timedelta(0)
     if span <= pd.Timedelta(hours=2):
-        unit, label, fmt = "yearmonthdatehoursminutes", "minute", "%H:%M"
+        unit, label, fmt = "yearmonthdatehoursminutes", "minute", TIME_TEXT
     elif span <= pd.Timedelta(days=3):
-        unit, label, fmt = "yearmonthdatehours", "hour", "%b %d %H:00"
+        unit, label, fmt = "yearmonthdatehours", "hour", TIME_TEXT
     else:
-        unit, label, fmt = "yearmonthdate", "day", "%b %d"
-    statuses = list(STATUS_COLORS)
+        unit, label, fmt = "yearmonthdate", "day", DAY_TEXT
+    statuses = list(WORD_COLORS)
     color = alt.Color(
         "Status:N",
-        scale=alt.Scale(domain=statuses, range=[STATUS_COLORS[s] for s in statuses]),
+        scale=alt.Scale(domain=statuses, range=[WORD_COLORS[s] for s in statuses]),
     )
     outcomes = (
         alt.Chart(data)
@@ -113,7 +130,7 @@ def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
             y=alt.Y("count():Q", title="Attempts"),
             color=color,
             tooltip=[
-                alt.Tooltip(f"{unit}(Created):T", title=label.capitalize()),
+                alt.Tooltip(f"{unit}(Created):T", title=words(label), format=fmt),
                 "Status:N",
                 "count():Q",
             ],
@@ -127,7 +144,12 @@ def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
             x=alt.X("Created:T", title=None, axis=alt.Axis(format=fmt)),
             y=alt.Y("Duration (ms):Q", title="Latency (ms)"),
             color=color,
-            tooltip=["Created:T", "Status:N", "Code:Q", "Duration (ms):Q"],
+            tooltip=[
+                alt.Tooltip("Created:T", format=TIME_TEXT),
+                "Status:N",
+                "Code:Q",
+                "Duration (ms):Q",
+            ],
         )
         .properties(height=140, title="Latency")
     )

@@ -119,14 +119,16 @@ def shown(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(State=pd.Series([[state] for state in table["State"]], index=table.index))
 
 
-COLUMNS = ["Endpoint", "State", "Success", "Per hour", "Last success", "Streak", "Undelivered",
-           "Oldest undelivered", "Loads affected", "Moving or escalated", "Window", "Open",
+# What the agent acts on first (which endpoint, its state, what waits and for how long, the loads
+# it touches) fits a 1024 px screen; the figures of detail after them may scroll sideways.
+COLUMNS = ["Endpoint", "State", "Undelivered", "Loads affected", "Moving or escalated",
+           "Oldest undelivered", "Last success", "Success", "Streak", "Per hour", "Window", "Open",
            "URL"]  # fmt: skip
 
 
 def column_config() -> dict[str, Any]:
     return {
-        "Endpoint": st.column_config.TextColumn(pinned=True, width="medium"),
+        "Endpoint": st.column_config.TextColumn(pinned=True, width=240),
         "State": st.column_config.MultiselectColumn(
             "State", width=90, options=STATES, color=[STATE_COLORS[s] for s in STATES],
         ),

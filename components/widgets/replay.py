@@ -15,6 +15,7 @@ import streamlit as st
 from components import data
 from components.domain import rules
 from components.domain.deliveries import MessageState
+from components.domain.formats import attempt_words
 from components.domain.rights import NotAllowed, User
 from components.ops import actions
 from components.shell import errors
@@ -95,7 +96,7 @@ def watch(ctx: data.Ctx, message_id: str) -> None:
             mine = [a for a in attempts if a.attempt >= wanted]
             end = rules.ending(mine[0]) if mine else None
             if end is None:
-                status = mine[0].status if mine else "queued"
+                status = attempt_words(mine[0].status).lower() if mine else "queued"
                 st.info(f"Replay queued as attempt {wanted} ({status}): waiting for the "
                         "receiver's answer…", icon=":material/autorenew:")  # fmt: skip
                 return

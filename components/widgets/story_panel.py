@@ -12,8 +12,8 @@ import streamlit as st
 
 from components import store
 from components.data import Ctx
-from components.domain import evidence, rights
-from components.domain.formats import NEUTRAL, STATUS_COLORS, TIME_TEXT, when
+from components.domain import evidence, rights, story
+from components.domain.formats import NEUTRAL, TIME_SECONDS, TIME_TEXT, WORD_COLORS, when, words
 from components.domain.markup import md
 from components.domain.rights import User
 from components.domain.story import KINDS, Entry, Heard, Message
@@ -24,6 +24,16 @@ from envoy_api import Load
 
 # ---- what each receiver last heard ----
 
+# Each tone's box and icon: green with a tick only for a receiver that has the latest; blue
+# while what it lacks is on its way; amber while Envoy retries; red once it gave up; grey text,
+# no box, for a receiver that was sent nothing (not a success, and nothing wrong).
+TONES = {
+    story.GOOD: (st.success, ":material/check_circle:"),
+    story.WAITING: (st.info, ":material/schedule:"),
+    story.WARNING: (st.warning, ":material/warning:"),
+    story.BAD: (st.error, ":material/error:"),
+}
+
 
 def render_receivers(ctx: Ctx, me: User, load: Load, heard: list[Heard]) -> None:
     st.subheader("What each receiver last heard")
@@ -32,15 +42,17 @@ def render_receivers(ctx: Ctx, me: User, load: Load, heard: list[Heard]) -> None
         return
     for h in heard:
         with st.container(border=True, key=f"heard_{h.endpoint.id}"):
-            icon = ":material/check_circle:" if h.up_to_date else ":material/error:"
             paused = (
-                f" · endpoint {h.endpoint.status.lower()}" if h.endpoint.status != "ACTIVE" else ""
+                f" · endpoint {words(h.endpoint.status, capital=False)}"
+                if h.endpoint.status != "ACTIVE"
+                else ""
             )
             text = f"{md(h.sentence, 600)}{md(paused)}"
-            if h.up_to_date:
-                st.success(text, icon=icon)
+            if h.tone in TONES:
+                show, icon = TONES[h.tone]
+                show(text, icon=icon)
             else:
-                st.error(text, icon=icon)
+                st.markdown(f":gray[:material/do_not_disturb_on: {text}]")
             if h.missed:
                 _replay_missed(ctx, me, load, h)
 
@@ -64,7 +76,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
                 {
                     "Event time": m.at,
                     "Event": m.title,
-                    "Status": m.state.label,
+                    "Status": m.status_words,
                     "Attempts": m.state.attempts,
                     "Superseded": m in h.superseded,
                     "Will replay": m in chosen,
@@ -170,7 +182,7 @@ def _swimlanes(entries: list[Entry]) -> alt.Chart:
         }
     )
     data = frame.dropna(subset=["Time"])
-    outcome = data["Outcome"].where(data["Outcome"].isin(list(STATUS_COLORS)), "other")
+    outcome = data["Outcome"].where(data["Outcome"].isin(list(WORD_COLORS)), "other")
     span = (data["Time"].max() - data["Time"].min()) if len(data) else pd.Timedelta(0)
     width = max(span / LANE_BUCKETS, pd.Timedelta(seconds=1))
     marks = (
@@ -179,7 +191,7 @@ def _swimlanes(entries: list[Entry]) -> alt.Chart:
         .agg(Time=("Time", "min"), Entries=("Time", "size"), What=("What", "first"))
     )
     marks["Time"] = marks["Time"].dt.tz_localize(None)  # shown as UTC, said once on the page
-    domain = [*STATUS_COLORS, "other"]
+    domain = [*WORD_COLORS, "other"]
     chart: alt.Chart = (
         alt.Chart(marks)
         .mark_tick(thickness=3, size=22)
@@ -189,10 +201,10 @@ def _swimlanes(entries: list[Entry]) -> alt.Chart:
             color=alt.Color(
                 "Colour:N",
                 title="Outcome",
-                scale=alt.Scale(domain=domain, range=[*STATUS_COLORS.values(), NEUTRAL]),
+                scale=alt.Scale(domain=domain, range=[*WORD_COLORS.values(), NEUTRAL]),
             ),
             tooltip=[
-                alt.Tooltip("Time:T", format="%b %d, %H:%M:%S"),
+                alt.Tooltip("Time:T", format=TIME_SECONDS),
                 "Kind:N",
                 alt.Tooltip("What:N", title="What (first)"),
                 alt.Tooltip("Colour:N", title="Outcome"),
@@ -234,7 +246,7 @@ def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
             "Order",
             ["newest", "oldest"],
             key=ORDER.key,
-            format_func=lambda o: f"{o.capitalize()} first",
+            format_func=lambda o: f"{words(o)} first",
             on_change=changed,
         )
         or "newest"

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
-from components.domain.formats import TIME_FORMAT, TIME_TEXT, age, duration
+from components.domain.formats import TIME_FORMAT, age, duration, when, words
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
 
 
@@ -30,12 +30,12 @@ def loads_frame(loads: Sequence[Load]) -> pd.DataFrame:
     rows = [
         {
             "Load": load.load_number,
-            "Status": load.load_status or "",
+            "Status": words(load.load_status),
             "Customer": load.customer_name or "",
             "Carrier": load.carrier_name or "",
             "Lane": lane(load),
             "First pickup": load.origin.appointment_start if load.origin else None,
-            "Equipment": load.equipment_type or "",
+            "Equipment": words(load.equipment_type),
             "Posted rate": load.posted_rate,
             "Updated": load.updated_at,
             "id": load.id,
@@ -61,13 +61,13 @@ def calls_frame(calls: Sequence[Call]) -> pd.DataFrame:
     rows = [
         {
             "Time": c.call_time or c.created_at,
-            "Direction": c.call_direction or "",
-            "Status": c.status,
+            "Direction": words(c.call_direction),
+            "Status": words(c.status),
             "Duration": duration(c.duration_seconds),
             "From": c.from_number or "",
             "To": c.to_number or "",
-            "Type": c.call_type or "",
-            "Recording": c.recording_status or "",
+            "Type": words(c.call_type),
+            "Recording": words(c.recording_status),
             "Call id": c.id,
         }
         for c in calls
@@ -93,11 +93,11 @@ def verifications_frame(items: Sequence[CarrierVerification]) -> pd.DataFrame:
             "Carrier": v.carrier.name if v.carrier else "",
             "MC": v.carrier.mc_number if v.carrier else "",
             "DOT": v.carrier.dot_number if v.carrier else "",
-            "Status": v.status,
+            "Status": words(v.status),
             "Reasons": "; ".join(v.reasons),
-            "Stage": v.error_stage or "",
+            "Stage": words(v.error_stage),
             "Message": v.error_message or "",
-            "Source": v.source or "",
+            "Source": words(v.source),
             "Verification id": v.id,
         }
         for v in items
@@ -123,9 +123,9 @@ def escalations_frame(items: Sequence[Escalation]) -> pd.DataFrame:
             "Created": e.created_at,
             "Age": age(e.created_at),
             "Message": e.message or "",
-            "Type": e.escalation_type or "",
-            "Agent": e.agent_type or "",
-            "Status": e.status,
+            "Type": words(e.escalation_type),
+            "Agent": words(e.agent_type),
+            "Status": words(e.status),
             "Linked call": e.call_id or "",
             "Escalation id": e.id,
         }
@@ -149,13 +149,22 @@ def time_column(label: str | None = None, **kwargs: Any) -> ColumnConfig:
     return st.column_config.DatetimeColumn(label, format=TIME_FORMAT, timezone="UTC", **kwargs)
 
 
+def ms_column() -> ColumnConfig:
+    """How long an HTTP attempt took, in whole milliseconds ("48 ms")."""
+    return st.column_config.NumberColumn("Took", format="%.0f ms", width=70)
+
+
 def datetime_columns(frame: pd.DataFrame) -> dict[str, ColumnConfig]:
-    """Column config that shows every timestamp column the same readable way."""
-    return {
+    """Column config that shows every timestamp column (and an attempt's duration) the same
+    readable way."""
+    config = {
         name: time_column()
         for name in frame.columns
         if pd.api.types.is_datetime64_any_dtype(frame[name])
     }
+    if "Duration (ms)" in frame.columns:
+        config["Duration (ms)"] = ms_column()
+    return config
 
 
 # Columns drawn as bars, lines, links or boxes: an empty one stays empty, not text.
@@ -176,7 +185,7 @@ def blank(frame: pd.DataFrame, config: dict[str, Any] | None = None
         if kind in KEEP_EMPTY or not column.isna().any():
             continue
         if pd.api.types.is_datetime64_any_dtype(column):
-            frame[name] = [f"{v:{TIME_TEXT}}" if pd.notna(v) else "" for v in column]
+            frame[name] = [when(v) if pd.notna(v) else "" for v in column]
             if kind == "datetime":
                 config.pop(name)
         elif pd.api.types.is_numeric_dtype(column):

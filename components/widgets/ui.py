@@ -41,3 +41,11 @@ def copyable(text: str) -> None:
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 message``, ``2 messages``: a count that agrees with its noun."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def figures(*items: tuple[str, object, str | None]) -> None:
+    """A row of metrics (label, value, help) that wraps onto another line on a narrow screen
+    instead of cutting a figure short: each metric is as wide as its own text."""
+    with st.container(horizontal=True, gap="medium"):
+        for label, value, help_ in items:
+            st.metric(label, value, help=help_, width="content")  # type: ignore[arg-type]

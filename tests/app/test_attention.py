@@ -36,7 +36,7 @@ def test_the_down_endpoint_ranks_first_with_the_apis_loads_affected(configured: 
     assert first["id"] == down.id and first["State"] in (["Failing"], ["Disabled"])
     assert first["Loads affected"] == len(undelivered_loads(configured, down.id)) > 0
     assert first["Window"] == "last 24 h"
-    assert first["Open"].startswith(f"deliveries?endpoint_id={down.id}&status=FAILED%2CDEAD")
+    assert first["Open"].startswith(f"deliveries?endpoint_id={down.id}&status=undelivered")
     ranks = [(-u, -n) for u, n in zip(table["Moving or escalated"], table["Loads affected"],
                                       strict=True)]  # fmt: skip
     assert ranks == sorted(ranks)  # most impact first

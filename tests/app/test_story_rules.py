@@ -48,7 +48,7 @@ def test_a_newer_dead_status_is_named_against_the_last_one_heard() -> None:
     assert not h.up_to_date
     assert h.sentence == (
         "https://portal.example/hook last heard load.status_changed → Covered at Nov 29, 09:00; "
-        "the newer load.status_changed → In Transit at Nov 29, 10:00 is DEAD."
+        "the newer load.status_changed → In Transit at Nov 29, 10:00 has not arrived (dead)."
     )
     assert [m.id for m in h.to_replay(include_superseded=False)] == ["msg_2"]
 
@@ -77,7 +77,7 @@ def test_other_missed_messages_are_counted_oldest_first() -> None:
         sent(4, "call.completed", "SUCCEEDED"),
     )
     assert not h.up_to_date
-    assert "missed 2 messages about this load, the first load.updated at Nov 29, 10:00 (DEAD)" in (
+    assert "missed 2 messages about this load, the first load.updated at Nov 29, 10:00 (dead)" in (
         h.sentence
     )
     assert [m.id for m in h.to_replay(include_superseded=False)] == ["msg_2", "msg_3"]
@@ -86,7 +86,7 @@ def test_other_missed_messages_are_counted_oldest_first() -> None:
 def test_a_retry_in_flight_is_said_not_hidden() -> None:
     h = heard(change(1, "Covered", "SUCCEEDED"), change(2, "In Transit", "FAILED", "PENDING"))
     assert not h.up_to_date and h.missed == []
-    assert h.sentence.endswith("is FAILED (retry scheduled).")
+    assert h.sentence.endswith("has not arrived (failed, will retry).")
 
 
 def test_the_timeline_has_one_status_entry_per_event_and_one_webhook_entry_per_message() -> None:
@@ -109,11 +109,11 @@ def test_the_swimlane_chart_is_built_once_for_the_same_entries_and_anew_when_the
         return [story.Entry(T0 + timedelta(minutes=k), "Webhook", f"load.updated #{k}", "portal",
                             outcome, f"msg_{k}") for k in range(50)]  # fmt: skip
 
-    first = story_panel.swimlanes(entries("SUCCEEDED"))
-    assert story_panel.swimlanes(entries("SUCCEEDED")) is first  # a rerun draws the chart it has
-    changed = story_panel.swimlanes(entries("DEAD"))
+    first = story_panel.swimlanes(entries("Delivered"))
+    assert story_panel.swimlanes(entries("Delivered")) is first  # a rerun draws the chart it has
+    changed = story_panel.swimlanes(entries("Dead"))
     assert changed is not first
-    assert set(changed.data["Colour"]) == {"DEAD"} and set(first.data["Colour"]) == {"SUCCEEDED"}
+    assert set(changed.data["Colour"]) == {"Dead"} and set(first.data["Colour"]) == {"Delivered"}
 
 
 def test_one_duration_format_in_the_story_the_calls_table_and_the_evidence_pack() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Error, Node
 
 from components import store
 from components.domain import deliveries
@@ -27,12 +28,87 @@ def everything(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def register(at: AppTest, url: str, types: list[str], description: str = "") -> AppTest:
+def register(
+    at: AppTest, url: str, types: list[str], description: str = "", headers: str = ""
+) -> AppTest:
     at.text_input(key="reg_url").set_value(url)
     at.multiselect(key="reg_types").set_value(types)
     at.text_input(key="reg_description").set_value(description)
+    at.text_area(key="reg_headers").set_value(headers)
     at.button[[b.label for b in at.button].index("Register")].click()
     return run_app(at)
+
+
+def form_of(at: AppTest, key: str) -> Block:
+    (form,) = [f for f in at.form if f.key == key]
+    return form
+
+
+def after(form: Block, key: str) -> Node | None:
+    """What the form draws right after its widget ``key`` (None: nothing, it is the last)."""
+    children = list(form.children.values())
+    index = next(i for i, c in enumerate(children) if getattr(c, "key", None) == key)
+    return children[index + 1] if index + 1 < len(children) else None
+
+
+def error_after(form: Block, key: str) -> str:
+    """The error drawn right under the widget ``key`` ("" when none is)."""
+    node = after(form, key)
+    return str(node.value) if isinstance(node, Error) else ""
+
+
+def dialogs(at: AppTest) -> list[Block]:
+    return [b for b in at.get("dialog") if isinstance(b, Block)]
+
+
+def test_every_problem_of_the_form_shows_at_once_next_to_its_field(configured: Sandbox) -> None:
+    at = open_page("views/webhook_endpoints.py")
+    at = register(at, "ftp://files.example.com/x", [], "two problems", "X-Team: support")
+    form = form_of(at, "register_form")
+    errors = [e.value for e in form.error]
+    assert errors[0] == "2 things to fix: the URL and the event types."  # the summary, on top
+    assert "The endpoint URL must start with" in error_after(form, "reg_url")
+    assert "Choose at least one event type" in error_after(form, "reg_types")
+    assert not error_after(form, "reg_description") and not error_after(form, "reg_headers")
+    assert len(errors) == 3
+    # What was typed is all still there, to be mended.
+    assert at.text_input(key="reg_url").value == "ftp://files.example.com/x"
+    assert at.text_input(key="reg_description").value == "two problems"
+    assert at.text_area(key="reg_headers").value == "X-Team: support"
+    # Mended, the next problem shows where it is: only under the headers now.
+    at = register(at, "https://hooks.example.com/x", ["load.created"], "two problems", "Host: x")
+    form = form_of(at, "register_form")
+    assert form.error[0].value == "1 thing to fix: the custom headers."
+    assert "set by Envoy or by HTTP itself" in error_after(form, "reg_headers")
+    assert not error_after(form, "reg_url") and not error_after(form, "reg_types")
+    urls = {e.url for e in configured.client.webhooks.list_endpoints()}
+    assert "https://hooks.example.com/x" not in urls  # nothing was sent
+
+
+def test_a_registration_empties_the_form_and_confirms_in_the_secret_dialog(
+    configured: Sandbox,
+) -> None:
+    url = configured.receiver_url(configured.new_receiver("ok"))
+    at = register(open_page("views/webhook_endpoints.py"), url, ["load.created"], "emptied",
+                  "X-Team: support")  # fmt: skip
+    (dialog,) = dialogs(at)
+    # The confirmation is inside the dialog, next to the secret; no toast shows over it.
+    assert not at.toast
+    assert [s.value for s in dialog.success] == [f"Registered **`{url}`**."]
+    assert [c.value for c in dialog.code if str(c.value).startswith("whsec_")]
+    # Behind the dialog the form is empty already, each field set back for the browser too.
+    for key in ("reg_url", "reg_description"):
+        assert at.text_input(key=key).value == "" and at.text_input(key=key).proto.set_value
+    assert at.multiselect(key="reg_types").value == []
+    assert at.text_area(key="reg_headers").value == ""
+    assert not form_of(at, "register_form").error
+    run_app(at)  # the dialog closed: still empty, and the endpoint listed
+    assert not dialogs(at)
+    assert at.text_input(key="reg_url").value == ""
+    assert url in set(at.dataframe[0].value["URL"])
+    ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url == url)
+    assert ep.headers == {"X-Team": "support"} and ep.description == "emptied"
+    configured.client.webhooks.delete_endpoint(ep.id)
 
 
 def test_register_shows_the_secret_once_then_lists_it(configured: Sandbox) -> None:
@@ -75,6 +151,32 @@ def _manage(configured: Sandbox, mode: ReceiverMode = "ok") -> tuple[str, str, A
     return ep.id, ep.url, at
 
 
+def test_the_edit_form_shows_every_problem_next_to_its_field(configured: Sandbox) -> None:
+    ep_id, url, at = _manage(configured)
+    at.text_input(key=f"e_url_{ep_id}").set_value("hooks.example.com/x")
+    at.multiselect(key=f"e_types_{ep_id}").set_value([])
+    at.text_input(key=f"e_desc_{ep_id}").set_value("kept")
+    at.button[[b.label for b in at.button].index("Save changes")].click()
+    run_app(at)
+    form = form_of(at, f"edit_{ep_id}")
+    assert form.error[0].value == "2 things to fix: the URL and the event types."
+    assert "The endpoint URL must start with" in error_after(form, f"e_url_{ep_id}")
+    assert "Choose at least one event type" in error_after(form, f"e_types_{ep_id}")
+    assert len(form.error) == 3 and not at.toast
+    assert at.text_input(key=f"e_url_{ep_id}").value == "hooks.example.com/x"
+    assert at.text_input(key=f"e_desc_{ep_id}").value == "kept"
+    saved = configured.client.webhooks.retrieve_endpoint(ep_id)
+    assert (saved.url, saved.description) == (url, "manage")  # nothing was sent
+    # Mended: saved, and the problems are gone.
+    at.text_input(key=f"e_url_{ep_id}").set_value(url)
+    at.multiselect(key=f"e_types_{ep_id}").set_value(["load.created"])
+    at.button[[b.label for b in at.button].index("Save changes")].click()
+    run_app(at)
+    assert not form_of(at, f"edit_{ep_id}").error
+    assert configured.client.webhooks.retrieve_endpoint(ep_id).description == "kept"
+    configured.client.webhooks.delete_endpoint(ep_id)
+
+
 def test_pause_and_resume(configured: Sandbox) -> None:
     ep_id, _, at = _manage(configured)
     at.button(key=f"toggle_{ep_id}").click()
@@ -97,6 +199,9 @@ def test_rotate_confirms_then_shows_the_new_secret_once(configured: Sandbox) -> 
     run_app(at)
     (secret,) = [c.value for c in at.code if str(c.value).startswith("whsec_")]
     assert "The old secret stays valid until" in texts(at)
+    # Said inside the dialog, with the secret: no toast over it.
+    (dialog,) = dialogs(at)
+    assert not at.toast and "Rotated the signing secret of" in dialog.success[0].value
     # Once the secret shows, the question and its button are gone; the expiry is a time and an
     # age, not a raw timestamp.
     assert "rotate_confirm" not in [b.key for b in at.button]
@@ -147,13 +252,13 @@ def _down_endpoint(sb: Sandbox) -> str:
 def test_filters_by_status_and_load_number(configured: Sandbox) -> None:
     ep_id = _down_endpoint(configured)
     at = open_page("views/delivery_log.py", endpoint_id=ep_id, window="all")
-    at.multiselect(key="dl_status").set_value(["DEAD"])
+    at.selectbox(key="dl_status").set_value("DEAD")
     run_app(at)
     table = frame_with(at, "Attempt id")
-    assert len(table) and set(table["Status"]) == {"DEAD"}
+    assert len(table) and set(table["Status"]) == {"Dead"}
     assert at.query_params["status"] in ("DEAD", ["DEAD"])
     number = next(n for n in table["Load"] if n[2:].isdigit())  # a seeded load (tests add others)
-    at.multiselect(key="dl_status").set_value([])
+    at.selectbox(key="dl_status").set_value("")
     at.text_input(key="dl_load").set_value(number)
     run_app(at)
     table = frame_with(at, "Attempt id")
@@ -197,7 +302,7 @@ def test_replay_dead_message_once_and_watch_it(configured: Sandbox) -> None:
     assert len(rows) == 6 and rows[-1].status == "SUCCEEDED"
     # What became of it, in words, not only a new row in a table.
     assert [s.value for s in at.success] == ["Replay (attempt 6): delivered (200)."]
-    assert "SUCCEEDED" in set(frame_with(at, "Attempt id")["Status"])
+    assert "Delivered" in set(frame_with(at, "Attempt id")["Status"])
     assert at.json  # the payload
     configured.client.webhooks.delete_endpoint(ep_id)
 

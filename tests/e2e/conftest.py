@@ -178,6 +178,20 @@ def page(browser: Browser, console: str, sandbox: Sandbox, request: pytest.Fixtu
         sandbox.clear_faults()
 
 
+def every_page(sandbox: Sandbox) -> list[str]:
+    """A path to every view of the console, with the test sandbox's ids: the load with a
+    divergent story, the endpoint whose receiver is down, one of its messages."""
+    api = sandbox.client
+    info = sandbox.extras.info()
+    story = info["stories"][info["organizations"][0]["id"]]["divergent"]
+    down = next(e for e in api.webhooks.list_endpoints() if e.url.endswith("/down"))
+    message = api.webhooks.list_endpoint_attempts(down.id).data[0].message_id
+    return ["/", "/loads", f"/load?load_id={story}", "/webhooks", "/deliveries",
+            f"/deliveries?endpoint_id={down.id}&window=all",
+            f"/deliveries?endpoint_id={down.id}&message_id={message}", "/event-types",
+            "/doctor", "/activity"]  # fmt: skip
+
+
 RUN_STATE = '[data-testid="stApp"][data-test-script-state="{}"]'
 
 

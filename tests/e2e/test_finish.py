@@ -10,26 +10,14 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 
 from ..sandboxes import Sandbox
-from .conftest import doc_shot, grid, settle
-
-
-def _pages(sandbox: Sandbox) -> list[str]:
-    api = sandbox.client
-    info = sandbox.extras.info()
-    story = info["stories"][info["organizations"][0]["id"]]["divergent"]
-    down = next(e for e in api.webhooks.list_endpoints() if e.url.endswith("/down"))
-    message = api.webhooks.list_endpoint_attempts(down.id).data[0].message_id
-    return ["/", "/loads", f"/load?load_id={story}", "/webhooks",
-            f"/deliveries?endpoint_id={down.id}&window=all",
-            f"/deliveries?endpoint_id={down.id}&message_id={message}", "/event-types",
-            "/doctor", "/activity"]  # fmt: skip
+from .conftest import doc_shot, every_page, grid, settle
 
 
 def test_a_full_browse_asks_only_the_local_host(page: Page, console: str, sandbox: Sandbox) -> None:
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or ""))
     local = urlsplit(console).hostname
-    for path in _pages(sandbox):
+    for path in every_page(sandbox):
         page.goto(console + path)
         settle(page)
         expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()

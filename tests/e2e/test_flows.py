@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from components.domain.formats import words
 from envoy_api import EnvoyClient
 
 from ..helpers import wait_for
@@ -95,7 +96,7 @@ def test_load_detail_from_the_table_and_by_link(page: Page, console: str, sandbo
     page.get_by_role("tab", name=f"Calls · {len(calls)}").click()
     panel = page.locator('[role="tabpanel"]:visible')
     call_rows = grid(panel)
-    assert [r[2] for r in call_rows] == [c.status for c in calls]  # newest first
+    assert [r[2] for r in call_rows] == [words(c.status) for c in calls]  # newest first
 
     page.goto(f"{console}/load?load_id={load_id}")  # a pasted deep link
     expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
@@ -178,7 +179,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     page.goto(f"{console}/deliveries?endpoint_id={ep.id}&status=FAILED,DEAD&window=all")
     expect(page.get_by_text(re.compile(r"Page 1 of 1 · 15 attempts"))).to_be_visible()
     statuses = {row[4] for row in grid(page)}
-    assert statuses <= {"FAILED", "DEAD"} and "DEAD" in statuses
+    assert statuses <= {"Failed, will retry", "Dead"} and "Dead" in statuses
     doc_shot(page, "deliveries")
 
     select_row(page, 0)
@@ -188,7 +189,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     page.get_by_role("button", name="Replay now").click()
     # The attempts list refreshes itself: no reload here.
     expect(page.get_by_text("Attempts · 6")).to_be_visible(timeout=20_000)
-    wait_until(lambda: "SUCCEEDED" in page.inner_text("body"), what="the replay to succeed")
+    wait_until(lambda: "Delivered" in page.inner_text("body"), what="the replay to succeed")
     assert api.webhooks.list_message_attempts(message_id)[-1].status == "SUCCEEDED"
     doc_shot(page, "message")
     settle(page)

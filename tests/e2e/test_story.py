@@ -31,8 +31,8 @@ def test_the_divergent_load_tells_its_story_and_is_put_right(
     messages = {a.message_id for a in attempts}
     page.goto(f"{console}/load?load_id={load_id}")
     said = page.get_by_text(re.compile(
-        r"^Broker portal \(flaky receiver\) last heard load\.status_changed → At Pickup at .*; "
-        r"the newer load\.status_changed → In Transit at .* is DEAD\.$"))  # fmt: skip
+        r"^Broker portal \(flaky receiver\) last heard load\.status_changed → At Pickup at .*; the "
+        r"newer load\.status_changed → In Transit at .* has not arrived \(dead\)\.$"))  # fmt: skip
     expect(said).to_be_visible()
     expect(page.get_by_text("All times are UTC.", exact=False)).to_be_visible()  # said once
     chart = page.locator('[data-testid="stVegaLiteChart"]').first

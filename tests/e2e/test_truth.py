@@ -1,16 +1,18 @@
 """Screens that tell the truth: a bulk recovery against a receiver that fails half the time ends
-showing what really became of each replay, and the Deliveries list shows every new attempt
-without a manual refresh."""
+showing what really became of each replay, the Deliveries list shows every new attempt
+without a manual refresh, and a screen left alone refreshes its data on schedule."""
 
 from __future__ import annotations
 
 import re
 import time
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+from components.domain.formats import attempt_words
 
 from ..sandboxes import EVENT_LOAD, Sandbox, dead_messages
-from .conftest import ARTIFACTS, grid, settle, wait_until
+from .conftest import ARTIFACTS, configured_env, grid, launch, settle, wait_until
 
 MESSAGES = 6
 FINISHED = re.compile(r"Job of \d\d:\d\d:\d\d by .*: (finished with failures|finished) · ")
@@ -56,7 +58,7 @@ def test_a_half_failing_bulk_recovery_ends_showing_true_outcomes(
         settle(page)
         newest = grid(page, 0)[:MESSAGES]  # the list, newest first: the six replays
         statuses = sorted(row[4] for row in newest)
-        assert statuses == sorted(a.status for a in truth.values()), newest
+        assert statuses == sorted(attempt_words(a.status) for a in truth.values()), newest
 
         # Per message, the job's words are the API's truth.
         frames = page.locator('[data-testid="stDataFrame"]')
@@ -85,11 +87,43 @@ def test_a_list_showing_attempts_in_flight_follows_them_until_they_end(
         sandbox.emit("load.created", EVENT_LOAD)
         page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
         expect(page.get_by_text("1 attempt · newest first")).to_be_visible()
-        assert grid(page, 0)[0][4] == "PENDING"
+        assert grid(page, 0)[0][4] == "Queued"
         # Resumed outside the console (no change it knows of): the screen follows the
         # attempt it shows in flight on its own, and stops once it ended.
         api.update_endpoint(ep.id, status="ACTIVE")
-        wait_until(lambda: grid(page, 0)[0][4] == "SUCCEEDED", timeout=15,
+        wait_until(lambda: grid(page, 0)[0][4] == "Delivered", timeout=15,
                    what="the list to show the attempt's end without a reload")  # fmt: skip
     finally:
         api.delete_endpoint(ep.id)
+
+
+UPDATED = re.compile(r"Updated (\d+) s ago \((\d\d:\d\d:\d\d) UTC\)")
+
+
+def test_a_screen_left_alone_refreshes_on_schedule(browser: Browser, sandbox: Sandbox) -> None:
+    """With reads cached 6 s, a Loads screen nobody touches fetches afresh on its own: the time
+    its data was fetched moves on, and the age the sidebar gives never runs past the lifetime
+    (plus the watcher's 2 s tick and a loaded machine's slack)."""
+    console = launch({**configured_env(sandbox), "ENVOY_CACHE_SECONDS": "6"}, "fresh.log")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{console.url}/loads")
+        settle(page)
+        note = page.locator('[data-testid="stSidebar"]').get_by_text(UPDATED)
+        first = UPDATED.search(note.inner_text())
+        assert first is not None
+        ages: list[int] = []
+
+        def refetched() -> bool:
+            found = UPDATED.search(note.inner_text())
+            if found is None:  # the note is being redrawn
+                return False
+            ages.append(int(found[1]))
+            return found[2] != first[2]
+
+        wait_until(refetched, timeout=60, what="the Loads screen to refresh on its own")
+        assert max(ages) <= 6 + 2 + 6, ages
+    finally:
+        context.close()
+        console.stop()
