@@ -498,7 +498,12 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
     what = ("that were not delivered" if flt.outcome == "undelivered" else
             "whose latest attempt failed")  # fmt: skip
     # Messages that were delivered have nothing to recover (a replay of one is on its page).
-    if flt.outcome in (None, "undelivered"):
+    # A reader may replay one message (on its page), not these in bulk: no controls at all.
+    if flt.outcome in (None, "undelivered") and ui.admins_only(
+        rights.can(me, "bulk replay"),
+        "replay messages in bulk",
+        lead="You can replay one message at a time, from its page.",
+    ):
         with st.expander(
             f"Bulk recovery: replay the messages in this filter {what}",
             icon=":material/healing:",
@@ -519,13 +524,7 @@ def bulk_panel(flt: data.AttemptFilter) -> None:
 
 def _bulk_count(flt: data.AttemptFilter, key: str) -> None:
     st.caption("First counts the messages whose latest attempt failed, then asks.")
-    allowed = rights.can(me, "bulk replay")
-    if not st.button(
-        "Count messages to replay",
-        key="bulk_count",
-        disabled=not allowed,
-        help=None if allowed else rights.denied("bulk-replay"),
-    ):
+    if not st.button("Count messages to replay", key="bulk_count"):
         return
     with st.spinner("Reading the filter…"):
         try:  # fresh: the messages of the filter's window, each judged by its attempts

@@ -42,7 +42,16 @@ REGISTER_EMPTY: dict[str, Any] = {
 }
 DIALOG = "_webhooks_dialog"  # which dialog is open: (kind, endpoint id); never a secret
 admin = rights.can(me, "change")
-locked = None if admin else rights.denied("register, edit, pause, rotate or delete endpoints")
+
+
+def admin_controls() -> bool:
+    """Whether this user gets the controls that change endpoints; a reader sees none of them,
+    only one line in their place saying what they may do and who may do the rest."""
+    return ui.admins_only(
+        admin,
+        "register, edit, pause, rotate or delete endpoints",
+        lead="You can read endpoints and replay a message.",
+    )
 
 
 # ---- load ----
@@ -66,7 +75,8 @@ def load_endpoints() -> tuple[list[WebhookEndpoint], list[EventType]]:
 def render_health(endpoints: list[WebhookEndpoint]) -> None:
     """Every endpoint's delivery health, most impact first, with a CSV of the table."""
     if not endpoints:
-        st.info("No webhook endpoints yet. Register one below.", icon=":material/webhook:")
+        st.info("No webhook endpoints yet." + (" Register one below." if admin else ""),
+                icon=":material/webhook:")  # fmt: skip
         return
     impact = data.impact(ctx)
     rows = health_table.assess(impact)
@@ -164,8 +174,6 @@ def render_register_form(catalogue: list[EventType], *, expanded: bool) -> None:
         st.form_submit_button(
             "Register",
             type="primary",
-            disabled=not admin,
-            help=locked,
             on_click=_pressed,
             args=("register",),
         )
@@ -228,16 +236,17 @@ def render_endpoint_picker(endpoints: list[WebhookEndpoint]) -> WebhookEndpoint:
 
 
 def render_endpoint_manager(ep: WebhookEndpoint) -> None:
-    """Links, the action buttons (and their dialogs), the edit form and the endpoint's ids."""
+    """Links, the action buttons (and their dialogs) and the edit form for an admin, and the
+    endpoint's ids."""
     nav.link(nav.DELIVERIES, "Open its deliveries", ":material/send:", endpoint_id=ep.id)
-    buttons = st.columns(3)
-    render_status_toggle(ep, buttons[0])
-    render_secret_and_delete(ep, buttons[1], buttons[2])
-    if admin:
+    if admin_controls():
+        buttons = st.columns(3)
+        render_status_toggle(ep, buttons[0])
+        render_secret_and_delete(ep, buttons[1], buttons[2])
         edit_form(ep)
     else:
         names = ", ".join(md(n) for n in ep.headers or {}) or "none"
-        st.caption(f"Custom headers: {names} (values are shown to admins only). {locked}")
+        st.caption(f"Custom headers: {names} (values are shown to admins only).")
     status = words(ep.status, capital=False)
     st.caption(f"Endpoint id `{ep.id}` · created {age(ep.created_at)} ago · status {md(status)}")
 
@@ -253,8 +262,6 @@ def render_status_toggle(ep: WebhookEndpoint, column: DeltaGenerator) -> None:
         toggle_label,
         key=f"toggle_{ep.id}",
         icon=":material/pause_circle:" if new_status == "PAUSED" else ":material/play_circle:",
-        disabled=not admin,
-        help=locked,
     ):
         try:
             actions.update_endpoint(ctx, me, ep.id, status=new_status)
@@ -273,17 +280,9 @@ def render_secret_and_delete(
     ep: WebhookEndpoint, rotate_column: DeltaGenerator, delete_column: DeltaGenerator
 ) -> None:
     """The rotate and delete buttons; the dialog they open stays open across reruns."""
-    if rotate_column.button(
-        "Rotate secret",
-        key=f"rotate_{ep.id}",
-        icon=":material/key:",
-        disabled=not admin,
-        help=locked,
-    ):
+    if rotate_column.button("Rotate secret", key=f"rotate_{ep.id}", icon=":material/key:"):
         st.session_state[DIALOG] = ("rotate", ep.id)
-    if delete_column.button(
-        "Delete", key=f"delete_{ep.id}", icon=":material/delete:", disabled=not admin, help=locked
-    ):
+    if delete_column.button("Delete", key=f"delete_{ep.id}", icon=":material/delete:"):
         st.session_state[DIALOG] = ("delete", ep.id)
     open_dialog = st.session_state.get(DIALOG)
     if open_dialog in (("rotate", ep.id), ("rotated", ep.id)):
@@ -452,8 +451,10 @@ st.caption("Where Envoy sends each organization's events, and how those deliveri
 endpoints, catalogue = load_endpoints()  # the delete dialog reads `endpoints` too
 type_names = [t.name for t in catalogue]  # the edit form's choices
 render_health(endpoints)
-render_register_form(catalogue, expanded=not endpoints)
+if admin:
+    render_register_form(catalogue, expanded=not endpoints)
 if not endpoints:
+    admin_controls()  # a reader: why there is no form to register one
     st.stop()  # nothing to manage until one is registered
 ep = render_endpoint_picker(endpoints)
 render_endpoint_manager(ep)

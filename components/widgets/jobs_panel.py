@@ -14,7 +14,7 @@ from components.domain.markup import md
 from components.domain.recovery import LIVE
 from components.domain.rights import User
 from components.ops import actions
-from components.widgets import tables
+from components.widgets import tables, ui
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -66,8 +66,10 @@ def render_jobs(
             "Created": tables.time_column(),
             "State": st.column_config.TextColumn(width="medium"),
         }, hide_index=True, key=f"jobs_table_{endpoint_id or 'all'}")  # fmt: skip
-        for r in current:
-            if r["state"] in LIVE and not r["cancel_requested"]:
+        cancellable = [r for r in current if r["state"] in LIVE and not r["cancel_requested"]]
+        # A reader sees the jobs and their progress, not the Cancel buttons.
+        if cancellable and ui.admins_only(rights.can(user, "bulk replay"), "cancel recovery jobs"):
+            for r in cancellable:
                 _cancel_button(user, r)
         for i, r in enumerate(current[:3]):  # the newest jobs, message by message
             _messages(r, newest=i == 0)
@@ -110,9 +112,7 @@ def _jobs(
 
 
 def _cancel_button(user: User, job: dict[str, Any]) -> None:
-    allowed = rights.can(user, "bulk replay")
     label = f"Cancel the job started {job['created_at']:%H:%M:%S} by {md(job['created_by'])}"
-    if st.button(label, key=f"cancel_{job['id']}", icon=":material/cancel:", disabled=not allowed,
-                 help=None if allowed else rights.denied("cancel recovery jobs")):  # fmt: skip
+    if st.button(label, key=f"cancel_{job['id']}", icon=":material/cancel:"):
         actions.cancel_job(user, job)
         st.toast("Cancelling: the job stops after the message it is on.", icon=":material/cancel:")

@@ -59,7 +59,8 @@ def render_receivers(ctx: Ctx, me: User, load: Load, heard: list[Heard]) -> None
 
 def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
     key = h.endpoint.id
-    label = f"Replay what {h.name} missed for this load"
+    allowed = rights.can(me, "bulk replay")
+    label = f"{'Replay what' if allowed else 'What'} {h.name} missed for this load"
     with st.expander(md(label), icon=":material/replay:"):
         include = False
         if h.superseded:
@@ -87,7 +88,13 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
         )
         st.dataframe(table, hide_index=True, key=f"missed_{key}", column_config=TIME_COLUMNS)
         n = len(chosen)
-        allowed = rights.can(me, "bulk replay")
+        # A reader sees what was missed, not the form that replays it.
+        if not ui.admins_only(
+            allowed,
+            "replay what a receiver missed",
+            lead="You can replay one message at a time, from its row in the Webhooks tab below.",
+        ):
+            return
         with st.form(f"replay_missed_{key}", border=False, clear_on_submit=False):
             reason = st.text_input(
                 "Reason (required)",
@@ -97,8 +104,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
             go = st.form_submit_button(
                 f"Replay {n} {'message' if n == 1 else 'messages'}, oldest first",
                 type="primary",
-                disabled=n == 0 or not allowed,
-                help=None if allowed else rights.denied("replay"),
+                disabled=n == 0,
             )
         if go:
             if not reason.strip():

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from components.domain import rights
+
 
 def csv_download(
     frame: pd.DataFrame | bytes | Callable[[], pd.DataFrame], label: str, file_name: str, key: str
@@ -49,3 +51,13 @@ def figures(*items: tuple[str, object, str | None]) -> None:
     with st.container(horizontal=True, gap="medium"):
         for label, value, help_ in items:
             st.metric(label, value, help=help_, width="content")  # type: ignore[arg-type]
+
+
+def admins_only(allowed: bool, what: str, *, lead: str = "") -> bool:
+    """Whether to draw the admin controls that follow. Anyone else sees none of them (the
+    actions refuse them on the server side too), only one line in their place saying who may
+    (``what``: "register endpoints"), after ``lead`` when given."""
+    if not allowed:
+        said = " ".join(part for part in (lead, rights.denied(what)) if part)
+        st.caption(f":material/lock: {said}")
+    return allowed

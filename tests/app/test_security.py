@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from components import data
+from components import data, store
 from components.data.connection import Connection
 from components.domain import rights
 from components.ops import audit
@@ -46,21 +47,73 @@ def test_with_auth_nothing_renders_before_sign_in(
     assert not at.dataframe and not at.sidebar.children
 
 
+def admin_notes(at: AppTest) -> list[str]:
+    """The lines that stand where a reader's missing admin controls would be."""
+    return [str(c.value) for c in at.caption if "Only admins may" in str(c.value)]
+
+
 def test_readers_may_read_and_replay_one_message_only(
-    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A reader sees no admin control at all (not one disabled), one line in their place, and
+    keeps the single message replay."""
     as_user(monkeypatch, READER)
     ep = next(e for e in configured.client.webhooks.list_endpoints() if e.url.endswith("/down"))
     at = open_page("views/webhook_endpoints.py", endpoint_id=ep.id)
     assert "Rita Reader (read and replay)" in texts(at)
+    assert not at.exception and at.dataframe  # the health table is still there
+    keys = {b.key for b in at.button}
     for key in (f"rotate_{ep.id}", f"delete_{ep.id}", f"toggle_{ep.id}"):
-        assert at.button(key=key).disabled, key
-    assert at.button[[b.label for b in at.button].index("Register")].disabled
+        assert key not in keys, key
+    labels = {b.label for b in at.button}
+    assert not labels & {"Register", "Pause deliveries", "Resume deliveries", "Re-enable",
+                         "Rotate secret", "Delete", "Save changes"}, labels  # fmt: skip
+    assert not [e for e in at.expander if e.label == "Register an endpoint"]
+    assert not [t for t in at.text_input if t.key in ("reg_url", f"e_url_{ep.id}")]
+    assert admin_notes(at) == [
+        ":material/lock: You can read endpoints and replay a message. Only admins may register, "
+        "edit, pause, rotate or delete endpoints. Ask an admin listed in [console] admins."
+    ]
+
+    # Deliveries: no bulk recovery, and a running job's progress without its Cancel.
     dead = configured.client.webhooks.list_endpoint_attempts(ep.id, status="DEAD").data[0]
+    job_id = store.create_job(
+        organization_id=None, endpoint_id=ep.id, filter={"statuses": ["DEAD"]},
+        reason="receiver was down", created_by=ADMIN.email,
+        messages=[(dead.message_id, ep.id, dead.attempt)],
+    )  # fmt: skip
     at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
-    assert at.button(key="bulk_count").disabled
+    assert "bulk_count" not in {b.key for b in at.button}
+    assert not [e for e in at.expander if e.label.startswith("Bulk recovery")]
+    assert job_id in set(frame_with(at, "Progress")["Job"])
+    assert f"cancel_{job_id}" not in {b.key for b in at.button}
+    assert admin_notes(at) == [
+        ":material/lock: You can replay one message at a time, from its page. Only admins may "
+        "replay messages in bulk. Ask an admin listed in [console] admins.",
+        ":material/lock: Only admins may cancel recovery jobs. Ask an admin listed in "
+        "[console] admins.",
+    ]
     at = open_page("views/delivery_log.py", endpoint_id=ep.id, message_id=dead.message_id)
     assert not at.button(key=f"replay:{dead.message_id}").disabled
+
+    # Event types: the catalogue, not the test event form.
+    at = open_page("views/event_catalogue.py")
+    assert at.dataframe and "Send a test event" in texts(at)
+    assert not [s for s in at.selectbox if s.key == "te_type"]
+    assert "Send test event" not in {b.label for b in at.button}
+    assert admin_notes(at) == [
+        ":material/lock: Only admins may send test events. Ask an admin listed in [console] admins."
+    ]
+
+    # An admin gets every one of them, enabled.
+    as_user(monkeypatch, ADMIN)
+    at = open_page("views/delivery_log.py", endpoint_id=ep.id, window="all")
+    assert not at.button(key="bulk_count").disabled
+    assert not at.button(key=f"cancel_{job_id}").disabled
+    assert not admin_notes(at)
+    at = open_page("views/event_catalogue.py")
+    assert not at.button[[b.label for b in at.button].index("Send test event")].disabled
+    assert not admin_notes(at)
 
 
 def test_admins_may_change_things(configured: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,9 @@ import pytest
 import streamlit as st
 
 from components.domain import formats, story
+from components.domain.rights import User
 from components.ops import audit, jobs
+from components.shell import access
 from envoy_api import DeliveryAttempt, WebhookEndpoint
 
 from ..helpers import wait_for
@@ -152,6 +154,26 @@ def test_the_divergent_load_says_what_the_broker_portal_last_heard(sb: Sandbox) 
         ("load.status_changed → Covered", True, False),
         ("load.status_changed → In Transit", False, True),
     ]
+
+
+def test_a_reader_sees_what_the_portal_missed_but_no_replay_form(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = User("reader@broker.example", "Rita Reader", is_admin=False, signed_in=True)
+    monkeypatch.setattr(access, "current_user", lambda: reader)
+    load_id = story_load(sb, "divergent")
+    portal = flaky(api_attempts(sb, load_id)[0])
+    at = open_load(load_id)
+    labels = [plain(e.label) for e in at.expander if "missed for this load" in e.label]
+    assert "What Broker portal (flaky receiver) missed for this load" in labels
+    assert not [x for x in labels if x.startswith("Replay")]
+    assert list(frame_with(at, "Superseded")["Event"]) == [
+        "load.status_changed → Covered", "load.status_changed → In Transit"]  # fmt: skip
+    assert not [b for b in at.button if b.proto.form_id == f"replay_missed_{portal.id}"]
+    assert not [t for t in at.text_input if t.key == f"missed_reason_{portal.id}"]
+    said = (":material/lock: You can replay one message at a time, from its row in the Webhooks "
+            "tab below. Only admins may replay what a receiver missed.")  # fmt: skip
+    assert said in texts(at)
 
 
 def test_replaying_what_the_portal_missed_replays_those_messages_in_order(sb: Sandbox) -> None:
