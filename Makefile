@@ -9,8 +9,9 @@ PYTEST_ARGS ?=
 # has its own sandbox, console, browser and PostgreSQL server. XDIST= runs it in one process.
 XDIST ?= -n 3 --dist loadgroup
 PORT ?= 8501
+TEAM_PORT ?= 8080
 
-.PHONY: run test test-fast screenshots bench lint sandbox clean
+.PHONY: run test test-fast screenshots bench lint sandbox team clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,11 @@ lint: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/envoy-sandbox --port 8787
+
+# The team deployment on this machine, no containers: HAProxy (deploy/haproxy.cfg), three
+# replicas (deploy/start-console), PostgreSQL, the sandbox and a sign-in provider; Ctrl-C stops it.
+team: $(STAMP)
+	$(BIN)/python -m deploy.team --port $(TEAM_PORT)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,26 @@ board, a Loads tab, a search, page 2, a load, the DEAD deliveries of a failing e
 message; thinking 2-5 s between steps. A step is one ``BackMsg.rerun_script`` (the page and its
 query string: the URL is the view, so no widget needs clicking) and it ends when the server sends
 ``script_finished``; its time is what Locust records. An exception drawn on the page, a page not
-found, a timeout or a dropped socket counts as an error.
+found, a timeout or a dropped socket counts as an error; a step that never completed (a timeout, a
+dropped socket, a websocket that could not be opened) also counts as ``lost``.
+
+Behind a reverse proxy, during a rolling restart of the replicas, agents can act as browsers do:
+
+- ``--cookies FILE`` (a JSON object, cookie name → value: a signed-in browser's cookies, such as
+  Streamlit's auth cookie ``_streamlit_user`` or its chunks ``_streamlit_user__1``…, and the
+  proxy's sticky cookie) signs the agents in. A session then first GETs the app's page and
+  ``_stcore/health``, as the browser does, sending the cookies, and keeps those the answers set
+  (the proxy's sticky ``console_replica``; Streamlit's XSRF cookie ``_streamlit_xsrf``, which
+  only the health check sets); it opens the websocket with all of them in its ``Cookie`` header,
+  the page's origin in ``Origin``, and the subprotocols ``streamlit`` and the value of the
+  ``_streamlit_xsrf`` cookie. Streamlit reads the auth cookie only when that token matches the
+  XSRF cookie (with XSRF protection on) and the cookie's origin is the ``Origin`` header's.
+- ``--reconnect`` (implied by ``--cookies``: signed-in agents are browsers): a step whose
+  websocket drops or cannot be opened opens a new session (the GETs first: it picks up the
+  proxy's new sticky cookie) and runs again, with a short back-off, until it completes or
+  ``STEP_TIMEOUT`` from its start has passed. A step that completes so is a success (its time
+  includes the reconnect) and counts one in ``reconnects``; one that never does is an error and
+  counts in ``lost``. An error drawn on the page is never retried.
 
 Run alone, it prints one JSON summary: ``python -m bench.agents --host URL --agents 30 --seconds
 60 --targets FILE``. ``--soak`` keeps agents coming and going (each leaves after its morning and a
@@ -41,10 +60,22 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 STEP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's, set on the app's page when XSRF protection is on
+BACKOFF = (0.25, 2.0)  # a reconnecting agent's first and longest pause, in seconds
 
 
 class StepFailed(Exception):
-    pass
+    """An error drawn on the page (an exception, a page not found, a script that did not
+    compile): a real error, never retried."""
+
+
+class StepLost(Exception):
+    """The step did not complete: the websocket was closed, the page could not be fetched, or no
+    ``script_finished`` came in time."""
+
+
+# What a reconnect may cure: the connection, not the page.
+RETRYABLE: tuple[type[BaseException], ...] = (StepLost, websocket.WebSocketException, OSError)
 
 
 @dataclass
@@ -57,20 +88,40 @@ class Targets:
 
 
 class Session:
-    """One browser tab's worth of Streamlit session, over its websocket."""
+    """One browser tab's worth of Streamlit session, over its websocket.
 
-    def __init__(self, host: str, timeout: float = STEP_TIMEOUT) -> None:
+    With ``cookies`` (possibly empty) it opens as a browser does: the app's page and
+    ``_stcore/health`` first (sending the cookies; those their answers set are kept, in
+    ``self.cookies``), then the websocket with every cookie, the page's ``Origin`` and the XSRF
+    token, so that Streamlit reads the auth cookie. Without, it opens the websocket alone,
+    anonymous."""
+
+    def __init__(self, host: str, timeout: float = STEP_TIMEOUT,
+                 cookies: dict[str, str] | None = None) -> None:  # fmt: skip
         parts = urlsplit(host)
         scheme = "wss" if parts.scheme == "https" else "ws"
+        base = f"{parts.netloc}{parts.path.rstrip('/')}"
+        self.cookies = None if cookies is None else dict(cookies)
+        options: dict[str, Any] = {"subprotocols": ["streamlit"]}
+        if self.cookies is not None:
+            self.cookies.update(_visit(f"{parts.scheme}://{base}", self.cookies, timeout))
+            options["origin"] = f"{parts.scheme}://{parts.netloc}"
+            if self.cookies:
+                options["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            if self.cookies.get(XSRF_COOKIE):
+                # Streamlit compares the token this carries with the XSRF cookie's once both are
+                # unmasked: the cookie's own value always matches (as the browser sends it).
+                options["subprotocols"] = ["streamlit", self.cookies[XSRF_COOKIE]]
         self.ws = websocket.create_connection(
-            f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream",
-            subprotocol=["streamlit"],
-            timeout=timeout,
+            f"{scheme}://{base}/_stcore/stream", timeout=timeout, **options
         )
         self.pages: dict[str, str] = {}  # url path → page script hash, from the server
 
-    def run(self, page: str, query: str) -> int:
-        """Rerun ``page`` with ``query``; wait for the script to finish. Returns bytes read."""
+    def run(self, page: str, query: str, *, deadline: float | None = None,
+            texts: list[str] | None = None) -> int:  # fmt: skip
+        """Rerun ``page`` with ``query``; wait for the script to finish, until ``deadline`` (a
+        ``time.monotonic()``; by default ``STEP_TIMEOUT`` from now). Returns bytes read. The text
+        of each element drawn (markdown, alerts, labels…) is appended to ``texts`` when given."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = query
@@ -79,9 +130,13 @@ class Session:
             state.page_script_hash = self.pages[page]
         self.ws.send_binary(msg.SerializeToString())
         read = 0
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while time.monotonic() < deadline:
+        if deadline is None:
+            deadline = time.monotonic() + STEP_TIMEOUT
+        while (left := deadline - time.monotonic()) > 0:
+            self.ws.settimeout(left)
             raw = self.ws.recv()
+            if raw == "":  # a close frame (data frames are binary)
+                raise StepLost("the server closed the websocket")
             read += len(raw)
             fwd = ForwardMsg()
             fwd.ParseFromString(raw if isinstance(raw, bytes) else raw.encode())
@@ -93,16 +148,49 @@ class Session:
                 raise StepFailed(f"page not found: {page}")
             elif kind == "delta" and fwd.delta.new_element.WhichOneof("type") == "exception":
                 raise StepFailed(fwd.delta.new_element.exception.message[:200])
+            elif kind == "delta" and texts is not None:
+                texts.extend(_texts(fwd))
             elif kind == "script_finished":
                 if fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                     return read
                 if fwd.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise StepFailed("the script did not compile")
-        raise StepFailed(f"no script_finished within {STEP_TIMEOUT:g} s")
+        raise StepLost(f"no script_finished within {STEP_TIMEOUT:g} s")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.ws.close()
+
+
+def _visit(base: str, cookies: dict[str, str], timeout: float) -> dict[str, str]:
+    """What a browser does before it opens the websocket: GET the app's page (the proxy's answer
+    sets its sticky cookie), then ``_stcore/health`` (Streamlit's answer sets the XSRF cookie;
+    the page's does not). Sends ``cookies`` and those set on the way; returns those set."""
+    import httpx  # here: after Locust has patched the standard library
+
+    kept: dict[str, str] = {}
+    with httpx.Client(cookies=cookies, timeout=timeout) as client:
+        for url in (f"{base}/", f"{base}/_stcore/health"):
+            try:
+                answer = client.get(url)
+            except httpx.HTTPError as exc:
+                raise StepLost(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+            if answer.status_code >= 400:  # e.g. 503: no replica up, or not ready yet
+                raise StepLost(f"GET {url}: HTTP {answer.status_code}")
+            kept.update({c.name: c.value or "" for c in answer.cookies.jar})
+    return kept
+
+
+def _texts(fwd: ForwardMsg) -> list[str]:
+    """The text an element delta draws: its ``body`` (markdown, alerts, headings…), ``label``
+    (buttons, inputs…) or ``message`` (exceptions)."""
+    element = fwd.delta.new_element
+    kind = element.WhichOneof("type")
+    if kind is None:
+        return []
+    proto = getattr(element, kind)
+    return [getattr(proto, name) for name in ("body", "label", "message")
+            if name in proto.DESCRIPTOR.fields_by_name and getattr(proto, name)]  # fmt: skip
 
 
 def morning(targets: Targets, rng: random.Random) -> list[tuple[str, str, str]]:
@@ -126,10 +214,17 @@ class Agent(User):
     wait_time = between(2, 5)
     targets: Targets
     leave_after_morning = False  # the soak: agents come and go
+    cookies: dict[str, str] | None = None  # a signed-in browser's (--cookies)
+    reconnect = False  # a dropped step reconnects and runs again, as a browser's (--reconnect)
 
     def on_start(self) -> None:
         self.session: Session | None = None
         self.rng = random.Random()
+        # Signed in, the agent is a browser: it reconnects. A reconnecting one keeps a cookie jar
+        # from session to session as a browser does: the cookies given, then those the console
+        # and the proxy set. None: no jar, no GETs before the websocket (as before either option).
+        self.reconnect = self.reconnect or self.cookies is not None
+        self.jar = dict(self.cookies or {}) if self.reconnect else None
 
     def on_stop(self) -> None:
         if self.session is not None:
@@ -146,19 +241,34 @@ class Agent(User):
 
     def _step(self, name: str, page: str, query: str) -> None:
         started = time.perf_counter()
-        size, error = 0, None
-        try:
-            if self.session is None:
-                self.session = Session(self.host or "")
-            size = self.session.run(page, query)
-        except Exception as exc:  # a failed step: recorded, and the agent starts a new session
-            error = exc
-            if self.session is not None:
-                self.session.close()
-            self.session = None
+        deadline = time.monotonic() + STEP_TIMEOUT
+        size, error, retried, lost = 0, None, False, False
+        backoff = BACKOFF[0]
+        while True:
+            try:
+                if self.session is None:
+                    timeout = min(STEP_TIMEOUT, max(0.1, deadline - time.monotonic()))
+                    self.session = Session(self.host or "", timeout, self.jar)
+                    if self.session.cookies is not None:
+                        self.jar = self.session.cookies
+                size = self.session.run(page, query, deadline=deadline)
+                break
+            except Exception as exc:  # a failed step: the agent starts a new session
+                if self.session is not None:
+                    self.session.close()
+                self.session = None
+                left = deadline - time.monotonic()
+                if self.reconnect and isinstance(exc, RETRYABLE) and left > 0:
+                    retried = True
+                    gevent.sleep(min(left, backoff * (0.5 + self.rng.random())))
+                    backoff = min(2 * backoff, BACKOFF[1])
+                    continue
+                error, lost = exc, isinstance(exc, RETRYABLE)
+                break
         self.environment.events.request.fire(
             request_type="rerun", name=name, response_time=(time.perf_counter() - started) * 1000,
-            response_length=size, exception=error, context={},
+            response_length=size, exception=error,
+            context={"reconnected": retried and error is None, "lost": lost},
         )  # fmt: skip
 
 
@@ -168,6 +278,8 @@ class Summary:
     seconds: float
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
     total: dict[str, float] = field(default_factory=dict)
+    reconnects: int = 0  # steps that completed after reconnecting (--reconnect, --cookies)
+    lost: int = 0  # steps that never completed: the connection dropped, or no answer in time
     cpu_percent: float = 0.0  # the server's, averaged over the run (100 = one core)
     rss_mb: list[float] = field(default_factory=list)  # sampled every few seconds
     errors: list[str] = field(default_factory=list)
@@ -184,18 +296,25 @@ def _stats(times: list[float], errors: int) -> dict[str, float]:
 
 
 def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid: int | None,
-        soak: bool = False, sample_every: float = 5.0) -> Summary:  # fmt: skip
+        soak: bool = False, sample_every: float = 5.0, cookies: dict[str, str] | None = None,
+        reconnect: bool = False) -> Summary:  # fmt: skip
     """``agents`` agents for ``seconds``, measured; the server's CPU and RSS when its pid is
-    given."""
+    given. ``cookies`` signs them in; with them, or with ``reconnect``, they reconnect as
+    browsers do."""
     kind = type("MorningAgent", (Agent,), {"abstract": False, "host": host, "targets": targets,
-                                           "leave_after_morning": soak})  # fmt: skip
+                                           "leave_after_morning": soak, "cookies": cookies,
+                                           "reconnect": reconnect})  # fmt: skip
     env = Environment(user_classes=[kind], events=events)
     times: dict[str, list[float]] = {}
     failures: dict[str, int] = {}
     errors: list[str] = []
+    summary = Summary(agents, seconds)
 
-    def record(name: str, response_time: float, exception: Any, **_: Any) -> None:
+    def record(name: str, response_time: float, exception: Any,
+               context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
         times.setdefault(name, []).append(response_time)
+        summary.reconnects += bool((context or {}).get("reconnected"))
+        summary.lost += bool((context or {}).get("lost"))
         if exception is not None:
             failures[name] = failures.get(name, 0) + 1
             if len(errors) < 20:
@@ -205,7 +324,6 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
     proc = psutil.Process(server_pid) if server_pid else None
     procs: Callable[[], list[psutil.Process]] = lambda: [proc, *proc.children(True)] if proc else []  # noqa: E731
     cpu0 = sum(p.cpu_times().user + p.cpu_times().system for p in procs())
-    summary = Summary(agents, seconds)
     runner = env.create_local_runner()
     started = time.monotonic()
     runner.start(agents, spawn_rate=max(1.0, agents / 5))
@@ -228,11 +346,11 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
     return summary
 
 
-def idle_sessions(host: str, count: int) -> list[Session]:
+def idle_sessions(host: str, count: int, cookies: dict[str, str] | None = None) -> list[Session]:
     """``count`` sessions that each ran the landing page once and now sit idle."""
     opened = []
     for _ in range(count):
-        s = Session(host)
+        s = Session(host, cookies=cookies)
         s.run("", "")
         opened.append(s)
     return opened
@@ -248,16 +366,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-pid", type=int)
     parser.add_argument("--soak", action="store_true")
     parser.add_argument("--idle", type=int, default=0, help="measure RSS per idle session")
+    parser.add_argument(
+        "--cookies",
+        metavar="FILE",
+        help="a JSON object, cookie name → value: a signed-in browser's cookies",
+    )
+    parser.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="a step whose websocket drops or cannot open reconnects and runs again (always "
+        "with --cookies)",
+    )
     args = parser.parse_args(argv)
+    cookies = None
+    if args.cookies:
+        with open(args.cookies) as fh:
+            cookies = json.load(fh)
+        if not isinstance(cookies, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in cookies.items()
+        ):
+            parser.error(f"{args.cookies}: not a JSON object of cookie names to values")
     if args.warm:  # starts the embedded sandbox and fills the caches
         started = time.perf_counter()
-        idle_sessions(args.host, 1)[0].close()
+        idle_sessions(args.host, 1, cookies)[0].close()
         print(json.dumps({"first_visit_s": time.perf_counter() - started}))
         return 0
     if args.idle:
         proc = psutil.Process(args.server_pid)
         before = proc.memory_info().rss
-        sessions = idle_sessions(args.host, args.idle)
+        sessions = idle_sessions(args.host, args.idle, cookies)
         gevent.sleep(2)
         after = proc.memory_info().rss
         for s in sessions:
@@ -269,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.targets) as fh:
         targets = Targets(**json.load(fh))
     summary = run(args.host, args.agents, args.seconds, targets, server_pid=args.server_pid,
-                  soak=args.soak)  # fmt: skip
+                  soak=args.soak, cookies=cookies, reconnect=args.reconnect)  # fmt: skip
     print(json.dumps(summary.__dict__))
     return 0
 

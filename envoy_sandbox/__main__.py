@@ -29,6 +29,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SECONDS",
         help="make new activity every SECONDS",
     )
+    parser.add_argument(
+        "--disable-after-dead",
+        type=int,
+        default=SandboxSettings.disable_after_dead,
+        metavar="N",
+        help="disable an endpoint after N messages in a row end DEAD",
+    )
     args = parser.parse_args(argv)
     settings = replace(
         SandboxSettings(),
@@ -37,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         retry_scale=args.retry_scale,
         ticker_seconds=args.ticker,
+        disable_after_dead=args.disable_after_dead,
     )
     serve(settings, args.host, args.port)
 

@@ -121,6 +121,13 @@ def dead_messages(
 def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], None]]:
     settings = SandboxSettings(db_path=str(tmp / "sandbox.db"), **{**FAST, **overrides})
     base, key, stop = start_in_thread(settings)
+    return connect_sandbox(base, key, Path(settings.db_path), stop)
+
+
+def connect_sandbox(
+    base: str, key: str, db_path: Path, stop: Callable[[], None] = lambda: None
+) -> tuple[Sandbox, Callable[[], None]]:
+    """Clients of a running sandbox at ``base`` (``…/api/v1``), in this process or its own."""
     # Generous bounds: the sandbox shares its process (and the machine) with a busy test worker.
     extras = SandboxExtras(base, api_key=key, timeout=60)
     http = httpx.Client(base_url=extras.root, timeout=60, auth=ExtrasKey(key))
@@ -131,7 +138,7 @@ def make_sandbox(tmp: Path, **overrides: Any) -> tuple[Sandbox, Callable[[], Non
         other=EnvoyClient(base, api_key=SECOND_ORG_API_KEY, max_retries=0, timeout=60),
         http=http,
         extras=extras,
-        db_path=Path(settings.db_path),
+        db_path=db_path,
     )
 
     def close() -> None:

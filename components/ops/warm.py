@@ -20,6 +20,7 @@ from components import data, store
 
 log = logging.getLogger("envoy_console.warm")
 EVERY = 5.0  # seconds between refreshes
+THREAD = "console-warm"
 IDLE_AFTER = 600.0  # an organization nobody opened for this long is no longer kept warm
 _active: dict[tuple[str, str | None], tuple[data.Ctx, float]] = {}
 _lock = threading.Lock()
@@ -34,7 +35,12 @@ def note(ctx: data.Ctx) -> None:
         if _started.is_set() or os.environ.get("ENVOY_WARM", "1") == "0":
             return
         _started.set()
-    threading.Thread(target=_loop, name="console-warm", daemon=True).start()
+    # The thread reads through st.cache_data outside any script run, on purpose: Streamlit's
+    # "missing ScriptRunContext" warning, once per cached call, would fill the replica's log.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: threading.current_thread().name != THREAD
+    )
+    threading.Thread(target=_loop, name=THREAD, daemon=True).start()
 
 
 def warm_once() -> int:
