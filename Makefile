@@ -11,7 +11,7 @@ XDIST ?= -n 3 --dist loadgroup
 PORT ?= 8501
 TEAM_PORT ?= 8080
 
-.PHONY: run test test-fast screenshots bench lint sandbox team clean
+.PHONY: run test test-fast screenshots bench bench-quick lint sandbox team clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -78,8 +78,15 @@ def console_results(sizes: dict[str, int]) -> list[Result]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="small sizes, correctness only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="30 agents and Chromium's clicks only (no soak): a short table",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args(argv)
+    if args.quick:
+        return quick()
     smoke = args.smoke
     sizes = dict(small=200, big=3000, medium=1000, export_rows=1000, events=200, browse=12,
                  story=100, attempts=5_000, repeat=1) if smoke else dict(small=1000,
@@ -89,11 +96,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = console_results(sizes)
     print(f"agents at once: {team_sizes}, {team_seconds:g} s each…", flush=True)
+    clicks_at = max(team_sizes) if smoke else 30
     team_rows, levels = team_results(team_sizes, team_seconds, soak, 3 if smoke else 30,
-                                     1 if smoke else 12)  # fmt: skip
+                                     1 if smoke else 12, clicks_at)  # fmt: skip
     results += team_rows
     report.write(results, levels, smoke=smoke, out=Path(args.out), started=started)
     return 0 if report.passed(results, smoke) else 1
+
+
+def quick() -> int:
+    """``make bench-quick``: one replica with 30 agents, Chromium's clicks among them, a new
+    browser's first visit; the table printed, bench/RESULTS.md left alone."""
+    started = time.perf_counter()
+    results, _ = team_results([30], 60.0, 0.0, 0, 4, 30)
+    print(report.table(results, smoke=False))
+    print(f"\nwall time {time.perf_counter() - started:.0f} s (target ≤ 180 s)")
+    return 0 if report.passed(results, smoke=False) else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """How many agents one console serves: the Locust agents of ``bench.agents`` against one console
-process on its embedded sandbox, at several team sizes, measured side by side in one run.
+process, at several team sizes, measured side by side in one run.
 
-``run_team`` starts the console as ``make run`` does (``streamlit run app.py``, nothing
-configured), reads what the agents open from the sandbox's database, then runs each team size in
+``run_team`` starts the console as a team runs it (``streamlit run app.py`` talking over HTTP to
+the Envoy sandbox, which runs in a process of its own, as the real API would), reads what the
+agents open from the sandbox's database, then runs each team size in
 a process of its own (Locust patches the standard library for gevent) and measures the server's
 CPU and RSS with it. It returns the rows for ``bench/RESULTS.md`` and a chart of p95 against team
 size.
@@ -23,7 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import psutil
+
+from deploy.processes import Process, free_port
+from deploy.team import SANDBOX_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_TARGETS = {30: 1.0, 50: 2.0}  # concurrent agents → step p95 in seconds
@@ -36,50 +40,31 @@ class Console:
     db: Path
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def console(tmp: Path, loads: int = 1000) -> Iterator[Console]:
-    """The console on its embedded sandbox, started once and warmed by a first session."""
-    port = _free_port()
+    """One console replica as a team runs it: the Envoy sandbox in a process of its own (seeded
+    with ``loads`` loads before the console starts) and the console talking to it over HTTP."""
     db = tmp / "team-sandbox.db"
-    env = {**os.environ, "ENVOY_SANDBOX_DB": str(db), "ENVOY_SANDBOX_LOADS": str(loads),
-           "ENVOY_SANDBOX_TICKER": "0", "ENVOY_CONSOLE_DATABASE_URL": f"sqlite:///{tmp}/c.db",
-           "ENVOY_JOB_WORKER": "0"}  # fmt: skip
-    for name in ("ENVOY_BASE_URL", "ENVOY_API_KEY", "ENVOY_BEARER_TOKEN"):
-        env.pop(name, None)
-    log = open(tmp / "team-console.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    sandbox_port, port = free_port(), free_port()
+    sandbox = Process("sandbox", [sys.executable, "-m", "envoy_sandbox", "--port",
+                                  str(sandbox_port), "--db", str(db), "--loads", str(loads)],
+                      tmp / "team-sandbox.log", cwd=ROOT)  # fmt: skip
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
+    env = {**base, "ENVOY_BASE_URL": f"http://127.0.0.1:{sandbox_port}/api/v1",
+           "ENVOY_API_KEY": SANDBOX_KEY, "ENVOY_CONSOLE_DATABASE_URL": f"sqlite:///{tmp}/c.db",
+           "ENVOY_JOB_WORKER": "0", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}  # fmt: skip
+    server = Process("console", [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                                 "--server.port", str(port), "--server.headless", "true"],
+                     tmp / "team-console.log", env=env, cwd=ROOT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"the console did not start; see {tmp}/team-console.log")
-            time.sleep(0.3)
-        yield Console(url, proc.pid, db)
+        sandbox.start(f"http://127.0.0.1:{sandbox_port}/openapi.json", timeout=600)
+        server.start(f"{url}/_stcore/health")
+        assert server.popen is not None
+        yield Console(url, server.popen.pid, db)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
+        sandbox.stop()
 
 
 def targets(db: Path) -> dict[str, Any]:
@@ -100,23 +85,58 @@ def targets(db: Path) -> dict[str, Any]:
     return {"load_ids": loads, "endpoint_id": endpoint, "message_ids": dead}
 
 
-def agents(con: Console, tmp: Path, *args: str, seconds: float = 0.0) -> dict[str, Any]:
-    """One run of ``bench.agents`` (for ``seconds``, when it runs agents) in a process of its
-    own; its JSON summary."""
+def _agents_args(con: Console, tmp: Path, args: tuple[str, ...], seconds: float) -> list[str]:
     spec = tmp / "targets.json"
     if not spec.exists() and "--warm" not in args:
         spec.write_text(json.dumps(targets(con.db)))
     if seconds:
         args = (*args, "--seconds", str(seconds))
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.agents", "--host", con.url, "--targets", str(spec),
-         "--server-pid", str(con.pid), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=seconds + 600, check=False,
-    )  # fmt: skip
-    if out.returncode != 0:
-        raise RuntimeError(f"bench.agents failed: {out.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return [sys.executable, "-m", "bench.agents", "--host", con.url, "--targets", str(spec),
+            "--server-pid", str(con.pid), *args]  # fmt: skip
+
+
+def _summary(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    if returncode != 0:
+        raise RuntimeError(f"bench.agents failed: {stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     return result
+
+
+def agents(con: Console, tmp: Path, *args: str, seconds: float = 0.0) -> dict[str, Any]:
+    """One run of ``bench.agents`` (for ``seconds``, when it runs agents) in a process of its
+    own; its JSON summary."""
+    out = subprocess.run(_agents_args(con, tmp, args, seconds), cwd=ROOT, capture_output=True,
+                         text=True, timeout=seconds + 600, check=False)  # fmt: skip
+    return _summary(out.returncode, out.stdout, out.stderr)
+
+
+def sessions(con: Console) -> int:
+    """The WebSocket sessions open on the console (its established connections)."""
+    port = int(con.url.rsplit(":", 1)[1])
+    found = psutil.Process(con.pid).net_connections(kind="tcp")
+    return sum(1 for c in found if c.status == "ESTABLISHED" and c.laddr and c.laddr.port == port)
+
+
+def agents_and_clicks(con: Console, tmp: Path, n: int, seconds: float,
+                      rounds: int) -> tuple[dict[str, Any], dict[str, list[float]]]:  # fmt: skip
+    """``n`` agents for ``seconds`` and, once they are all connected, Chromium's clicks on the
+    same console: both summaries. The clicks must end while the agents still work."""
+    out, err = tmp / f"agents-{n}.json", tmp / f"agents-{n}.log"  # files: a pipe could fill
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(_agents_args(con, tmp, ("--agents", str(n)), seconds),
+                                cwd=ROOT, stdout=stdout, stderr=stderr, text=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while sessions(con) < n and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.5)
+            browser = clicks(con, tmp, rounds, False)
+            if proc.poll() is not None:
+                raise RuntimeError(f"the {n} agents stopped before the clicks ended")
+            proc.wait(timeout=seconds + 600)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    return _summary(proc.returncode, out.read_text(), err.read_text()), browser
 
 
 def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[float]]:
@@ -136,8 +156,8 @@ def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[
 
 
 def warm(con: Console, tmp: Path, seconds: float) -> float:
-    """The first session starts the embedded sandbox (seeding it) and fills the caches; then one
-    agent's morning warms the pages. Returns the first visit's seconds."""
+    """The first session fills the caches; then one agent's morning warms the pages. Returns the
+    first visit's seconds."""
     first: float = agents(con, tmp, "--warm")["first_visit_s"]
     agents(con, tmp, "--agents", "1", seconds=seconds)
     return first
@@ -174,22 +194,30 @@ def chart(levels: list[dict[str, Any]], path: Path) -> None:
 
 
 def first_visit_in_browser(tmp: Path, loads: int) -> float:
-    """A new console's first page in Chromium, from the server's first answer: the embedded
-    sandbox's start is part of it (its database is already seeded, as after the first run)."""
+    """A new console's first page in Chromium, from the server's first answer (the sandbox's
+    database is already seeded, as after the first run)."""
     with console(tmp, loads) as con:
         return clicks(con, tmp, 0, True)["first visit"][0]
 
 
 def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0,
-             loads: int = 1000, warm_seconds: float = 25,
-             click_rounds: int = 0) -> dict[str, Any]:  # fmt: skip
+             loads: int = 1000, warm_seconds: float = 25, click_rounds: int = 0,
+             clicks_at: int = 30) -> dict[str, Any]:  # fmt: skip
+    """Each team size for ``seconds``; Chromium clicks while ``clicks_at`` agents work."""
+    browser: dict[str, list[float]] = {}
+    levels = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         with console(tmp, loads) as con:
             first_visit = warm(con, tmp, warm_seconds)
-            browser = clicks(con, tmp, click_rounds, False) if click_rounds else {}
-            levels = [agents(con, tmp, "--agents", str(n), seconds=seconds)
-                      for n in sizes]  # fmt: skip
+            for n in sizes:
+                if click_rounds and n == clicks_at:
+                    # Longer, so that the agents are still at work when the clicks end.
+                    level, browser = agents_and_clicks(con, tmp, n, seconds + 20 * click_rounds,
+                                                       click_rounds)  # fmt: skip
+                else:
+                    level = agents(con, tmp, "--agents", str(n), seconds=seconds)
+                levels.append(level)
             idle_result = agents(con, tmp, "--idle", str(idle)) if idle else None
             soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--soak", seconds=soak)
                            if soak else None)  # fmt: skip
