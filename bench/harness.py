@@ -103,9 +103,9 @@ def app_page(path: str | None = None, **query: str) -> Any:
 
 
 def clear_caches() -> None:
-    import streamlit as st
+    from components import data
 
-    st.cache_data.clear()
+    data.clear_caches()
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> float:

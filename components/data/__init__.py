@@ -11,7 +11,7 @@ May import ``domain``, ``settings`` and ``envoy_api``.
 
 from __future__ import annotations
 
-from components.data.board import BOARD_LOADS, Board, Impact, board, impact
+from components.data.board import BOARD_LOADS, Board, Impact, board, forget_boards, impact
 from components.data.cache import (
     FETCHED,
     TTL,
@@ -78,6 +78,7 @@ __all__ = [
     "attempt_sample",
     "attempts_page",
     "board",
+    "clear_caches",
     "client",
     "create_endpoint",
     "delete_endpoint",
@@ -101,3 +102,11 @@ __all__ = [
     "update_endpoint",
     "walk_attempts",
 ]
+
+
+def clear_caches() -> None:
+    """Forget every cached read and every view made of them (tests, the benchmark)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    forget_boards()

@@ -3,11 +3,23 @@ uninformed, active escalations, failed vettings), read concurrently; each part m
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
 
-from components.data.cache import Ctx, Outcome, _outcome, _record, shared, submit
+from components.data.cache import (
+    Ctx,
+    Outcome,
+    Span,
+    _now,
+    _outcome,
+    _record,
+    collecting,
+    remember,
+    shared,
+    submit,
+)
 from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
@@ -34,6 +46,12 @@ class Board:
     impact: Impact
     escalations: Outcome[list[tuple[Load, Escalation]]]
     verifications: Outcome[list[tuple[Load, CarrierVerification]]]
+
+    @property
+    def complete(self) -> bool:
+        """Every part read without an error (a board with a failed part is not kept)."""
+        parts = [self.escalations.ok, self.verifications.ok, self.impact.escalated.ok]
+        return all(parts) and all(h.ok for h in self.impact.healths.values())
 
 
 def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
@@ -64,8 +82,39 @@ def impact(ctx: Ctx) -> Impact:
     return Impact(eps, healths, loads, escalated, capped)
 
 
+# One board per organization and data version, shared by every agent's reruns: made again only
+# when a piece of it expires from the cache, or the change stamp, generation or a Refresh data
+# (the key) says it is stale. Until then a rerun would only rebuild the same board from the
+# same cache entries, at dozens of cache reads and pool tasks each.
+_made: dict[Ctx, tuple[Board, list[Span]]] = {}
+_made_lock = threading.Lock()
+
+
 def board(ctx: Ctx) -> Board:
     ctx = shared(ctx)
+    now = _now()
+    with _made_lock:
+        for key in [k for k, (_, spans) in _made.items() if min(e for _, e in spans) <= now]:
+            del _made[key]
+        kept = _made.get(ctx)
+    if kept is not None:
+        remember(kept[1])  # this run shows data of those ages, and refreshes when it is due
+        return kept[0]
+    with collecting() as spans:
+        made = _board(ctx)
+    if spans and made.complete:
+        with _made_lock:
+            _made[ctx] = (made, spans)
+    return made
+
+
+def forget_boards() -> None:
+    """Make every board again on its next read (after the caches were cleared)."""
+    with _made_lock:
+        _made.clear()
+
+
+def _board(ctx: Ctx) -> Board:
     found = impact(ctx)
     escalations: Outcome[list[tuple[Load, Escalation]]] = Outcome(error=found.escalated.error)
     if found.escalated.ok:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -112,15 +113,37 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+Span = tuple[datetime, datetime]  # a piece of data's (fetched at, cache entry expires at)
+_COLLECTING: ContextVar[list[Span] | None] = ContextVar("collecting", default=None)
+
+
 def _record(fetched: Fetched[T]) -> T:
     """Remember when each piece of data on this run was fetched and when its cache entry
     expires (for the sidebar's age and the screen's scheduled refresh)."""
+    span = (fetched.at, fetched.at + timedelta(seconds=fetched.ttl))
+    if (seen := _COLLECTING.get()) is not None:
+        seen.append(span)
+    remember([span])
+    return fetched.value
+
+
+def remember(spans: list[Span]) -> None:
+    """Record ``spans`` on this script run (a view derived once, read by many runs)."""
     try:
-        times = st.session_state.setdefault(FETCHED, [])
-        times.append((fetched.at, fetched.at + timedelta(seconds=fetched.ttl)))
+        st.session_state.setdefault(FETCHED, []).extend(spans)
     except Exception:  # outside a script run (a worker thread): nothing to record into
         pass
-    return fetched.value
+
+
+@contextmanager
+def collecting() -> Iterator[list[Span]]:
+    """The spans recorded in this thread within the block: what a derived view was made of."""
+    seen: list[Span] = []
+    token = _COLLECTING.set(seen)
+    try:
+        yield seen
+    finally:
+        _COLLECTING.reset(token)
 
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -17,6 +16,7 @@ from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 from streamlit.util import calc_hash
 
+from components import data
 from components.shell import nav
 
 from ..sandboxes import Sandbox
@@ -77,10 +77,10 @@ def configured(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sa
     monkeypatch.setenv("ENVOY_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("ENVOY_API_KEY", sandbox.api_key)
     sandbox.clear_faults()
-    st.cache_data.clear()  # each test sees the sandbox as it is now
+    data.clear_caches()  # each test sees the sandbox as it is now
     yield sandbox
     sandbox.clear_faults()
-    st.cache_data.clear()
+    data.clear_caches()
 
 
 @pytest.fixture

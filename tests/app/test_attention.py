@@ -4,13 +4,13 @@ of the last 7 days, each row one click from its detail."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
-from components import store
+from components import data, store
 from components.domain import deliveries
 from components.ops import warm
 
@@ -73,7 +73,7 @@ def test_the_board_kept_warm_opens_without_a_read_of_its_own(
     ctx = at.session_state["_frame"].ctx
     monkeypatch.setattr(warm, "_active", {})  # only this test's organization
     warm.note(ctx)
-    st.cache_data.clear()  # everything expired, as after a minute
+    data.clear_caches()  # everything expired, as after a minute
     assert warm.warm_once() >= 1  # the replica's thread refreshes it ...
     configured.reset_stats()
     at = open_page("views/attention.py")  # ... so the next agent's click reads nothing
@@ -89,3 +89,31 @@ def test_the_board_kept_warm_opens_without_a_read_of_its_own(
     open_page("views/attention.py")
     board_reads = {r: n for r, n in configured.stats()["routes"].items() if "/api/v1/" in r}
     assert board_reads == {}, board_reads
+
+
+def test_the_board_is_made_once_per_data_version_for_every_agent(
+    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agents' reruns share one board until a piece of it expires or a change makes it stale;
+    each run still says how old its data is."""
+    from components.data.cache import FETCHED
+
+    boards = importlib.import_module("components.data.board")  # data.board is the function
+
+    made: list[object] = []
+    real = boards._board
+
+    def counted(ctx: object) -> object:
+        made.append(ctx)
+        return real(ctx)
+
+    monkeypatch.setattr(boards, "_board", counted)
+    first = open_page("views/attention.py")
+    assert len(made) == 1
+    second = open_page("views/attention.py")  # another agent, the same data
+    assert len(made) == 1
+    assert texts(second) == texts(first)
+    assert second.session_state[FETCHED], "the second run records its data's age too"
+    store.bump(first.session_state["_frame"].ctx.organization_id)  # a change through the console
+    open_page("views/attention.py")
+    assert len(made) == 2
