@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
@@ -106,13 +107,54 @@ def measure(host: str, targets: dict[str, Any], repeat: int, first: bool) -> dic
     return out
 
 
+# Streamlit's own floor on this machine, measured the same way: a one-line app's first visit
+# and a one-button app's rerun. bench.team serves these two scripts.
+ONE_LINE_APP = 'import streamlit as st\nst.write("ready")\n'
+ONE_BUTTON_APP = (
+    "import streamlit as st\n"
+    'n = st.session_state["n"] = st.session_state.get("n", 0) + 1\n'
+    'st.button("Again")\n'
+    'st.write(f"run {n}")\n'
+)
+
+
+def floor(one_line: str, one_button: str, repeat: int) -> dict[str, list[float]]:
+    """A new browser's first visit to the one-line app (``repeat`` times) and the one-button
+    app's rerun on a click (``repeat`` times)."""
+    out: dict[str, list[float]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for _ in range(repeat):
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT)
+            went = timed(page, partial(page.goto, one_line), page.get_by_text("ready").wait_for)
+            out.setdefault("one-line app: first visit", []).append(went)
+            context.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(one_button)
+        settled(page, lambda: page.get_by_text("run 1").wait_for())
+        for n in range(2, repeat + 2):
+            shown = page.get_by_text(f"run {n}", exact=True)
+            rerun = timed(page, page.get_by_role("button", name="Again").click, shown.wait_for)
+            out.setdefault("one-button app: rerun", []).append(rerun)
+        browser.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", required=True)
-    parser.add_argument("--targets", required=True)
+    parser.add_argument("--targets", help="what to open (the console's measures)")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--first", action="store_true")
+    parser.add_argument("--floor", metavar="ONE_BUTTON_URL",
+                        help="measure Streamlit's floor: --host is the one-line app")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.floor:
+        print(json.dumps(floor(args.host, args.floor, args.repeat)))
+        return 0
     with open(args.targets) as fh:
         targets = json.load(fh)
     print(json.dumps(measure(args.host, targets, args.repeat, args.first)))

@@ -155,6 +155,41 @@ def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[
     return result
 
 
+@contextmanager
+def streamlit_app(tmp: Path, name: str, code: str) -> Iterator[str]:
+    """A Streamlit script of its own (Streamlit's floor, for the ratios), served; its URL."""
+    script = tmp / f"{name}.py"
+    script.write_text(code)
+    port = free_port()
+    server = Process(name, [sys.executable, "-m", "streamlit", "run", str(script),
+                            "--server.port", str(port), "--server.headless", "true",
+                            "--browser.gatherUsageStats", "false"],
+                     tmp / f"{name}.log", cwd=tmp)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    server.start(f"{url}/_stcore/health")
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def streamlit_floor(tmp: Path, repeat: int) -> dict[str, list[float]]:
+    """``bench.clicks --floor``: a one-line app's first visit, a one-button app's rerun."""
+    from bench.clicks import ONE_BUTTON_APP, ONE_LINE_APP
+
+    with streamlit_app(tmp, "one_line", ONE_LINE_APP) as line, \
+            streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as button:  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.clicks", "--host", line, "--floor", button,
+             "--repeat", str(repeat)],
+            cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.clicks --floor failed: {out.stderr[-2000:]}")
+    result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def warm(con: Console, tmp: Path, seconds: float) -> float:
     """The first session fills the caches; then one agent's morning warms the pages. Returns the
     first visit's seconds."""
@@ -210,18 +245,23 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
         tmp = Path(name)
         with console(tmp, loads) as con:
             first_visit = warm(con, tmp, warm_seconds)
+            if click_rounds:  # new browsers on the running console, and Streamlit's floor
+                browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
+                                          for _ in range(3)]  # fmt: skip
+                browser.update(streamlit_floor(tmp, 5))
             for n in sizes:
                 if click_rounds and n == clicks_at:
                     # Longer, so that the agents are still at work when the clicks end.
-                    level, browser = agents_and_clicks(con, tmp, n, seconds + 20 * click_rounds,
-                                                       click_rounds)  # fmt: skip
+                    level, busy = agents_and_clicks(con, tmp, n, seconds + 12 * click_rounds,
+                                                    click_rounds)  # fmt: skip
+                    browser.update(busy)
                 else:
                     level = agents(con, tmp, "--agents", str(n), seconds=seconds)
                 levels.append(level)
             idle_result = agents(con, tmp, "--idle", str(idle)) if idle else None
             soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--soak", seconds=soak)
                            if soak else None)  # fmt: skip
-        if click_rounds:  # the same database, seeded: a second server's first visit
-            browser["first visit"] = [first_visit_in_browser(tmp, loads)]
+        if click_rounds:  # the same database, seeded: a new server's first page
+            browser["cold start"] = [first_visit_in_browser(tmp, loads)]
     return {"levels": levels, "idle": idle_result, "soak": soak_result,
             "first_visit_s": first_visit, "clicks": browser}  # fmt: skip

@@ -28,10 +28,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "load story render",
         "2 agents: step p95",
         "RSS per added idle session",
-        "first visit of a new console",
-        "Chromium: tab switch",
+        "first session on a new console",
+        "Chromium: tab switch while 2 agents work",
         "Chromium: open a load",
-        "Chromium: first visit",
+        "first visit to the running console ÷ to a one-line Streamlit app",
+        "÷ a one-button Streamlit app's rerun",
+        "a new console's first page",
+        "attention board ÷ loads tab",
         "## A team on one console",
     ):
         assert row in text, row
