@@ -144,11 +144,14 @@ def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[
     spec = tmp / "targets.json"
     if not spec.exists():
         spec.write_text(json.dumps(targets(con.db)))
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.clicks", "--host", con.url, "--targets", str(spec),
-         "--repeat", str(repeat), *(["--first"] if first else [])],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
+    return _clicks("--host", con.url, "--targets", str(spec), "--repeat", str(repeat),
+                   *(["--first"] if first else []))  # fmt: skip
+
+
+def _clicks(*args: str) -> dict[str, list[float]]:
+    """``python -m bench.clicks`` with ``args``: its JSON of step → seconds."""
+    out = subprocess.run([sys.executable, "-m", "bench.clicks", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
     if out.returncode != 0:
         raise RuntimeError(f"bench.clicks failed: {out.stderr[-2000:]}")
     result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -179,15 +182,7 @@ def streamlit_floor(tmp: Path, repeat: int) -> dict[str, list[float]]:
 
     with streamlit_app(tmp, "one_line", ONE_LINE_APP) as line, \
             streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as button:  # fmt: skip
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.clicks", "--host", line, "--floor", button,
-             "--repeat", str(repeat)],
-            cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
-    if out.returncode != 0:
-        raise RuntimeError(f"bench.clicks --floor failed: {out.stderr[-2000:]}")
-    result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+        return _clicks("--host", line, "--floor", button, "--repeat", str(repeat))
 
 
 def warm(con: Console, tmp: Path, seconds: float) -> float:

@@ -19,12 +19,11 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.processes import Postgres, Process, answers, free_port, pg_bindir
+from deploy.processes import Postgres, Process, free_port, pg_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
 START_CONSOLE = ROOT / "deploy" / "start-console"
@@ -242,25 +241,18 @@ class Team:
         self.proxy_command(f"set server replicas/{name} state {state}")
 
     def rolling_restart(self, name: str) -> None:
-        """Drain, stop, start, put back: new browsers go elsewhere, the proxy stops sending it
-        anything before it stops, its browsers reconnect to the others, and it takes browsers
-        again once it answers its health check."""
+        """Drain, stop, start, put back: new browsers go elsewhere (drain), the proxy stops
+        sending it anything, even its own browsers' new connections (maint), it stops (SIGTERM:
+        its WebSockets close and its browsers reconnect to the others), and it takes browsers
+        again once it answers its health check. Streamlit's sessions live in the replica's
+        memory and its WebSockets never end by themselves, so there is no waiting for them to
+        drain: a step cut by the stop is redone by the browser on its new replica."""
         self.set_state(name, "drain")
         self.set_state(name, "maint")
         self.replicas[name].stop()
         self.start_replica(name)
         self.set_state(name, "ready")
         self.wait_proxy_state(name, "UP")
-
-
-@contextmanager
-def running(root: Path | None = None, **options: object) -> Iterator[Team]:
-    folder = root or Path(tempfile.mkdtemp(prefix="envoy-team-"))
-    team = Team(folder, **options).start()  # type: ignore[arg-type]
-    try:
-        yield team
-    finally:
-        team.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,6 +299,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-__all__ = ["ADMIN", "HEALTH", "READER", "Team", "answers", "main", "running"]
