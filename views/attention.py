@@ -14,7 +14,7 @@ from components import data
 from components.domain.formats import age, when, words
 from components.domain.markup import md
 from components.shell import errors, frame, nav
-from components.widgets import health_table, tables, ui
+from components.widgets import health_table, ui
 from components.widgets.health_table import EndpointHealth
 from envoy_api import CarrierVerification, EnvoyError, Escalation, Load
 
@@ -90,8 +90,7 @@ def render_endpoints(
         table = health_table.frame(
             trouble, lambda e: to_deliveries(endpoint_id=e, status="undelivered")
         )
-        tables.dataframe(health_table.shown(table), health_table.column_config(), hide_index=True,
-                         key="board_endpoints", column_order=health_table.COLUMNS)  # fmt: skip
+        health_table.draw(table, "board_endpoints")
         st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                    f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
     nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")

@@ -17,7 +17,7 @@ from components.domain.markup import md
 from components.domain.rights import NotAllowed
 from components.ops import actions
 from components.shell import errors, frame, nav
-from components.widgets import form_problems, health_table, tables, ui
+from components.widgets import form_problems, health_table, ui
 from components.widgets.secret_dialog import render_secret, show_secret
 from envoy_api import (
     APIStatusError,
@@ -87,16 +87,8 @@ def render_health(endpoints: list[WebhookEndpoint]) -> None:
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
         "each row's window (the last 24 h unless it says less)."
     )
-    tables.dataframe(
-        health_table.shown(table),
-        {
-            **health_table.column_config(),
-            "Event types": st.column_config.TextColumn(width="medium"),
-        },
-        hide_index=True,
-        key="endpoints_table",
-        column_order=[*health_table.COLUMNS, "Event types"],
-    )
+    health_table.draw(table, "endpoints_table",
+                      {"Event types": st.column_config.TextColumn(width="medium")})  # fmt: skip
     for r in rows:
         if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
             st.warning(f"{md(r.endpoint.description or r.endpoint.url)} is disabled: "

@@ -1,7 +1,7 @@
 """Endpoint health that speaks: one row per endpoint with its state in words, its success rate as
 a bar, its last 24 hours as a sparkline, how long ago it last delivered, and how many loads its
-undelivered messages are about; ranked by impact. The attention board and the Webhook endpoints
-page show the same table."""
+undelivered messages are about; ranked by impact. The attention board, Deliveries and Webhook
+endpoints pages show the same table (``draw``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import streamlit as st
 from components.data import Impact
 from components.domain.deliveries import Health
 from components.domain.formats import STATE_COLORS, age
+from components.widgets import tables
 from envoy_api import WebhookEndpoint
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
@@ -169,3 +170,16 @@ def column_config() -> dict[str, Any]:
         "URL": st.column_config.TextColumn(width="medium"),
         "Open": st.column_config.LinkColumn("Deliveries", display_text="Open ↗", width="small"),
     }  # fmt: skip
+
+
+def draw(table: pd.DataFrame, key: str, extra: dict[str, Any] | None = None, **options: Any) -> Any:
+    """The table as every page shows it (its columns, then ``extra`` columns with their
+    configs); ``options`` go to the dataframe (a row selection, say). Returns its event."""
+    return tables.dataframe(
+        shown(table),
+        {**column_config(), **(extra or {})},
+        hide_index=True,
+        key=key,
+        column_order=[*COLUMNS, *(extra or {})],
+        **options,
+    )
