@@ -105,8 +105,13 @@ __all__ = [
 
 
 def clear_caches() -> None:
-    """Forget every cached read and every view made of them (tests, the benchmark)."""
+    """Forget every cached read and every view made of them (tests, the benchmark); the
+    connections (and the embedded sandbox) stay."""
     import streamlit as st
 
+    from components.data import loads, webhooks
+
     st.cache_data.clear()
+    for resource in (webhooks._messages, webhooks._load_attempts, loads._story):
+        resource.clear()
     forget_boards()

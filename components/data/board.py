@@ -4,6 +4,7 @@ uninformed, active escalations, failed vettings), read concurrently; each part m
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from dataclasses import dataclass
 
 from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
@@ -86,7 +87,7 @@ def impact(ctx: Ctx) -> Impact:
 # when a piece of it expires from the cache, or the change stamp, generation or a Refresh data
 # (the key) says it is stale. Until then a rerun would only rebuild the same board from the
 # same cache entries, at dozens of cache reads and pool tasks each.
-_made: dict[Ctx, tuple[Board, list[Span]]] = {}
+_made: dict[Ctx, tuple[Board, list[Span], datetime]] = {}  # board, its spans, when it is due
 _made_lock = threading.Lock()
 
 
@@ -94,7 +95,7 @@ def board(ctx: Ctx) -> Board:
     ctx = shared(ctx)
     now = _now()
     with _made_lock:
-        for key in [k for k, (_, spans) in _made.items() if min(e for _, e in spans) <= now]:
+        for key in [k for k, (_, _, due) in _made.items() if due <= now]:
             del _made[key]
         kept = _made.get(ctx)
     if kept is not None:
@@ -104,7 +105,7 @@ def board(ctx: Ctx) -> Board:
         made = _board(ctx)
     if spans and made.complete:
         with _made_lock:
-            _made[ctx] = (made, spans)
+            _made[ctx] = (made, spans, min(expires for _, expires in spans))
     return made
 
 

@@ -226,13 +226,14 @@ class Messages:
         return self.read >= self.total
 
 
-def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Messages:
+def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int, fresh: bool) -> Messages:
     """The window's newest attempts, grouped into messages. The API filters attempts, not
     messages, so a message's outcome is judged here: by its newest attempt, which the window's
     newest-first read always holds, and by whether any attempt failed before it. A message whose
     first attempt is older than what was read, and whose newest did not fail, has its attempts
     read whole (up to HISTORY_LOOKUPS messages, concurrently): delivered after a replay today of
-    last week's dead message is "delivered after retries", not "delivered"."""
+    last week's dead message is "delivered after retries", not "delivered". Those histories come
+    from the cache a message's own view reads too, unless ``fresh``."""
     rows, pagination = _walk(ctx, replace(flt, statuses=(), outcome=None), max_pages, 100)
     by_message: dict[str, list[DeliveryAttempt]] = {}
     for a in rows:
@@ -241,7 +242,13 @@ def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Messages:
                if min(a.attempt for a in seen) > 1
                and max(seen, key=lambda a: a.attempt).status not in REPLAYABLE]  # fmt: skip
     api = client(ctx).webhooks
-    lookups = {m: _POOL.submit(api.list_message_attempts, m) for m in partial[:HISTORY_LOOKUPS]}
+
+    def history_of(message_id: str) -> list[DeliveryAttempt]:
+        if fresh:
+            return api.list_message_attempts(message_id)
+        return _message_attempts(ctx, message_id).value
+
+    lookups = {m: submit(history_of, m) for m in partial[:HISTORY_LOOKUPS]}
     unsure = max(len(partial) - HISTORY_LOOKUPS, 0)
     for message_id, future in lookups.items():
         try:
@@ -260,7 +267,7 @@ def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Messages:
 def _messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Fetched[Messages]:
     # A resource cache: thousands of attempts are handed out as they are (only read), not
     # unpickled on every rerun.
-    return Fetched(_read_messages(ctx, flt, max_pages), _now())
+    return Fetched(_read_messages(ctx, flt, max_pages, fresh=False), _now())
 
 
 def messages(
@@ -271,7 +278,7 @@ def messages(
     unless ``fresh`` (bulk work)."""
     ctx, flt = _fresh(ctx), replace(flt, statuses=(), outcome=None)  # one read for every outcome
     if fresh:
-        return _read_messages(ctx, flt, max_pages)
+        return _read_messages(ctx, flt, max_pages, fresh=True)
     return _record(_messages(ctx, flt, max_pages))
 
 

@@ -26,7 +26,6 @@ ENDPOINT_FIELDS = {
     "description": "the description",
     "headers": "the custom headers",
 }
-FORM = "form"  # problems that belong to no one field (a refusal, a missing right)
 
 Problems = dict[str, list[str]]  # field → what to fix in it, in the form's order
 

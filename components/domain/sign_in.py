@@ -27,7 +27,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from components.domain.markup import md
 
-SHARED = ("redirect_uri", "cookie_secret")  # always in [auth] itself
 PER_PROVIDER = ("client_id", "client_secret", "server_metadata_url")
 DISCOVERY_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 MIN_COOKIE_SECRET = 16

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from components.domain.deliveries import MessageState, message_states
-from components.domain.formats import attempt_words, duration, when, words
+from components.domain.formats import duration, when, words
 from components.domain.rules import REPLAYABLE
 from envoy_api import (
     Call,
@@ -70,11 +70,6 @@ class Message:
     def title(self) -> str:
         """``load.status_changed → In Transit``, or the event type."""
         return f"{self.event_type} → {words(self.to_status)}" if self.to_status else self.event_type
-
-    @property
-    def status_words(self) -> str:
-        """Its newest attempt's status as an agent reads it ("Failed, will retry")."""
-        return attempt_words(self.state.status, had_failure=self.state.had_failure)
 
     @property
     def delivered(self) -> bool:
@@ -140,7 +135,7 @@ def _webhook(m: Message, names: dict[str, str]) -> Entry:
     where = names.get(m.endpoint_id, m.endpoint_id or "an endpoint")
     tries = f" · {m.state.attempts} attempts" if m.state.attempts > 1 else ""
     what = f"{m.title} to {where}{tries}"
-    return Entry(m.at, "Webhook", what, "Envoy", m.status_words, m.id, m.endpoint_id)
+    return Entry(m.at, "Webhook", what, "Envoy", m.state.label, m.id, m.endpoint_id)
 
 
 def _status(m: Message) -> Entry:
@@ -327,7 +322,7 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
         latest = newer[-1]
         sentence, ok, tone = (
             f"{said}; the newer {latest.title} at {when(latest.at)} has not arrived "
-            f"({latest.status_words.lower()}).",
+            f"({latest.state.label.lower()}).",
             False,
             tone_of(latest),
         )
@@ -346,7 +341,7 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
         sentence, ok, tone = (
             (
                 f"{name} missed {count} about this load, the first {first.title} at "
-                f"{when(first.at)} ({first.status_words.lower()})."
+                f"{when(first.at)} ({first.state.label.lower()})."
             ),
             False,
             BAD if any(tone_of(m) == BAD for m in replay) else WARNING,
@@ -355,6 +350,6 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
         last = told or next((m for m in reversed(mine) if m.delivered), sent)
         sentence = f"{name} is up to date: last heard {last.title} at {when(last.at)}."
         if last is not sent:
-            sentence += f" The newer {sent.title} is {sent.status_words.lower()}."
+            sentence += f" The newer {sent.title} is {sent.state.label.lower()}."
         ok, tone = True, tone_of(last)
     return Heard(ep, name, sent, told, missed, superseded, sentence, ok, tone)

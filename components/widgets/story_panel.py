@@ -77,7 +77,7 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
                 {
                     "Event time": m.at,
                     "Event": m.title,
-                    "Status": m.status_words,
+                    "Status": m.state.label,
                     "Attempts": m.state.attempts,
                     "Superseded": m in h.superseded,
                     "Will replay": m in chosen,

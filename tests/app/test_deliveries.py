@@ -218,7 +218,7 @@ def test_a_message_whose_failures_are_older_than_the_window_is_looked_up_whole(
     api = SimpleNamespace(list_endpoint_attempts=list_endpoint_attempts,
                           list_message_attempts=list_message_attempts)  # fmt: skip
     monkeypatch.setattr(webhooks, "client", lambda ctx: SimpleNamespace(webhooks=api))
-    found = webhooks._read_messages(None, webhooks.AttemptFilter("ep_1"), 20)  # type: ignore[arg-type]
+    found = webhooks._read_messages(None, webhooks.AttemptFilter("ep_1"), 20, fresh=True)  # type: ignore[arg-type]
     assert looked_up == ["msg_old"]  # only the message whose first attempt was not read
     assert (found.read, found.total, found.complete, found.unsure) == (2, 2, True, 0)
     retried = [s.message_id for s in found.states if deliveries.has_outcome(s, "retried")]
