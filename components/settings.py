@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -15,3 +16,9 @@ def secrets_table(name: str) -> dict[str, Any]:
     except Exception:
         return {}
     return dict(table) if table else {}
+
+
+def setting(table: str, key: str, env: str, default: str = "") -> str:
+    """One setting: the environment variable ``env`` first, then ``[table] key`` in secrets."""
+    value = os.environ.get(env) or secrets_table(table).get(key) or default
+    return str(value).strip()

@@ -39,6 +39,7 @@ def _no_warming_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests keep the attention board warm themselves (``warm.warm_once``): a thread in the test
     process would read whatever sandbox the environment names then, and eat injected faults."""
     monkeypatch.setenv("ENVOY_WARM", "0")
+    monkeypatch.setenv("ENVOY_ALERTS_WORKER", "0")  # alert tests run rounds themselves
 
 
 @pytest.fixture(scope="session")

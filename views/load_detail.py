@@ -20,7 +20,7 @@ from components import data
 from components.domain import deliveries, evidence, story
 from components.domain.formats import span, words
 from components.domain.markup import md
-from components.ops import audit
+from components.ops import audit, recent
 from components.shell import errors, frame, nav
 from components.widgets import charts, replay, story_panel, tables, ui
 from envoy_api import Load, NotFoundError
@@ -339,10 +339,22 @@ def render_tabs(load_story: LoadStory) -> None:
         webhooks_section(load_story.msgs, load_story.names)
 
 
+def note_opened(load_id: str, detail: data.LoadDetail) -> None:
+    """Put the load into the agent's recent loads, once per session and organization (not on
+    every redraw of the page)."""
+    load = detail.load.value
+    noted: set[tuple[str | None, str]] = st.session_state.setdefault("_noted_loads", set())
+    if load is None or (ctx.organization_id, load_id) in noted:
+        return
+    noted.add((ctx.organization_id, load_id))
+    recent.note_load(me, ctx.organization_id, load_id, load.load_number)
+
+
 # ---- the page ----
 
 load_id = read_load_id()  # section, webhooks_section and replay_control name it too
 detail = fetch_detail(load_id)
+note_opened(load_id, detail)
 load_story = gather_story(load_id, detail)
 render_summary(load_story)
 render_fetch_notes(load_story)

@@ -102,6 +102,15 @@ def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]
     # The newest attempts of the last 24 hours (``hour`` keys the window), page after page on
     # this pool thread; bounded, so an endpoint with millions of attempts costs what 1,000 do.
     since = datetime.fromisoformat(hour) - timedelta(hours=24)
+    rows, total = day_of_attempts(ctx, endpoint_id, since)
+    return Fetched(deliveries.health(rows, total), _now())
+
+
+def day_of_attempts(
+    ctx: Ctx, endpoint_id: str, since: datetime
+) -> tuple[list[DeliveryAttempt], int]:
+    """The endpoint's newest attempts since ``since`` (at most ``HEALTH_PAGES`` pages), newest
+    first, and how many there are in all: what its health is judged on. Not cached."""
     api = client(ctx).webhooks
     rows: list[DeliveryAttempt] = []
     total = 0
@@ -111,7 +120,7 @@ def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]
         total = page.pagination.total_count
         if number >= page.pagination.total_pages:
             break
-    return Fetched(deliveries.health(rows, total), _now())
+    return rows, total
 
 
 STORY_PAGES = 50  # pages of 100 attempts per endpoint a load's story reads at most

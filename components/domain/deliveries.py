@@ -192,6 +192,29 @@ class Health:
         return self.succeeded / self.finished if self.finished else None
 
 
+# Endpoint health states, most urgent first: the board, the health table and the alerts all
+# judge an endpoint by ``endpoint_state``.
+STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
+
+
+def endpoint_state(status: str, h: Health | None) -> str:
+    """An endpoint's health state: Disabled or Paused as Envoy says (someone or something chose
+    it, said before how it fared), Failing when fewer than half its finished attempts of the
+    last 24 hours succeeded, Unknown when its deliveries could not be read, Degraded with any
+    undelivered message or under 95 % success, else Healthy."""
+    if status == "DISABLED":
+        return STATES[0]
+    if status == "PAUSED":
+        return STATES[2]
+    if h is not None and h.finished and (h.success_rate or 0) < 0.5:
+        return STATES[1]
+    if h is None:
+        return STATES[4]
+    if h.undelivered or (h.success_rate is not None and h.success_rate < 0.95):
+        return STATES[3]
+    return STATES[5]
+
+
 def health(
     attempts: Sequence[DeliveryAttempt], total_in_window: int, now: datetime | None = None
 ) -> Health:

@@ -7,6 +7,7 @@ through here; nothing else calls ``data``'s writes or creates a job.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components import data, store
@@ -158,3 +159,32 @@ def send_test_event(ctx: data.Ctx, user: User, event_type: str, payload: dict[st
 
 def _audited(ctx: data.Ctx, user: User, name: str, target: dict[str, Any]) -> Any:
     return audit.action(user.email, name, target, organization_id=ctx.organization_id)
+
+
+def acknowledge_alert(user: User, alert: dict[str, Any]) -> bool:
+    """Acknowledge an alert (who and when, and its audit row in the same transaction); False
+    when someone acknowledged it first."""
+    require(user, "acknowledge alert", "acknowledge alerts")
+    org = alert["organization"] or None
+    target = {"alert_id": alert["id"], "endpoint_id": alert["endpoint_id"]}
+    row = audit.row(user.email, "acknowledge alert", target, "ok", None, org)
+    return store.acknowledge(alert["id"], user.email, row)
+
+
+def mute_alerts(
+    ctx: data.Ctx, user: User, endpoint_id: str, hours: float, reason: str
+) -> datetime | None:
+    """Mute an endpoint's alerts for ``hours`` (0: unmute), with a required reason, audited;
+    when the mute ends."""
+    require(user, "mute alerts", "mute alerts")
+    if hours and not reason.strip():
+        raise ValueError("Say why you mute it: the reason goes into the audit trail.")
+    until = datetime.now(UTC) + timedelta(hours=hours) if hours > 0 else None
+    target = {"endpoint_id": endpoint_id, "hours": hours}
+    name = "mute alerts" if until else "unmute alerts"
+    row = audit.row(user.email, name, target, "ok", reason.strip() or None, ctx.organization_id)
+    try:
+        store.mute(ctx.organization_id, endpoint_id, until, user.email, reason.strip(), row)
+    except store.StoreError as exc:
+        raise audit.AuditError(str(exc)) from exc
+    return until

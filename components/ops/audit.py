@@ -32,6 +32,9 @@ ACTIONS = [
     "bulk replay",
     "cancel job",
     "test event",
+    "acknowledge alert",
+    "mute alerts",
+    "unmute alerts",
 ]
 
 

@@ -19,8 +19,8 @@ from components.data import connection
 from components.domain import rights
 from components.domain.formats import interval
 from components.domain.markup import md
-from components.ops import audit, jobs, warm
-from components.shell import access, errors, nav
+from components.ops import alerts, audit, jobs, warm
+from components.shell import access, errors, find_box, nav
 
 _STATE = "_frame"
 _SLOT = "_fetched_slot"
@@ -62,13 +62,19 @@ def start() -> Frame:
         errors.show(exc, "the connection")
         st.stop()
     with st.sidebar:
+        box = st.container()  # the find box, on top of every page's sidebar
         menu = st.container()  # drawn first, filled once the organization is known
         st.divider()
         org_id, refused = _organization(conn)
+        if refused is None:
+            with box:
+                find_box.draw(user, org_id)
         icon = ":material/science:" if conn.kind == "sandbox" else ":material/cloud:"
         label = conn.label if conn.kind == "sandbox" else md(conn.label)
         st.caption(f"{icon} Connected to **{label}**")
         _whoami(user)
+        for line in alerts.trouble():  # a channel that fails is said on every page
+            st.caption(f":material/notifications_off: {md(line)}")
         with menu:
             nav.menu()
         if st.button(
@@ -81,6 +87,7 @@ def start() -> Frame:
     for text in st.session_state.pop(audit.UNRECORDED, []):
         st.error(md(text), icon=":material/report:")
     jobs.ensure_worker()  # this process's share of the team's recovery jobs
+    alerts.ensure_evaluator()  # the alert rules, evaluated by one replica at a time
     nonce = st.session_state.get("_refresh_nonce", 0)
     tick = st.session_state.get(_TICK, 0)
     frame = Frame(data.register(conn, org_id, nonce, _stamp(org_id), tick), user, conn)

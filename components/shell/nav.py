@@ -38,7 +38,11 @@ DELIVERIES = View("views/delivery_log.py", "Deliveries", ":material/send:", "del
 EVENT_TYPES = View("views/event_catalogue.py", "Event types", ":material/category:", "event-types")
 DOCTOR = View("views/doctor.py", "Signature doctor", ":material/stethoscope:", "doctor")
 ACTIVITY = View("views/activity_log.py", "Activity", ":material/history:", "activity")
-VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, DOCTOR, ACTIVITY)
+ALERTS = View("views/alert_log.py", "Alerts", ":material/campaign:", "alerts")
+SEARCH = View("views/find.py", "Search", ":material/search:", "search", listed=False)  # the box
+VIEWS = (ATTENTION, LOADS, LOAD, WEBHOOKS, DELIVERIES, EVENT_TYPES, DOCTOR, ACTIVITY, ALERTS,
+         SEARCH)  # fmt: skip
+BY_NAME = {"load": LOAD, "deliveries": DELIVERIES, "webhooks": WEBHOOKS}  # a find.Hit's view
 LIST_VIEW = ("tab", "q", "page", "size")  # the Loads list's parameters
 
 

@@ -7,10 +7,23 @@ function takes and returns plain values and raises ``StoreError`` when the datab
 
 from __future__ import annotations
 
+from .alerts import (
+    acknowledge,
+    alert_list,
+    channel_status,
+    due_sends,
+    hold_lease,
+    mute,
+    raise_alert,
+    record_look,
+    record_send,
+    watches,
+)
 from .audit_trail import audit_entries, audit_for_load, audit_row, insert_audit, record_audit
 from .changes import bump, stamp
 from .db import database_url, describe, engine, reset
 from .errors import StoreError
+from .recent import Recent, recent, remember
 from .recovery import (
     claim_job,
     create_job,
@@ -28,29 +41,42 @@ from .recovery import (
 )
 
 __all__ = [
+    "Recent",
     "StoreError",
+    "acknowledge",
+    "alert_list",
     "audit_entries",
     "audit_for_load",
     "audit_row",
     "bump",
+    "channel_status",
     "claim_job",
     "create_job",
     "database_url",
     "describe",
+    "due_sends",
     "engine",
     "finish_job",
     "heartbeat",
+    "hold_lease",
     "insert_audit",
     "job",
     "job_messages",
     "jobs",
+    "mute",
     "next_messages",
     "note_rate_limited",
+    "raise_alert",
+    "recent",
     "record_audit",
+    "record_look",
     "record_outcome",
     "record_result",
+    "record_send",
+    "remember",
     "request_cancel",
     "reset",
     "stamp",
     "unsettled",
+    "watches",
 ]

@@ -118,3 +118,74 @@ changes = sa.Table(
     sa.Column("organization", sa.Text(), primary_key=True),
     sa.Column("stamp", sa.BigInteger(), nullable=False),
 )
+
+# Each agent's newest searches and opened loads ('search' or 'load'), per organization ('' for
+# the API key's own): one row per value, its time moved when it is used again; ten of each kept.
+RECENT_KINDS = ("search", "load")
+recent = sa.Table(
+    "recent",
+    metadata,
+    sa.Column("user_key", sa.Text(), nullable=False),
+    sa.Column("organization", sa.Text(), nullable=False),
+    sa.Column("kind", sa.Text(), nullable=False),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("label", sa.Text()),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("user_key", "organization", "kind", "value"),
+)
+
+# Failure alerts (``store.alerts``): what the console knows of each endpoint it watches, every
+# alert it raised, each alert's send on each channel, and the lease of the one evaluator.
+alert_watch = sa.Table(
+    "alert_watch",
+    metadata,
+    sa.Column("organization", sa.Text(), nullable=False),  # '' for the API key's own
+    sa.Column("endpoint_id", sa.Text(), nullable=False),
+    sa.Column("state", sa.Text(), nullable=False),  # the health state last seen
+    sa.Column("announced", sa.Text(), nullable=False),  # what the team was last told
+    sa.Column("seen_at", UTCDateTime(), nullable=False),
+    sa.Column("last_problem_at", UTCDateTime()),
+    sa.Column("muted_until", UTCDateTime()),
+    sa.Column("muted_by", sa.Text()),
+    sa.Column("mute_reason", sa.Text()),
+    sa.PrimaryKeyConstraint("organization", "endpoint_id"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", BIGINT_ID, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("organization", sa.Text(), nullable=False),
+    sa.Column("endpoint_id", sa.Text(), nullable=False),
+    sa.Column("kind", sa.Text(), nullable=False),  # failing, disabled, recovered, job
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("link", sa.Text(), nullable=False),
+    sa.Column("dedup", sa.Text(), unique=True),  # a job's alert: raised once
+    sa.Column("acknowledged_by", sa.Text()),
+    sa.Column("acknowledged_at", UTCDateTime()),
+)
+
+alert_sends = sa.Table(
+    "alert_sends",
+    metadata,
+    sa.Column(
+        "alert_id", sa.BigInteger(), sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("channel", sa.Text(), nullable=False),  # webhook, mail
+    sa.Column("state", sa.Text(), nullable=False),  # pending, delivered, failed
+    sa.Column("tries", sa.Integer(), nullable=False),
+    sa.Column("error", sa.Text()),
+    sa.Column("next_try_at", UTCDateTime()),
+    sa.Column("done_at", UTCDateTime()),
+    sa.PrimaryKeyConstraint("alert_id", "channel"),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("owner", sa.Text(), nullable=False),
+    sa.Column("lease_until", UTCDateTime(), nullable=False),
+)

@@ -14,13 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from components.data import Impact
-from components.domain.deliveries import Health
+from components.domain.deliveries import STATES, Health, endpoint_state
 from components.domain.formats import STATE_COLORS, age
 from components.widgets import tables
 from envoy_api import WebhookEndpoint
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
-STATES = ("Disabled", "Failing", "Paused", "Degraded", "Unknown", "Healthy")
 # The state's colour: the table draws the state as a label of this colour (no emoji: their fonts
 # are not everywhere).
 
@@ -34,18 +33,7 @@ class EndpointHealth:
 
     @property
     def state(self) -> str:
-        h, status = self.health, self.endpoint.status
-        if status == "DISABLED":
-            return STATES[0]
-        if status == "PAUSED":  # said before how it fared: someone chose this
-            return STATES[2]
-        if h is not None and h.finished and (h.success_rate or 0) < 0.5:
-            return STATES[1]
-        if h is None:
-            return STATES[4]
-        if h.undelivered or (h.success_rate is not None and h.success_rate < 0.95):
-            return STATES[3]
-        return STATES[5]
+        return endpoint_state(self.endpoint.status, self.health)  # the alerts judge it alike
 
     @property
     def needs_attention(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
             "event types": open_page("views/event_catalogue.py"),
             "doctor": run_app(doctor),
             "activity": open_page("views/activity_log.py", window="all"),
+            "search": open_page("views/find.py", q="Dallas"),
+            "search, nothing found": open_page("views/find.py", q=f"evt_{uuid.uuid4()}"),
         }
     finally:
         hooks.delete_endpoint(silent.id)

@@ -94,7 +94,7 @@ def test_an_empty_database_is_upgraded_to_head_on_first_use(store_url: str) -> N
     with eng.connect() as conn:
         current = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
         head = ScriptDirectory.from_config(alembic_config(conn)).get_current_head()
-    assert current == head == "r0003"
+    assert current == head == "r0005"
 
 
 def test_the_migration_downgrades_and_upgrades_again(store_url: str) -> None:
