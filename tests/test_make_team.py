@@ -48,7 +48,13 @@ def test_make_team_starts_prints_the_logins_and_stops_cleanly_on_ctrl_c(tmp_path
         assert folder.is_dir()
 
         os.killpg(team.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches its process group
-        assert team.wait(timeout=90) == 0
+        try:
+            code = team.wait(timeout=90)
+        except subprocess.TimeoutExpired:  # say what it was still doing, and who is left
+            pytest.fail(
+                f"still stopping after 90 s; alive: {running(children)}\n{said_now(tmp_path)}"
+            )
+        assert code == 0
         said = (tmp_path / "team.out").read_text()
         assert said.rstrip().endswith("Stopped."), said
         _, alive = psutil.wait_procs(children, timeout=30)
@@ -59,3 +65,19 @@ def test_make_team_starts_prints_the_logins_and_stops_cleanly_on_ctrl_c(tmp_path
         if team.poll() is None:
             os.killpg(team.pid, signal.SIGKILL)
         log.close()
+
+
+def said_now(tmp_path: Path) -> str:
+    return (tmp_path / "team.out").read_text()[-3000:]
+
+
+def running(processes: list[psutil.Process]) -> list[str]:
+    """The command lines of those still running."""
+    left = []
+    for p in processes:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(" ".join(p.cmdline()[:4]))
+        except psutil.Error:
+            pass
+    return left

@@ -21,7 +21,6 @@ from components.data.cache import (
     PageResult,
     client,
     register,
-    submit,
 )
 from components.data.loads import (
     LARGE_EXPORT,
@@ -58,6 +57,7 @@ from components.data.webhooks import (
 
 __all__ = [
     "BOARD_LOADS",
+    "FETCHED",
     "HEALTH_PAGES",
     "LARGE_EXPORT",
     "MESSAGE_PAGES",
@@ -66,7 +66,6 @@ __all__ = [
     "AttemptFilter",
     "Board",
     "Ctx",
-    "FETCHED",
     "Fetched",
     "Impact",
     "LoadAttempts",

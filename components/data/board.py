@@ -4,10 +4,8 @@ uninformed, active escalations, failed vettings), read concurrently; each part m
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from dataclasses import dataclass
-
-from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
+from datetime import datetime
 
 from components.data.cache import (
     Ctx,
@@ -25,6 +23,7 @@ from components.data.loads import _escalations, _load, _loads_page, _verificatio
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
 from components.domain.formats import words
+from envoy_api import CarrierVerification, Escalation, Load, WebhookEndpoint
 
 BOARD_LOADS = 200  # loads of one kind the board reads at most (affected, escalated, vetted)
 

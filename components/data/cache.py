@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -28,10 +28,9 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from components.data.connection import Connection, client_for
 from envoy_api import EnvoyClient, Pagination
 from envoy_api.client import WebhooksResource
-
-from components.data.connection import Connection, client_for
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -129,10 +128,8 @@ def _record(fetched: Fetched[T]) -> T:
 
 def remember(spans: list[Span]) -> None:
     """Record ``spans`` on this script run (a view derived once, read by many runs)."""
-    try:
+    with suppress(Exception):  # outside a script run (a worker thread): nothing to record into
         st.session_state.setdefault(FETCHED, []).extend(spans)
-    except Exception:  # outside a script run (a worker thread): nothing to record into
-        pass
 
 
 @contextmanager
@@ -144,7 +141,6 @@ def collecting() -> Iterator[list[Span]]:
         yield seen
     finally:
         _COLLECTING.reset(token)
-
 
 
 # ---- concurrency ----
@@ -175,14 +171,12 @@ class Outcome(Generic[V]):
         return self.error is None
 
 
-
 def _outcome(future: Future[Fetched[T]]) -> Outcome[T]:
     try:
         fetched = future.result()
     except Exception as exc:
         return Outcome(error=exc)
     return Outcome(value=_record(fetched), at=fetched.at)
-
 
 
 def _fresh(ctx: Ctx) -> Ctx:
@@ -204,4 +198,3 @@ def _changing(ctx: Ctx) -> Iterator[WebhooksResource]:
         yield client(ctx).webhooks
     finally:
         _changed(ctx)
-

@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
-
 from components.data.extras import Extras, Login, probe
 from components.settings import secrets_table
+from envoy_api import DEFAULT_BASE_URL, ClientSettings, EnvoyClient
 
 SANDBOX_LABEL = "Sandbox (demo data)"
 _KEYS = ("base_url", "api_key", "bearer_token", "organization_id")

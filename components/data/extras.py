@@ -24,7 +24,6 @@ from envoy_api.errors import (
     make_status_error,
 )
 
-
 API_PREFIX = "/api/v1"
 
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import streamlit as st
 
-from components.data.cache import TTL, Ctx, Fetched, _fresh, _now, _outcome, client, steady, submit
-from components.data.loads import _calls, _escalations, _load, loads_page
-from components.data.webhooks import endpoints, message_attempts
+from components.data.cache import TTL, Ctx, Fetched, _fresh, _now, _outcome, steady, submit
+from components.data.loads import _calls, _escalations, loads_page
+from components.data.loads import load as read_load
+from components.data.webhooks import day_of_attempts, endpoints, message_attempts
 from components.domain import find
 from components.domain.find import Hit, Kind, Query
 from components.domain.formats import when
@@ -84,8 +85,7 @@ def _load_by_id(ctx: Ctx, found: Found) -> None:
     found.searched.append(f"the load with id {load_id}")
 
     def look() -> None:
-        load = _load(steady(ctx), load_id).value
-        found.hits.append(find.load_hit(load, "load id", 100))
+        found.hits.append(find.load_hit(read_load(ctx, load_id), "load id", 100))
 
     found.attempt("the load", look)
 
@@ -155,16 +155,8 @@ def _city_pair(ctx: Ctx, found: Found) -> None:
 
 @st.cache_resource(ttl=TTL, max_entries=200, show_spinner=False)
 def _newest_attempts(ctx: Ctx, endpoint_id: str, pages: int) -> Fetched[list[DeliveryAttempt]]:
-    # Page after page on this pool thread (the pool must not wait on itself); a resource cache:
-    # only read, so handed out as it is.
-    api = client(ctx).webhooks
-    rows: list[DeliveryAttempt] = []
-    for number in range(1, pages + 1):
-        page = api.list_endpoint_attempts(endpoint_id, page=number, page_size=100)
-        rows += page.data
-        if number >= page.pagination.total_pages:
-            break
-    return Fetched(rows, _now())
+    # A resource cache: only read, so handed out as it is.
+    return Fetched(day_of_attempts(ctx, endpoint_id, None, pages)[0], _now())
 
 
 def _scan_attempts(ctx: Ctx, found: Found) -> None:

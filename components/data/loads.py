@@ -12,6 +12,23 @@ from typing import Any
 
 import streamlit as st
 
+from components.data.cache import (
+    _POOL,
+    TTL,
+    Ctx,
+    Fetched,
+    Outcome,
+    PageResult,
+    _fresh,
+    _now,
+    _outcome,
+    _record,
+    client,
+    steady,
+    submit,
+)
+from components.data.webhooks import _load_attempts, endpoints
+from components.domain import story
 from envoy_api import (
     Call,
     CarrierVerification,
@@ -21,24 +38,6 @@ from envoy_api import (
     TabCounts,
     WebhookEndpoint,
 )
-
-from components.data.cache import (
-    _POOL,
-    TTL,
-    Ctx,
-    Fetched,
-    Outcome,
-    PageResult,
-    _fresh,
-    steady,
-    _now,
-    _outcome,
-    _record,
-    client,
-    submit,
-)
-from components.data.webhooks import _load_attempts, endpoints
-from components.domain import story
 
 LARGE_EXPORT = 2_000  # rows: a bigger CSV export asks before it starts
 
@@ -100,6 +99,10 @@ def loads_page(
 ) -> PageResult[Load]:
     return _record(_loads_page(steady(ctx), tab, search or None, page, page_size))
 
+
+def load(ctx: Ctx, load_id: str) -> Load:
+    """One load (raises ``NotFoundError`` when this organization has none by that id)."""
+    return _record(_load(steady(ctx), load_id))
 
 
 @dataclass
@@ -207,4 +210,3 @@ def iter_all_loads(
         result = pending.pop(page_no).result()
         done += 1
         yield result.data, done, total_pages
-

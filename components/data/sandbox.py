@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from envoy_api import EnvoyError
-
 from components.data.cache import Ctx, _changed, client, connection_of
 from components.data.extras import Extras
+from envoy_api import EnvoyError
 
 
 def _extras(ctx: Ctx) -> Extras:

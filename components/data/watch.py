@@ -13,6 +13,8 @@ from components.domain import deliveries
 from components.domain.rules import REPLAYABLE
 from envoy_api import DeliveryAttempt, EnvoyError, WebhookEndpoint
 
+_NEVER = datetime.min.replace(tzinfo=UTC)  # a message with no time sorts first
+
 
 @dataclass(frozen=True)
 class Look:
@@ -55,12 +57,8 @@ def _look(ctx: Ctx, endpoint: WebhookEndpoint, now: datetime) -> Look:
 def _loads(rows: list[DeliveryAttempt]) -> tuple[str, ...]:
     """The loads of undelivered messages, the one waiting longest first."""
     stuck = [s for s in deliveries.message_states(rows) if s.needs_recovery and s.load_id]
-    stuck.sort(key=lambda s: s.created_at or now_min())
+    stuck.sort(key=lambda s: s.created_at or _NEVER)
     seen: dict[str, str] = {}
     for s in stuck:
         seen.setdefault(s.load_id or "", s.load_number or s.load_id or "")
     return tuple(seen.values())
-
-
-def now_min() -> datetime:
-    return datetime.min.replace(tzinfo=UTC)

@@ -107,14 +107,16 @@ def _health(ctx: Ctx, endpoint_id: str, hour: str) -> Fetched[deliveries.Health]
 
 
 def day_of_attempts(
-    ctx: Ctx, endpoint_id: str, since: datetime
+    ctx: Ctx, endpoint_id: str, since: datetime | None, pages: int = HEALTH_PAGES
 ) -> tuple[list[DeliveryAttempt], int]:
-    """The endpoint's newest attempts since ``since`` (at most ``HEALTH_PAGES`` pages), newest
-    first, and how many there are in all: what its health is judged on. Not cached."""
+    """The endpoint's newest attempts (since ``since``, when given), at most ``pages`` pages of
+    100, newest first, and how many there are in all: what its health is judged on, and what a
+    search for an event or attempt id scans. Page after page on the calling thread (which may be
+    a pool thread: the pool must not wait on itself). Not cached."""
     api = client(ctx).webhooks
     rows: list[DeliveryAttempt] = []
     total = 0
-    for number in range(1, HEALTH_PAGES + 1):
+    for number in range(1, pages + 1):
         page = api.list_endpoint_attempts(endpoint_id, since=since, page=number, page_size=100)
         rows += page.data
         total = page.pagination.total_count

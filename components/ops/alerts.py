@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import socket
-import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -34,10 +31,11 @@ from components.data import watch
 from components.data.connection import Connection, resolve_connection
 from components.domain import alerts as rules
 from components.domain.story import safe_url
+from components.ops import background
 from components.settings import setting
 
 log = logging.getLogger("envoy_console.alerts")
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+OWNER = background.OWNER
 LEASE = "alerts"
 THREAD = "alert-evaluator"
 PRIMED = ""  # the watch row that says an organization was looked at before
@@ -342,22 +340,10 @@ def trouble() -> list[str]:
 
 # ---- the thread ----
 
-_started = threading.Event()
-_lock = threading.Lock()
-
 
 def ensure_evaluator() -> None:
     """Start this process's evaluator thread once (``ENVOY_ALERTS_WORKER=0``: none)."""
-    with _lock:
-        if _started.is_set() or os.environ.get("ENVOY_ALERTS_WORKER", "1") == "0":
-            return
-        _started.set()
-    # Reads outside a script run: Streamlit's "missing ScriptRunContext" warning, once per
-    # cached call, would fill the replica's log (as for the warming thread).
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        lambda record: threading.current_thread().name != THREAD
-    )
-    threading.Thread(target=_loop, name=THREAD, daemon=True).start()
+    background.start_once(THREAD, "ENVOY_ALERTS_WORKER", _loop, quiet=True)
 
 
 def _loop() -> None:

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,11 +27,11 @@ from components import data, store
 from components.data.connection import resolve_connection
 from components.domain import rules
 from components.domain.rights import User
-from components.ops import actions
+from components.ops import actions, background
 from envoy_api import EnvoyError, RateLimitError
 
 log = logging.getLogger("envoy_console.jobs")
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+OWNER = background.OWNER
 MAX_WAIT = 30.0  # seconds we back off on one 429 at most
 IDLE_POLL = 1.0  # seconds between looks for work when there is none
 FOLLOW_POLL = 1.0  # seconds between looks at the attempts a job's replays queued (a request each)
@@ -205,17 +202,9 @@ def work_once(sleep: Callable[[float], None] = time.sleep) -> bool:
     return True
 
 
-_started = threading.Event()
-_lock = threading.Lock()
-
-
 def ensure_worker() -> None:
     """Start this process's worker thread once."""
-    with _lock:
-        if _started.is_set() or os.environ.get("ENVOY_JOB_WORKER", "1") == "0":
-            return
-        _started.set()
-    threading.Thread(target=_loop, name="recovery-jobs", daemon=True).start()
+    background.start_once("recovery-jobs", "ENVOY_JOB_WORKER", _loop)
 
 
 def _loop() -> None:

@@ -11,12 +11,12 @@ revalidating). An agent who pressed Refresh data reads with keys of their own an
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import replace
 
 from components import data, store
+from components.ops import background
 
 log = logging.getLogger("envoy_console.warm")
 EVERY = 5.0  # seconds between refreshes
@@ -24,7 +24,6 @@ THREAD = "console-warm"
 IDLE_AFTER = 600.0  # an organization nobody opened for this long is no longer kept warm
 _active: dict[tuple[str, str | None], tuple[data.Ctx, float]] = {}
 _lock = threading.Lock()
-_started = threading.Event()
 
 
 def note(ctx: data.Ctx) -> None:
@@ -32,15 +31,7 @@ def note(ctx: data.Ctx) -> None:
     shared = replace(ctx, nonce=0, generation=0, tick=0)
     with _lock:
         _active[(ctx.fingerprint, ctx.organization_id)] = (shared, time.monotonic())
-        if _started.is_set() or os.environ.get("ENVOY_WARM", "1") == "0":
-            return
-        _started.set()
-    # The thread reads through st.cache_data outside any script run, on purpose: Streamlit's
-    # "missing ScriptRunContext" warning, once per cached call, would fill the replica's log.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        lambda record: threading.current_thread().name != THREAD
-    )
-    threading.Thread(target=_loop, name=THREAD, daemon=True).start()
+    background.start_once(THREAD, "ENVOY_WARM", _loop, quiet=True)
 
 
 def warm_once() -> int:

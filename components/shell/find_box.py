@@ -18,7 +18,7 @@ from components.shell import nav
 BOX_KEY = "find_box"
 OPEN_KEY = "_find_open"  # a term just submitted: its single hit opens even if seen before
 URL_LIMIT = 5_000  # characters of a term put into the URL (the search itself reads fewer)
-PLACEHOLDER = "Load, msg_…, evt_…, ep_…, URL, name…"
+PLACEHOLDER = "Id, name or URL"
 
 
 def draw(user: User, organization_id: str | None) -> None:

@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .changes import raise_stamp
+from .audit_trail import add_audit
+from .changes import org_key, raise_stamp
 from .db import read, write
 from .schema import alert_sends as sends_t
 from .schema import alert_watch as watch_t
 from .schema import alerts as alerts_t
-from .schema import audit as audit_t
 from .schema import leases as leases_t
 
 TEXT_LIMIT = 4000
@@ -29,10 +29,6 @@ TEXT_LIMIT = 4000
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _org(organization_id: str | None) -> str:
-    return organization_id or ""  # the API key's own organization
 
 
 def hold_lease(name: str, owner: str, seconds: float, now: datetime | None = None) -> bool:
@@ -65,7 +61,7 @@ def hold_lease(name: str, owner: str, seconds: float, now: datetime | None = Non
 def watches(organization_id: str | None) -> dict[str, dict[str, Any]]:
     """Each watched endpoint of the organization by id: state, announced, last_problem_at,
     muted_until, muted_by, mute_reason."""
-    query = sa.select(watch_t).where(watch_t.c.organization == _org(organization_id))
+    query = sa.select(watch_t).where(watch_t.c.organization == org_key(organization_id))
     with read("read the watched endpoints") as conn:
         return {row.endpoint_id: dict(row._mapping) for row in conn.execute(query)}
 
@@ -85,7 +81,7 @@ def record_look(
     link) with a pending send per channel; all in one transaction, only if the row is still as
     read. The new alert's id, or None (no alert, or another evaluator got there first)."""
     now = now or _now()
-    org = _org(organization_id)
+    org = org_key(organization_id)
     values: dict[str, Any] = {"state": state, "announced": announced, "seen_at": now}
     if alert is not None and alert["kind"] != "recovered":
         values["last_problem_at"] = now
@@ -152,7 +148,7 @@ def _insert_alert(
 ) -> int:
     row = {
         "at": now,
-        "organization": _org(organization_id),
+        "organization": org_key(organization_id),
         "endpoint_id": endpoint_id,
         "kind": alert["kind"],
         "title": alert["title"][:300],
@@ -222,7 +218,7 @@ def alert_list(organization_id: str | None = None, limit: int = 200) -> list[dic
     channel, state, tries, error, next_try_at and done_at."""
     query = sa.select(alerts_t).order_by(alerts_t.c.at.desc(), alerts_t.c.id.desc()).limit(limit)
     if organization_id is not None:
-        query = query.where(alerts_t.c.organization == _org(organization_id))
+        query = query.where(alerts_t.c.organization == org_key(organization_id))
     with read("list alerts") as conn:
         rows = [dict(row._mapping) for row in conn.execute(query)]
         ids = [row["id"] for row in rows]
@@ -248,8 +244,7 @@ def acknowledge(
         )
         if done.rowcount != 1:
             return False
-        conn.execute(audit_t.insert(), audit_record)
-        raise_stamp(conn, audit_record.get("organization_id"))
+        add_audit(conn, audit_record)
         return True
 
 
@@ -264,7 +259,7 @@ def mute(
 ) -> None:
     """Mute the endpoint's alerts until ``until`` (None: unmute), with its audit row. An
     endpoint not watched yet is watched from now, as fine."""
-    org = _org(organization_id)
+    org = org_key(organization_id)
     values = {
         "muted_until": until,
         "muted_by": who if until else None,
@@ -288,8 +283,7 @@ def mute(
                     **values,
                 },
             )
-        conn.execute(audit_t.insert(), audit_record)
-        raise_stamp(conn, organization_id)
+        add_audit(conn, audit_record)
 
 
 def channel_status() -> dict[str, dict[str, Any]]:

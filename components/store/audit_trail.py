@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .changes import raise_stamp
 from .db import read, write
@@ -51,8 +52,14 @@ def record_audit(
 def insert_audit(row: dict[str, Any]) -> None:
     """Write one record made by ``audit_row``; raises ``StoreError`` when it cannot be written."""
     with write("write an audit record") as conn:
-        conn.execute(audit.insert(), row)
-        raise_stamp(conn, row["organization_id"])  # what it records changed that organization
+        add_audit(conn, row)
+
+
+def add_audit(conn: Connection, row: dict[str, Any]) -> None:
+    """Write one record inside the caller's transaction (the change it records commits with
+    it), raising its organization's change stamp: what it records changed that organization."""
+    conn.execute(audit.insert(), row)
+    raise_stamp(conn, row["organization_id"])
 
 
 def audit_entries(limit: int = 5000) -> list[dict[str, Any]]:

@@ -15,13 +15,14 @@ from .db import read, write
 from .schema import changes as changes_t
 
 
-def _key(organization_id: str | None) -> str:
-    return organization_id or ""  # the API key's own organization
+def org_key(organization_id: str | None) -> str:
+    """How the store names an organization: '' for the API key's own."""
+    return organization_id or ""
 
 
 def stamp(organization_id: str | None) -> int:
     """The organization's current stamp (0 before its first change)."""
-    query = sa.select(changes_t.c.stamp).where(changes_t.c.organization == _key(organization_id))
+    query = sa.select(changes_t.c.stamp).where(changes_t.c.organization == org_key(organization_id))
     with read("read the change stamp") as conn:
         found = conn.execute(query).scalar()
     return int(found or 0)
@@ -36,7 +37,7 @@ def bump(organization_id: str | None) -> int:
 def raise_stamp(conn: Connection, organization_id: str | None) -> int:
     """Raise the organization's stamp inside the caller's transaction (an audit row, a job's
     outcome), so the change and its stamp commit together; the new value."""
-    key = _key(organization_id)
+    key = org_key(organization_id)
     raised = _raise(conn, key)
     if raised is not None:
         return raised

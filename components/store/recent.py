@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .changes import org_key
 from .db import read, write
 from .schema import RECENT_KINDS
 from .schema import recent as recent_t
@@ -28,10 +29,6 @@ class Recent:
     at: datetime
 
 
-def _org(organization_id: str | None) -> str:
-    return organization_id or ""  # the API key's own organization
-
-
 def remember(
     user_key: str,
     organization_id: str | None,
@@ -43,7 +40,7 @@ def remember(
     """Put ``value`` at the top of the user's recent ``kind`` and keep the newest ``KEEP``."""
     if kind not in RECENT_KINDS:
         raise ValueError(f"recent kind must be one of {RECENT_KINDS}")
-    row = {"user_key": user_key, "organization": _org(organization_id), "kind": kind,
+    row = {"user_key": user_key, "organization": org_key(organization_id), "kind": kind,
            "value": value, "label": label or value, "at": at or datetime.now(UTC)}  # fmt: skip
     with write("remember a recent search or load") as conn:
         if not _touch(conn, row):
@@ -87,7 +84,7 @@ def recent(user_key: str, organization_id: str | None) -> list[Recent]:
     c = recent_t.c
     query = (
         sa.select(c.kind, c.value, c.label, c.at)
-        .where(c.user_key == user_key, c.organization == _org(organization_id))
+        .where(c.user_key == user_key, c.organization == org_key(organization_id))
         .order_by(c.at.desc(), c.value)
         .limit(KEEP * len(RECENT_KINDS))
     )

@@ -22,7 +22,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from ..sandboxes import Sandbox
+from components import store
+from components.store.db import URL_ENV
+
+from ..postgres import PgServer
+from ..sandboxes import Sandbox, make_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -301,3 +305,26 @@ def wait_until(check: Any, timeout: float = 20.0, what: str = "") -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
         time.sleep(0.2)
+
+
+# A team's tests (replicas, alerts): a sandbox of their own and one PostgreSQL database shared
+# by the replicas and the test.
+
+
+@pytest.fixture
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of this test's own that keeps a failing endpoint enabled for all its DEAD
+    messages (the session's disables one after 20 in a row)."""
+    sb, close = make_sandbox(tmp_path_factory.mktemp("own"), disable_after_dead=10_000)
+    yield sb
+    close()
+
+
+@pytest.fixture
+def shared_database(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new database on the session's PostgreSQL server, which this test process reads too."""
+    url = postgres_server.url(postgres_server.create_database())
+    monkeypatch.setenv(URL_ENV, url)
+    store.reset()
+    yield url
+    store.reset()

@@ -6,11 +6,9 @@ back to 200: exactly one recovery alert. The replicas' evaluators run without an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser
 
 from components import store
@@ -18,27 +16,10 @@ from components.store.db import URL_ENV
 
 from ..alert_channels import ChatReceiver, MailServer, chat_receiver, mail_server
 from ..helpers import wait_for
-from ..postgres import PgServer
-from ..sandboxes import EVENT_LOAD, Sandbox, make_sandbox
+from ..sandboxes import EVENT_LOAD, Sandbox
 from .conftest import ARTIFACTS, configured_env, launch, settle
 
 BOUND = 90.0  # seconds an alert may take to arrive
-
-
-@pytest.fixture
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sb, close = make_sandbox(tmp_path_factory.mktemp("alerts"), disable_after_dead=10_000)
-    yield sb
-    close()
-
-
-@pytest.fixture
-def shared_database(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = postgres_server.url(postgres_server.create_database())
-    monkeypatch.setenv(URL_ENV, url)  # this test process reads the same database
-    store.reset()
-    yield url
-    store.reset()
 
 
 def emit(sb: Sandbox, endpoint_id: str, count: int) -> list[str]:
@@ -65,8 +46,7 @@ def about(endpoint_id: str, chat: ChatReceiver, mail: MailServer, title: str) ->
 def rounds_after(start: datetime, count: int) -> bool:
     """Whether the evaluator's lease was renewed ``count`` times since ``start`` (one renewal a
     round, at least a second apart): rounds that could have sent a duplicate."""
-    with store.engine().connect() as conn:
-        until = conn.exec_driver_sql("SELECT lease_until FROM leases WHERE name='alerts'").scalar()
+    until = lease_until()
     return bool(until and (until - start).total_seconds() >= count)
 
 

@@ -120,7 +120,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     doc_shot(page, "webhooks")
     settle(page)
     page.get_by_text("Register an endpoint").click()
-    form = page.locator('[data-testid="stForm"]').first
+    form = page.locator('[data-testid="stMain"] [data-testid="stForm"]').first
     form.get_by_label("URL").fill(url)
     form.get_by_label("Description").fill("e2e receiver")
     choose(form.locator('[data-testid="stMultiSelect"]'), "load.created")

@@ -81,7 +81,7 @@ def test_paging_shows_the_new_page_from_its_first_row(page: Page, console: str,
 
 
 def _form(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator('[data-testid="stForm"]').first
+    return page.locator('[data-testid="stMain"] [data-testid="stForm"]').first
 
 
 def test_register_says_every_problem_next_to_its_field_then_empties(

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from components import store
@@ -17,30 +15,11 @@ from components.ops import audit
 from components.store.db import URL_ENV
 
 from ..helpers import wait_for
-from ..postgres import PgServer
-from ..sandboxes import Sandbox, dead_messages, make_sandbox
+from ..sandboxes import Sandbox, dead_messages
 from .conftest import ARTIFACTS, configured_env, grid_with, launch, settle
 
 MESSAGES = 50
 REASON = "receiver was down 09:00-09:40 (replica test)"
-
-
-@pytest.fixture
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox of this test's own that keeps a failing endpoint enabled for all its DEAD
-    messages (the session's disables one after 20 in a row)."""
-    sb, close = make_sandbox(tmp_path_factory.mktemp("replicas"), disable_after_dead=10_000)
-    yield sb
-    close()
-
-
-@pytest.fixture
-def shared_database(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = postgres_server.url(postgres_server.create_database())
-    monkeypatch.setenv(URL_ENV, url)  # this test process reads the same database
-    store.reset()
-    yield url
-    store.reset()
 
 
 def finished_job(job_id: str) -> dict[str, Any]:
@@ -74,10 +53,15 @@ def test_a_killed_replicas_job_is_finished_by_another_exactly_once(
     try:
         page = context.new_page()
         start_job_on(page, replica_a.url, endpoint_id)
-        job: dict[str, Any] = wait_for(
-            lambda: next((j for j in store.jobs() if j["done"] >= 10), {}),
-            timeout=60, what="replica A to be well into the job",
-        )  # fmt: skip
+        try:
+            job: dict[str, Any] = wait_for(
+                lambda: next((j for j in store.jobs() if j["done"] >= 10), {}),
+                timeout=60, what="replica A to be well into the job",
+            )  # fmt: skip
+        except AssertionError as exc:  # say how far it got: no job, or a job stuck
+            jobs = [(j["state"], j["done"], j["lease_owner"]) for j in store.jobs()]
+            page.screenshot(path=str(ARTIFACTS / "replicas-stuck.png"), full_page=True)
+            raise AssertionError(f"{exc}; jobs (state, done, owner): {jobs}") from exc
         replica_a.proc.send_signal(signal.SIGKILL)
         replica_a.proc.wait(timeout=15)
         assert (store.job(job["id"]) or {}).get("state") == "running"
