@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from components.domain.formats import words
 from components.domain.story import safe_url
 from envoy_api import Load, WebhookEndpoint
 
@@ -201,7 +202,7 @@ def pair_match(load: Load, origin: str, destination: str) -> Hit | None:
 
 
 def endpoint_hit(ep: WebhookEndpoint, why: str, score: int) -> Hit:
-    label = f"Endpoint {ep.description or safe_url(ep.url)} · {ep.status}"
+    label = f"Endpoint {ep.description or safe_url(ep.url)} · {words(ep.status)}"
     return Hit("Endpoints", label, why, "webhooks", (("endpoint_id", ep.id),), score, ep.id)
 
 

@@ -125,6 +125,30 @@ def test_rounds_raise_one_alert_per_transition_and_none_while_it_flaps(
     assert "LD-1, LD-2, LD-3" in body["body"] and "Loads affected: 3" in body["body"]
 
 
+def test_a_recovery_job_that_ends_with_failures_is_announced_once(looks: dict[str, str]) -> None:
+    from components import data
+
+    looks["ep_a"] = "Healthy"
+    round_at(0)  # the organization is primed
+    job_id = store.create_job(
+        organization_id="org_1", endpoint_id="ep_a", filter={}, reason="receiver back",
+        created_by="ada@envoy.test", messages=[("msg_1", "ep_a", 5), ("msg_2", "ep_a", 5)],
+    )  # fmt: skip
+    assert store.claim_job("worker", 30) is not None
+    assert store.finish_job(job_id, "worker", "failed", "Envoy went away")
+    ctx, now = data.Ctx("fp", "org_1"), datetime.now(UTC)
+    raised = alerts.evaluate(ctx, "Acme (org_1)", rules.Channels(), now)
+    assert len(raised) == 1
+    assert alerts.evaluate(ctx, "Acme (org_1)", rules.Channels(), now) == []  # once
+    (alert,) = [a for a in store.alert_list("org_1") if a["kind"] == "job"]
+    assert alert["title"].startswith("Recovery job ended with failures")
+    assert (
+        f"2 messages of 2 did not arrive (job {job_id}, started by ada@envoy.test, failed)"
+        in (alert["body"])
+    )
+    assert "deliveries?endpoint_id=ep_a&status=undelivered&org=org_1" in alert["link"]
+
+
 def test_two_evaluators_looking_at_once_raise_the_alert_once(looks: dict[str, str]) -> None:
     looks["ep_a"] = "Healthy"
     round_at(0)

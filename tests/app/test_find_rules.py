@@ -94,6 +94,7 @@ def test_a_term_matching_several_kinds_is_one_list_best_match_first() -> None:
     ]
     (endpoint,) = dict(groups)["Endpoints"]
     assert "s3cret" not in endpoint.label + endpoint.why  # the query string is never shown
+    assert endpoint.label == "Endpoint Acme portal · Active"  # its status in words
 
 
 def test_the_same_thing_found_twice_is_one_row_at_its_best() -> None:

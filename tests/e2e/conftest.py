@@ -193,7 +193,7 @@ def every_page(sandbox: Sandbox) -> list[str]:
     return ["/", "/loads", f"/load?load_id={story}", "/webhooks", "/deliveries",
             f"/deliveries?endpoint_id={down.id}&window=all",
             f"/deliveries?endpoint_id={down.id}&message_id={message}", "/event-types",
-            "/doctor", "/activity", "/alerts"]  # fmt: skip
+            "/doctor", "/activity", "/alerts", "/search", "/search?q=receivers"]  # fmt: skip
 
 
 RUN_STATE = '[data-testid="stApp"][data-test-script-state="{}"]'

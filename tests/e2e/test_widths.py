@@ -60,6 +60,8 @@ def _name(path: str) -> str:
     view = path.strip("/").split("?")[0] or "attention"
     if "message_id=" in path:
         return f"{view}-message"
+    if "q=" in path:
+        return f"{view}-results"
     return f"{view}-endpoint" if "endpoint_id=" in path else view
 
 
