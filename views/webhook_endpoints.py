@@ -145,8 +145,15 @@ def render_register_form(catalogue: list[EventType], *, expanded: bool) -> None:
     type_help = {t.name: t.description or "" for t in catalogue}
     type_names = [t.name for t in catalogue]
     created, outcome = register() if submitted("register") else (None, Outcome())
+    # A key of its own: an expander is otherwise known by its place on the page, and a warning
+    # drawn above it (an endpoint disabled meanwhile) would redraw it closed, mid-typing.
     with (
-        st.expander("Register an endpoint", icon=":material/add:", expanded=expanded),
+        st.expander(
+            "Register an endpoint",
+            icon=":material/add:",
+            expanded=expanded,
+            key="register_expander",
+        ),
         st.form("register_form", clear_on_submit=False),
     ):
         show_outcome(outcome, "the new endpoint")

@@ -61,7 +61,9 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
     key = h.endpoint.id
     allowed = rights.can(me, "bulk replay")
     label = f"{'Replay what' if allowed else 'What'} {h.name} missed for this load"
-    with st.expander(md(label), icon=":material/replay:"):
+    # A key of its own, not its place on the page: a reason being typed here survives a rerun
+    # that draws more above it.
+    with st.expander(md(label), icon=":material/replay:", key=f"missed_panel_{key}"):
         include = False
         if h.superseded:
             include = st.toggle(

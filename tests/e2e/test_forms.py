@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, ViewportSize, expect
 
-from ..sandboxes import Sandbox
+from ..sandboxes import Sandbox, dead_messages
 from .conftest import ARTIFACTS, choose, first_column, settle, wait_until
 
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}  # the table and its pager: two screens
@@ -130,3 +130,26 @@ def test_register_says_every_problem_next_to_its_field_then_empties(
     ep = next(e for e in sandbox.client.webhooks.list_endpoints() if e.url == url)
     assert ep.description == "every problem at once"
     sandbox.client.webhooks.delete_endpoint(ep.id)
+
+
+def test_an_open_form_stays_open_when_a_warning_appears_above_it(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    """An agent half-way through the register form: another endpoint is disabled meanwhile, so
+    the next run draws a warning above the form. The form stays open with what was typed (an
+    expander without a key of its own was redrawn closed: a different element in its place)."""
+    page.goto(f"{console}/webhooks")
+    settle(page)
+    page.get_by_text("Register an endpoint").click()
+    _form(page).get_by_label("URL").fill("https://typed.example/hook")
+    endpoint_id, _, _ = dead_messages(sandbox, 20, "disabled while the form was open")
+    try:
+        wait_until(lambda: sandbox.client.webhooks.retrieve_endpoint(endpoint_id).status
+                   == "DISABLED", timeout=60, what="the endpoint to be disabled")  # fmt: skip
+        page.get_by_role("button", name="Refresh data").click()
+        settle(page)
+        expect(page.get_by_text("disabled while the form was open is disabled")).to_be_visible()
+        expect(_form(page).get_by_label("URL")).to_be_visible()
+        expect(_form(page).get_by_label("URL")).to_have_value("https://typed.example/hook")
+    finally:
+        sandbox.client.webhooks.delete_endpoint(endpoint_id)
