@@ -41,6 +41,9 @@ def render(ctx: data.Ctx, user: User, flt: data.AttemptFilter) -> None:
             f"Bulk recovery: replay the messages in this filter {what}",
             icon=":material/healing:",
             expanded=counted is not None,
+            # A key of its own: without one the expander's identity includes ``expanded``, so
+            # after a count was cancelled the reopened panel closed again on the next rerun.
+            key="bulk_expander",
         ):
             if counted is None:
                 _count(ctx, flt, key)

@@ -153,3 +153,31 @@ def test_an_open_form_stays_open_when_a_warning_appears_above_it(
         expect(_form(page).get_by_label("URL")).to_have_value("https://typed.example/hook")
     finally:
         sandbox.client.webhooks.delete_endpoint(endpoint_id)
+
+
+def test_bulk_recovery_reopened_after_a_cancel_stays_open_through_a_rerun(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    """Count, Cancel, open the panel again: a rerun of the page (Refresh data here; replays in
+    flight redraw it every two seconds) leaves it open and a second count works."""
+    endpoint_id, _, _ = dead_messages(sandbox, 2, "bulk panel reopened")
+    try:
+        page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
+        settle(page)
+        count = page.get_by_role("button", name="Count messages to replay")
+        page.get_by_text("Bulk recovery").click()
+        count.click()
+        expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
+        settle(page)
+        page.get_by_role("button", name="Cancel").click()
+        settle(page)
+        if not count.is_visible():  # the agent opens the panel again when it closed
+            page.get_by_text("Bulk recovery").click()
+        expect(count).to_be_visible()
+        page.get_by_role("button", name="Refresh data").click()
+        settle(page)
+        expect(count).to_be_visible()
+        count.click()
+        expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
+    finally:
+        sandbox.client.webhooks.delete_endpoint(endpoint_id)
