@@ -41,8 +41,8 @@ def render(ctx: data.Ctx, user: User, flt: data.AttemptFilter) -> None:
             f"Bulk recovery: replay the messages in this filter {what}",
             icon=":material/healing:",
             expanded=counted is not None,
-            # A key of its own: without one the expander's identity includes ``expanded``, so
-            # after a count was cancelled the reopened panel closed again on the next rerun.
+            # A key of its own: without one, a panel opened again after a cancelled count was
+            # closed by the next rerun (tests/e2e/test_forms.py).
             key="bulk_expander",
         ):
             if counted is None:

@@ -57,7 +57,7 @@ def load_opens(number: str) -> Check:
     return check
 
 
-def several(api: EnvoyClient, names: list[str | None]) -> str:
+def _shared_name(api: EnvoyClient, names: list[str | None]) -> str:
     """The first of ``names`` that more than one load's search finds."""
     return next(n for n in names if n and api.loads.list(search=n).pagination.total_count > 1)
 
@@ -79,12 +79,19 @@ def examples(api: EnvoyClient) -> list[tuple[str, str, Check]]:
     load = loads[0]
     # Names and a lane that several loads share, so that they give the ranked list (one match
     # opens its load; which loads are newest changes with what other tests did to the sandbox).
-    customer = several(api, [x.customer_name for x in loads])
-    carrier = several(api, [x.carrier_name for x in loads])
+    customer = _shared_name(api, [x.customer_name for x in loads])
+    carrier = _shared_name(api, [x.carrier_name for x in loads])
     first, last = next(lane for x in loads if (lane := _lane(x)) and _lane_count(api, *lane) > 1)
     eps = api.webhooks.list_endpoints()
     ep = next(e for e in eps if [safe_url(x.url) for x in eps].count(safe_url(e.url)) == 1)
-    described = next(e for e in eps if e.description)
+    described = next(e.description for e in eps if e.description)
+    # A seeded description names one endpoint, which opens; one other tests share, the list.
+    by_description = [e.id for e in eps if find.endpoint_match(e, described)]
+    description_lands = (
+        opens(f"endpoint_id={by_description[0]}", "Webhook endpoints")
+        if len(by_description) == 1
+        else lists("Endpoints", "Endpoint ")
+    )
     # A part of a URL that several endpoints share (other tests add endpoints of their own to
     # this session's sandbox: a part of the first unique URL may match that one alone).
     hosts = [safe_url(e.url).split("://")[1].split("/")[0] for e in eps]
@@ -114,7 +121,7 @@ def examples(api: EnvoyClient) -> list[tuple[str, str, Check]]:
         ("endpoint id", ep.id, opens(f"endpoint_id={ep.id}", "Webhook endpoints")),
         ("endpoint URL", safe_url(ep.url), opens(f"endpoint_id={ep.id}", "Webhook endpoints")),
         ("URL part", shared_host, lists("Endpoints", "Endpoint ")),
-        ("description", described.description or "", lists("Endpoints", "Endpoint ")),
+        ("description", described, description_lands),
         ("call id", call.id, opens(f"entry={call.id}", f"Load {called.load_number}")),
         ("escalation id", esc.id, opens(f"entry={esc.id}", f"Load {escalated.load_number}")),
     ]
