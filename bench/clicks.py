@@ -1,10 +1,15 @@
 """How fast a click feels, in Chromium: from the click to the app's ``notRunning`` state with the
 change on screen, for an agent's usual clicks on a warm console.
 
+An agent clicks on a page that is drawn: each click waits, off the clock, until the browser has
+drawn the page and is idle (two animation frames, then an idle callback), as a person's click
+comes after they see the page; Streamlit's one-button app is clicked the same way, in the same
+rounds, so the ratio of the two compares them under the same load on this machine.
+
 Run alone (a process of its own: Playwright's sync API): ``python -m bench.clicks --host URL
---targets FILE --repeat 10``; prints a JSON object of step → list of seconds, plus the first
-visit (the landing page of a server that has served nothing yet, the embedded sandbox's start
-included) when ``--first`` is given.
+--targets FILE --repeat 10 [--one-button URL]``; prints a JSON object of step → list of
+seconds, plus the first visit (the landing page of a server that has served nothing yet, the
+embedded sandbox's start included) when ``--first`` is given.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from playwright.sync_api import Page, sync_playwright
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TIMEOUT = 60_000
+# Resolves once the browser has drawn two frames and then has nothing left to do (or after 5 s).
+DRAWN = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
+    () => requestIdleCallback(() => done(true), {timeout: 5000}))))"""
 
 
 def settled(page: Page, ready: Callable[[], Any]) -> None:
@@ -30,6 +38,8 @@ def settled(page: Page, ready: Callable[[], Any]) -> None:
 
 
 def timed(page: Page, act: Callable[[], Any], ready: Callable[[], Any]) -> float:
+    """Seconds from ``act`` (on a drawn, idle page) to ``ready`` and the run's end."""
+    page.evaluate(DRAWN)
     started = time.perf_counter()
     act()
     settled(page, ready)
@@ -59,6 +69,7 @@ def _loads(page: Page, host: str) -> None:
 
 def _one_round(page: Page, host: str, targets: dict[str, Any], n: int) -> dict[str, float]:
     took: dict[str, float] = {}
+    page.bring_to_front()
     _loads(page, host)
     tab = page.locator('[data-testid="stButtonGroup"] button').nth(1 + n % 4)
     took["tab switch"] = timed(page, tab.click, _url(page, "**tab=**"))
@@ -90,7 +101,11 @@ def _one_round(page: Page, host: str, targets: dict[str, Any], n: int) -> dict[s
     return took
 
 
-def measure(host: str, targets: dict[str, Any], repeat: int, first: bool) -> dict[str, Any]:
+def measure(
+    host: str, targets: dict[str, Any], repeat: int, first: bool, one_button: str | None = None
+) -> dict[str, Any]:
+    """Each step ``repeat`` times; with ``one_button``, that app's rerun once in each round (in
+    a tab of its own, the same browser), for the side-by-side ratio."""
     out: dict[str, list[float]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -100,9 +115,12 @@ def measure(host: str, targets: dict[str, Any], repeat: int, first: bool) -> dic
         if first:
             went = timed(page, lambda: page.goto(host), _heading(page, "Needs attention"))
             out["first visit"] = [went]
+        bare = _one_button_page(context.new_page(), one_button) if one_button else None
         for n in range(repeat):
             for step, seconds in _one_round(page, host, targets, n).items():
                 out.setdefault(step, []).append(seconds)
+            if bare:
+                out.setdefault(ONE_BUTTON_RERUN, []).append(bare())
         browser.close()
     return out
 
@@ -118,9 +136,26 @@ ONE_BUTTON_APP = (
 )
 
 
-def floor(one_line: str, one_button: str, repeat: int) -> dict[str, list[float]]:
-    """A new browser's first visit to the one-line app (``repeat`` times) and the one-button
-    app's rerun on a click (``repeat`` times)."""
+ONE_BUTTON_RERUN = "one-button app: rerun"
+
+
+def _one_button_page(page: Page, url: str) -> Callable[[], float]:
+    """The one-button app opened in ``page``; a function that clicks it once: its seconds."""
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    settled(page, lambda: page.get_by_text("run 1").wait_for())
+    runs = iter(range(2, 1_000_000))
+
+    def rerun() -> float:
+        page.bring_to_front()
+        shown = page.get_by_text(f"run {next(runs)}", exact=True)
+        return timed(page, page.get_by_role("button", name="Again").click, shown.wait_for)
+
+    return rerun
+
+
+def floor(one_line: str, repeat: int) -> dict[str, list[float]]:
+    """A new browser's first visit to the one-line app, ``repeat`` times."""
     out: dict[str, list[float]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -131,14 +166,6 @@ def floor(one_line: str, one_button: str, repeat: int) -> dict[str, list[float]]
             went = timed(page, partial(page.goto, one_line), page.get_by_text("ready").wait_for)
             out.setdefault("one-line app: first visit", []).append(went)
             context.close()
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.goto(one_button)
-        settled(page, lambda: page.get_by_text("run 1").wait_for())
-        for n in range(2, repeat + 2):
-            shown = page.get_by_text(f"run {n}", exact=True)
-            rerun = timed(page, page.get_by_role("button", name="Again").click, shown.wait_for)
-            out.setdefault("one-button app: rerun", []).append(rerun)
         browser.close()
     return out
 
@@ -149,15 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", help="what to open (the console's measures)")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--first", action="store_true")
-    parser.add_argument("--floor", metavar="ONE_BUTTON_URL",
-                        help="measure Streamlit's floor: --host is the one-line app")  # fmt: skip
+    parser.add_argument("--one-button", help="the one-button app: its rerun in every round")
+    parser.add_argument("--floor", action="store_true", help="--host is the one-line app")
     args = parser.parse_args(argv)
     if args.floor:
-        print(json.dumps(floor(args.host, args.floor, args.repeat)))
+        print(json.dumps(floor(args.host, args.repeat)))
         return 0
     with open(args.targets) as fh:
         targets = json.load(fh)
-    print(json.dumps(measure(args.host, targets, args.repeat, args.first)))
+    print(json.dumps(measure(args.host, targets, args.repeat, args.first, args.one_button)))
     return 0
 
 

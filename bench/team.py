@@ -117,10 +117,12 @@ def sessions(con: Console) -> int:
     return sum(1 for c in found if c.status == "ESTABLISHED" and c.laddr and c.laddr.port == port)
 
 
-def agents_and_clicks(con: Console, tmp: Path, n: int, seconds: float,
-                      rounds: int) -> tuple[dict[str, Any], dict[str, list[float]]]:  # fmt: skip
+def agents_and_clicks(
+    con: Console, tmp: Path, n: int, seconds: float, rounds: int, one_button: str
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """``n`` agents for ``seconds`` and, once they are all connected, Chromium's clicks on the
-    same console: both summaries. The clicks must end while the agents still work."""
+    same console (and on the one-button app, in the same rounds): both summaries. The clicks
+    must end while the agents still work."""
     out, err = tmp / f"agents-{n}.json", tmp / f"agents-{n}.log"  # files: a pipe could fill
     with out.open("w") as stdout, err.open("w") as stderr:
         proc = subprocess.Popen(_agents_args(con, tmp, ("--agents", str(n)), seconds),
@@ -129,7 +131,7 @@ def agents_and_clicks(con: Console, tmp: Path, n: int, seconds: float,
             deadline = time.monotonic() + 120
             while sessions(con) < n and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.5)
-            browser = clicks(con, tmp, rounds, False)
+            browser = clicks(con, tmp, rounds, False, one_button)
             if proc.poll() is not None:
                 raise RuntimeError(f"the {n} agents stopped before the clicks ended")
             proc.wait(timeout=seconds + 600)
@@ -139,13 +141,15 @@ def agents_and_clicks(con: Console, tmp: Path, n: int, seconds: float,
     return _summary(proc.returncode, out.read_text(), err.read_text()), browser
 
 
-def clicks(con: Console, tmp: Path, repeat: int, first: bool) -> dict[str, list[float]]:
+def clicks(con: Console, tmp: Path, repeat: int, first: bool,
+           one_button: str | None = None) -> dict[str, list[float]]:  # fmt: skip
     """``bench.clicks`` in Chromium, in a process of its own."""
     spec = tmp / "targets.json"
     if not spec.exists():
         spec.write_text(json.dumps(targets(con.db)))
     return _clicks("--host", con.url, "--targets", str(spec), "--repeat", str(repeat),
-                   *(["--first"] if first else []))  # fmt: skip
+                   *(["--first"] if first else []),
+                   *(["--one-button", one_button] if one_button else []))  # fmt: skip
 
 
 def _clicks(*args: str) -> dict[str, list[float]]:
@@ -177,12 +181,11 @@ def streamlit_app(tmp: Path, name: str, code: str) -> Iterator[str]:
 
 
 def streamlit_floor(tmp: Path, repeat: int) -> dict[str, list[float]]:
-    """``bench.clicks --floor``: a one-line app's first visit, a one-button app's rerun."""
-    from bench.clicks import ONE_BUTTON_APP, ONE_LINE_APP
+    """``bench.clicks --floor``: a one-line app's first visit."""
+    from bench.clicks import ONE_LINE_APP
 
-    with streamlit_app(tmp, "one_line", ONE_LINE_APP) as line, \
-            streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as button:  # fmt: skip
-        return _clicks("--host", line, "--floor", button, "--repeat", str(repeat))
+    with streamlit_app(tmp, "one_line", ONE_LINE_APP) as line:
+        return _clicks("--host", line, "--floor", "--repeat", str(repeat))
 
 
 def warm(con: Console, tmp: Path, seconds: float) -> float:
@@ -234,11 +237,13 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
              loads: int = 1000, warm_seconds: float = 25, click_rounds: int = 0,
              clicks_at: int = 30) -> dict[str, Any]:  # fmt: skip
     """Each team size for ``seconds``; Chromium clicks while ``clicks_at`` agents work."""
+    from bench.clicks import ONE_BUTTON_APP
+
     browser: dict[str, list[float]] = {}
     levels = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        with console(tmp, loads) as con:
+        with console(tmp, loads) as con, streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as bare:
             first_visit = warm(con, tmp, warm_seconds)
             if click_rounds:  # new browsers on the running console, and Streamlit's floor
                 browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
@@ -248,7 +253,7 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
                 if click_rounds and n == clicks_at:
                     # Longer, so that the agents are still at work when the clicks end.
                     level, busy = agents_and_clicks(con, tmp, n, seconds + 12 * click_rounds,
-                                                    click_rounds)  # fmt: skip
+                                                    click_rounds, bare)  # fmt: skip
                     browser.update(busy)
                 else:
                     level = agents(con, tmp, "--agents", str(n), seconds=seconds)
