@@ -121,10 +121,10 @@ def render_no_match(shown: Shown) -> None:
 
 
 def render_table(shown: Shown) -> None:
-    """The page's loads; selecting a row opens that load."""
+    """The page's loads; selecting a row opens that load (``open_selected``, on the next run)."""
     frame_ = tables.loads_frame(shown.view.page.items)
     frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
-    event = tables.dataframe(
+    tables.dataframe(
         frame_,
         {
             "Load": st.column_config.TextColumn(pinned=True, width="small"),
@@ -140,10 +140,16 @@ def render_table(shown: Shown) -> None:
         column_order=[c for c in frame_.columns if c != "id"],
         height=min(len(frame_), 25) * 35 + 38,
     )
-    selected = event.selection.rows
-    if selected:  # the load's URL keeps the list's view, for "Back to loads"
-        load_id = str(frame_.iloc[selected[0]]["id"])
-        nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=load_id)
+
+
+def open_selected(shown: Shown) -> None:
+    """Open the load of the row selected in the table (the selection the browser sent with this
+    run); the load's URL keeps the list's view, for "Back to loads"."""
+    state = st.session_state.get(TABLE)
+    rows = state["selection"]["rows"] if state and "selection" in state else []
+    items = shown.view.page.items
+    if rows and rows[0] < len(items):
+        nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=items[rows[0]].id)
 
 
 def render_pager(shown: Shown, total: int) -> None:
@@ -209,6 +215,9 @@ def prepare_export(view_key: tuple[Any, ...], tab: str, search: str) -> None:
 # ---- the page ----
 
 shown = load_view()
+# A click on a row opens its load before anything of the list is drawn again (the list's own
+# run would only be thrown away by the switch).
+open_selected(shown)
 render_controls(shown)
 forget_opened_load()
 total = shown.view.page.pagination.total_count
