@@ -309,6 +309,7 @@ CLICK_TARGETS = {"tab switch": 0.3, "search": 0.3, "paging": 0.3, "filter": 0.3,
                  "open a message": 0.3, "open a load": 0.6,
                  "deep link in a new tab": 1.2}  # fmt: skip
 FIRST_VISIT_RATIO = 1.5  # a new browser on the running console ÷ on a one-line Streamlit app
+REPLICAS_RATIO = 1.5  # 60 agents on 2 replicas ÷ 30 on one, step p95
 TAB_SWITCH_RATIO = 2.0  # tab switch median ÷ a one-button Streamlit app's rerun median
 
 
@@ -316,14 +317,16 @@ BOARD_RATIO = 2.0  # attention board step p95 ÷ loads-tab step p95, at every te
 
 
 def team_results(sizes: list[int], seconds: float, soak: float, idle: int, clicks: int,
-                 clicks_at: int = 30) -> tuple[list[Result], list[dict[str, Any]]]:  # fmt: skip
+                 clicks_at: int = 30, wide: int = 0,
+                 settle: float = 200) -> tuple[list[Result], list[dict[str, Any]]]:  # fmt: skip
     """Concurrent agents against one console process (its sandbox in a process of its own): the
     targets, and each team size's figures (``levels``, which the report charts and tabulates).
     Chromium clicks while ``clicks_at`` agents work."""
     from bench import team
 
     found = team.run_team(sizes, seconds, soak=soak, idle=idle, warm_seconds=min(25, seconds),
-                          click_rounds=clicks, clicks_at=clicks_at)  # fmt: skip
+                          click_rounds=clicks, clicks_at=clicks_at, wide=wide,
+                          settle=settle)  # fmt: skip
     levels = found["levels"]
     results = []
     for lv in levels:
@@ -355,6 +358,7 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
                               f"+{growth:.1%} after the first minute", "≤ 5 %", growth <= 0.05,
                               notes=[f"{rss[0]:.0f} → {rss[-1]:.0f} MB, "
                                      f"{found['soak']['total']['errors']} errors"]))  # fmt: skip
+    results += memory_and_replicas(found, clicks_at)
     first = found["first_visit_s"]
     results.append(Result("first session on a new console (websocket; sandbox seeded before)",
                           f"{first:.2f} s", "reported", True, timing=False))  # fmt: skip
@@ -371,6 +375,31 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
                               f"≤ {limit * 1000:.0f} ms", p95 <= limit,
                               notes=[f"median {median:.0f} ms"]))  # fmt: skip
     return results, levels
+
+
+def memory_and_replicas(found: dict[str, Any], one: int) -> list[Result]:
+    """The console's RSS once the agents left against before they came; ``wide`` agents on two
+    replicas behind the proxy against ``one`` agents on one console, step p95s."""
+    from bench import team
+
+    rss = found["rss"]
+    ratio = rss["after"] / rss["before"]
+    results = [Result("RSS after all agents left ÷ before they came", f"{ratio:.2f}",
+                      f"≤ {team.RSS_AFTER_RATIO:g}", ratio <= team.RSS_AFTER_RATIO,
+                      notes=[f"{rss['before']:.0f} → {rss['after']:.0f} MB, "
+                             f"{rss['waited_s']:.0f} s after the last agent left"])]  # fmt: skip
+    wide, single = found["wide"], next((lv for lv in found["levels"] if lv["agents"] == one), None)
+    if wide and single:
+        ratio = wide["total"]["p95_ms"] / single["total"]["p95_ms"]
+        ok = ratio <= REPLICAS_RATIO and wide["total"]["errors"] == 0
+        results.append(Result(f"{wide['agents']} agents on 2 replicas behind the proxy ÷ {one} "
+                              "agents on 1 replica, step p95", f"{ratio:.2f}",
+                              f"≤ {REPLICAS_RATIO:g}, 0 errors", ok,
+                              notes=[f"{wide['total']['p95_ms']:.0f} ms ÷ "
+                                     f"{single['total']['p95_ms']:.0f} ms; "
+                                     f"{wide['total']['count']} steps, "
+                                     f"{wide['total']['errors']} errors"]))  # fmt: skip
+    return results
 
 
 def floor_results(clicks: dict[str, list[float]], clicks_at: int) -> list[Result]:

@@ -31,6 +31,7 @@ from deploy.team import SANDBOX_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_TARGETS = {30: 1.0, 50: 2.0}  # concurrent agents → step p95 in seconds
+RSS_AFTER_RATIO = 1.1  # the console's RSS after all agents left ÷ before they came
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,16 @@ def sessions(con: Console) -> int:
 
 
 def agents_and_clicks(
-    con: Console, tmp: Path, n: int, seconds: float, rounds: int, one_button: str
+    con: Console, tmp: Path, n: int, seconds: float, rounds: int, one_button: str, soak: bool
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
-    """``n`` agents for ``seconds`` and, once they are all connected, Chromium's clicks on the
-    same console (and on the one-button app, in the same rounds): both summaries. The clicks
-    must end while the agents still work."""
+    """``n`` agents for ``seconds`` (with ``soak``, coming and going) and, once they are all
+    connected, Chromium's clicks on the same console (and on the one-button app, in the same
+    rounds): both summaries. The clicks must end while the agents still work."""
     out, err = tmp / f"agents-{n}.json", tmp / f"agents-{n}.log"  # files: a pipe could fill
+    args = ("--agents", str(n), *(["--soak"] if soak else []))
     with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen(_agents_args(con, tmp, ("--agents", str(n)), seconds),
-                                cwd=ROOT, stdout=stdout, stderr=stderr, text=True)  # fmt: skip
+        proc = subprocess.Popen(_agents_args(con, tmp, args, seconds), cwd=ROOT, stdout=stdout,
+                                stderr=stderr, text=True)  # fmt: skip
         try:
             deadline = time.monotonic() + 120
             while sessions(con) < n and time.monotonic() < deadline and proc.poll() is None:
@@ -226,6 +228,60 @@ def chart(levels: list[dict[str, Any]], path: Path) -> None:
     path.write_text(vlc.vegalite_to_svg(spec.to_json()))
 
 
+def server_rss_mb(con: Console) -> float:
+    """The console's resident memory (with any children), in MB."""
+    proc = psutil.Process(con.pid)
+    rss: int = sum(p.memory_info().rss for p in [proc, *proc.children(True)])
+    return rss / 2**20
+
+
+def after_agents_left(con: Console, tmp: Path, before: float, bound: float) -> tuple[float, float]:
+    """The console's RSS once every agent has gone and their sessions have been let go, and the
+    seconds that took. Streamlit keeps a disconnected session for
+    ``server.disconnectedSessionTTL`` (120 s) in case its browser comes back, and drops expired
+    ones when another session comes or goes: a new visit every few seconds (as the next agent's
+    morning would) until the RSS is back within the target, or ``bound`` seconds have passed."""
+    started = time.monotonic()
+    while sessions(con) and time.monotonic() - started < 60:
+        time.sleep(0.5)
+    rss = server_rss_mb(con)
+    while rss > before * RSS_AFTER_RATIO and time.monotonic() - started < bound:
+        time.sleep(5)
+        agents(con, tmp, "--warm")
+        rss = server_rss_mb(con)
+    return rss, time.monotonic() - started
+
+
+def two_replicas(tmp: Path, n: int, seconds: float, loads: int) -> dict[str, Any]:
+    """``n`` agents through the proxy on two replicas for ``seconds``: the team's deployment
+    (HAProxy running deploy/haproxy.cfg, replicas started by deploy/start-console, one
+    PostgreSQL, the sandbox in a process of its own), its third replica taken out on the proxy
+    and stopped; no sign-in (anonymous agents). Both replicas are warmed first."""
+    from deploy.team import Team
+
+    root = tmp / "two-replicas"
+    root.mkdir()
+    team = Team(root, loads=loads, retry_scale=0.01, sign_in=False).start()
+    try:
+        team.set_state("c", "maint")
+        team.replicas["c"].stop()
+        spec = root / "targets.json"
+        spec.write_text(json.dumps(targets(root / "sandbox.db")))
+
+        def run(agents_n: int, secs: float) -> dict[str, Any]:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.agents", "--host", team.url, "--targets",
+                 str(spec), "--agents", str(agents_n), "--seconds", str(secs)],
+                cwd=ROOT, capture_output=True, text=True, timeout=secs + 600, check=False,
+            )  # fmt: skip
+            return _summary(out.returncode, out.stdout, out.stderr)
+
+        run(4, min(25, seconds))  # two agents' mornings on each replica fill its caches
+        return run(n, seconds)
+    finally:
+        team.stop()
+
+
 def first_visit_in_browser(tmp: Path, loads: int) -> float:
     """A new console's first page in Chromium, from the server's first answer (the sandbox's
     database is already seeded, as after the first run)."""
@@ -235,12 +291,18 @@ def first_visit_in_browser(tmp: Path, loads: int) -> float:
 
 def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0,
              loads: int = 1000, warm_seconds: float = 25, click_rounds: int = 0,
-             clicks_at: int = 30) -> dict[str, Any]:  # fmt: skip
-    """Each team size for ``seconds``; Chromium clicks while ``clicks_at`` agents work."""
+             clicks_at: int = 30, wide: int = 0,
+             settle: float = 200) -> dict[str, Any]:  # fmt: skip
+    """Each team size for ``seconds``; Chromium clicks while ``clicks_at`` agents work. With
+    ``soak``, the ``clicks_at`` level is the soak: that many agents coming and going for
+    ``soak`` seconds, the clicks among them. With ``wide``, that many agents on two replicas
+    behind the proxy, after the single console is stopped. ``settle`` bounds the wait for the
+    agents' sessions to be let go (``after_agents_left``)."""
     from bench.clicks import ONE_BUTTON_APP
 
     browser: dict[str, list[float]] = {}
     levels = []
+    soak_result = None
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         with console(tmp, loads) as con, streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as bare:
@@ -249,19 +311,23 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
                 browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
                                           for _ in range(3)]  # fmt: skip
                 browser.update(streamlit_floor(tmp, 5))
+            rss_before = server_rss_mb(con)
             for n in sizes:
                 if click_rounds and n == clicks_at:
                     # Longer, so that the agents are still at work when the clicks end.
-                    level, busy = agents_and_clicks(con, tmp, n, seconds + 12 * click_rounds,
-                                                    click_rounds, bare)  # fmt: skip
+                    level, busy = agents_and_clicks(con, tmp, n, soak or seconds + 12 *
+                                                    click_rounds, click_rounds, bare,
+                                                    bool(soak))  # fmt: skip
                     browser.update(busy)
+                    soak_result = level if soak else None
                 else:
                     level = agents(con, tmp, "--agents", str(n), seconds=seconds)
                 levels.append(level)
             idle_result = agents(con, tmp, "--idle", str(idle)) if idle else None
-            soak_result = (agents(con, tmp, "--agents", str(max(sizes)), "--soak", seconds=soak)
-                           if soak else None)  # fmt: skip
+            rss_after, waited = after_agents_left(con, tmp, rss_before, settle)
         if click_rounds:  # the same database, seeded: a new server's first page
             browser["cold start"] = [first_visit_in_browser(tmp, loads)]
+        wide_result = two_replicas(tmp, wide, seconds, loads) if wide else None
     return {"levels": levels, "idle": idle_result, "soak": soak_result,
-            "first_visit_s": first_visit, "clicks": browser}  # fmt: skip
+            "first_visit_s": first_visit, "clicks": browser, "wide": wide_result,
+            "rss": {"before": rss_before, "after": rss_after, "waited_s": waited}}  # fmt: skip

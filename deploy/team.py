@@ -64,6 +64,7 @@ class Team:
     loads: int = 300
     retry_scale: float = 0.002  # the sandbox retries within about a second
     lease_seconds: int = 3  # how soon another replica takes over a dead replica's job
+    sign_in: bool = True  # False: no provider and no [auth] (make bench's anonymous agents)
     proxy_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
     oidc_port: int = field(default_factory=free_port)
@@ -113,9 +114,10 @@ class Team:
                 self.database_url = self._postgres.url(self._postgres.create_database())
             say("the Envoy sandbox …")
             self._others.append(self._sandbox().start(f"{self.sandbox_root}/openapi.json"))
-            say("the sign-in provider …")
-            self._others.append(self._oidc().start(
-                f"{self.oidc_url}/.well-known/openid-configuration"))  # fmt: skip
+            if self.sign_in:
+                say("the sign-in provider …")
+                self._others.append(self._oidc().start(
+                    f"{self.oidc_url}/.well-known/openid-configuration"))  # fmt: skip
             self._write_secrets()
             for name in REPLICAS:
                 say(f"console replica {name} …")
@@ -186,8 +188,8 @@ class Team:
 
     def _write_secrets(self) -> None:
         """One [auth] for every replica (one cookie_secret: a browser moved to another replica
-        stays signed in) and the admin in [console] admins."""
-        self.secrets_path.write_text(
+        stays signed in) and the admin in [console] admins; without sign-in, neither."""
+        auth = (
             "[auth]\n"
             f'redirect_uri = "{self.url}/oauth2callback"\n'
             f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
@@ -197,6 +199,7 @@ class Team:
             "\n[console]\n"
             f'admins = ["{ADMIN.email}"]\n'
         )
+        self.secrets_path.write_text(auth if self.sign_in else "")
         self.secrets_path.chmod(0o600)
 
     # -- the proxy's runtime API -----------------------------------------------------------

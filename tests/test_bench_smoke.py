@@ -35,6 +35,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "÷ a one-button Streamlit app's rerun",
         "a new console's first page",
         "attention board ÷ loads tab",
+        "RSS after all agents left ÷ before they came",
+        "2 agents on 2 replicas behind the proxy ÷ 2 agents on 1 replica",
         "## A team on one console",
     ):
         assert row in text, row
