@@ -81,8 +81,10 @@ def write(
             f"## A team on one console\n\nAgents without browsers (Locust users speaking "
             f"Streamlit's websocket protocol, `bench/agents.py`) each walk a morning: the "
             f"attention board, a Loads tab, a search, page 2, a load, a failing endpoint's DEAD "
-            f"deliveries, a message; 2-5 s between steps; against one console process on its "
-            f"embedded sandbox (1,000 loads), all on this machine. A step's time runs from the "
-            f"rerun sent to the script finished.\n\n{team_text}\n\n"
+            f"deliveries, a message; 2-5 s between steps; against one console process that "
+            f"talks to the Envoy sandbox (1,000 loads) in a process of its own, all on this "
+            f"machine. The 30-agent level is the 10-minute soak (each agent leaves after its "
+            f"morning and a new one comes), with Chromium's clicks among its agents. A step's "
+            f"time runs from the rerun sent to the script finished.\n\n{team_text}\n\n"
             f"![p95 against concurrent agents](team-p95.svg)\n")  # fmt: skip
     out.write_text(body)

@@ -9,6 +9,7 @@ timing: request counts, lost and duplicated deliveries.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -75,6 +76,23 @@ def console_results(sizes: dict[str, int]) -> list[Result]:
     return results
 
 
+WALL_TARGET = {"make bench": 12 * 60.0, "make bench-quick": 3 * 60.0}  # seconds
+
+
+def quiet_process() -> None:
+    """This process measures pages under AppTest, not a replica: no background threads of a
+    replica (the board's warming, the alert evaluator, the recovery worker) may run beside the
+    measurements; they kept boards of the 1,000,000-attempt sandbox warm while the others were
+    timed. The team's console, a process of its own, keeps them."""
+    for switch in ("ENVOY_WARM", "ENVOY_ALERTS_WORKER", "ENVOY_JOB_WORKER"):
+        os.environ[switch] = "0"
+
+
+def wall(what: str, started: float) -> Result:
+    took, limit = time.perf_counter() - started, WALL_TARGET[what]
+    return Result(f"{what} wall time", f"{took:.0f} s", f"≤ {limit:.0f} s", took <= limit)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="small sizes, correctness only")
@@ -104,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     team_rows, levels = team_results(team_sizes, team_seconds, soak, 3 if smoke else 30,
                                      1 if smoke else 12, clicks_at, wide, settle)  # fmt: skip
     results += team_rows
+    if not smoke:
+        results.append(wall("make bench", started))
     report.write(results, levels, smoke=smoke, out=Path(args.out), started=started)
     return 0 if report.passed(results, smoke) else 1
 
@@ -113,11 +133,11 @@ def quick() -> int:
     browser's first visit; the table printed, bench/RESULTS.md left alone."""
     started = time.perf_counter()
     results, _ = team_results([30], 45.0, 0.0, 0, 4, 30, settle=0.0)
-    wall = time.perf_counter() - started
-    results.append(Result("make bench-quick wall time", f"{wall:.0f} s", "≤ 180 s", wall <= 180))
+    results.append(wall("make bench-quick", started))
     print(report.table(results, smoke=False))
     return 0 if report.passed(results, smoke=False) else 1
 
 
 if __name__ == "__main__":
+    quiet_process()  # the suite's smoke run calls main() with its own settings
     raise SystemExit(main())
