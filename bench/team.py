@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,19 +265,12 @@ def two_replicas(tmp: Path, n: int, seconds: float, loads: int) -> dict[str, Any
     try:
         team.set_state("c", "maint")
         team.replicas["c"].stop()
-        spec = root / "targets.json"
-        spec.write_text(json.dumps(targets(root / "sandbox.db")))
-
-        def run(agents_n: int, secs: float) -> dict[str, Any]:
-            out = subprocess.run(
-                [sys.executable, "-m", "bench.agents", "--host", team.url, "--targets",
-                 str(spec), "--agents", str(agents_n), "--seconds", str(secs)],
-                cwd=ROOT, capture_output=True, text=True, timeout=secs + 600, check=False,
-            )  # fmt: skip
-            return _summary(out.returncode, out.stdout, out.stderr)
-
-        run(4, min(25, seconds))  # two agents' mornings on each replica fill its caches
-        return run(n, seconds)
+        # The agents' step times are both replicas'; their CPU and RSS figures are replica a's.
+        replica_a = team.replicas["a"].popen
+        assert replica_a is not None
+        via_proxy = Console(team.url, replica_a.pid, root / "sandbox.db")
+        agents(via_proxy, root, "--agents", "4", seconds=min(25, seconds))  # warms both
+        return agents(via_proxy, root, "--agents", str(n), seconds=seconds)
     finally:
         team.stop()
 
@@ -305,7 +298,10 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
     soak_result = None
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        with console(tmp, loads) as con, streamlit_app(tmp, "one_button", ONE_BUTTON_APP) as bare:
+        with ExitStack() as stack:  # the console and, with clicks, Streamlit's one-button app
+            con = stack.enter_context(console(tmp, loads))
+            bare = (stack.enter_context(streamlit_app(tmp, "one_button", ONE_BUTTON_APP))
+                    if click_rounds else "")  # fmt: skip
             first_visit = warm(con, tmp, warm_seconds)
             if click_rounds:  # new browsers on the running console, and Streamlit's floor
                 browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
@@ -315,8 +311,8 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
             for n in sizes:
                 if click_rounds and n == clicks_at:
                     # Longer, so that the agents are still at work when the clicks end.
-                    level, busy = agents_and_clicks(con, tmp, n, soak or seconds + 12 *
-                                                    click_rounds, click_rounds, bare,
+                    took = soak or (seconds + 12 * click_rounds)
+                    level, busy = agents_and_clicks(con, tmp, n, took, click_rounds, bare,
                                                     bool(soak))  # fmt: skip
                     browser.update(busy)
                     soak_result = level if soak else None
