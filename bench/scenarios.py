@@ -317,14 +317,15 @@ BOARD_RATIO = 2.0  # attention board step p95 ÷ loads-tab step p95, at every te
 
 
 def team_results(sizes: list[int], seconds: float, soak: float, idle: int, clicks: int,
-                 clicks_at: int = 30, wide: int = 0,
-                 settle: float = 200) -> tuple[list[Result], list[dict[str, Any]]]:  # fmt: skip
+                 clicks_at: int = 30, wide: int = 0, settle: float = 200,
+                 warm: float = 25) -> tuple[list[Result], list[dict[str, Any]]]:  # fmt: skip
     """Concurrent agents against one console process (its sandbox in a process of its own): the
     targets, and each team size's figures (``levels``, which the report charts and tabulates).
-    Chromium clicks while ``clicks_at`` agents work."""
+    Chromium clicks while ``clicks_at`` agents work; ``warm``: the seconds one agent (four on
+    the two replicas) warms the caches before anything is measured."""
     from bench import team
 
-    found = team.run_team(sizes, seconds, soak=soak, idle=idle, warm_seconds=min(25, seconds),
+    found = team.run_team(sizes, seconds, soak=soak, idle=idle, warm_seconds=warm,
                           click_rounds=clicks, clicks_at=clicks_at, wide=wide,
                           settle=settle)  # fmt: skip
     levels = found["levels"]

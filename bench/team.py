@@ -252,11 +252,14 @@ def after_agents_left(con: Console, tmp: Path, before: float, bound: float) -> t
     return rss, time.monotonic() - started
 
 
-def two_replicas(tmp: Path, n: int, seconds: float, loads: int) -> dict[str, Any]:
+def two_replicas(
+    tmp: Path, n: int, seconds: float, loads: int, warm_seconds: float
+) -> dict[str, Any]:
     """``n`` agents through the proxy on two replicas for ``seconds``: the team's deployment
     (HAProxy running deploy/haproxy.cfg, replicas started by deploy/start-console, one
     PostgreSQL, the sandbox in a process of its own), its third replica taken out on the proxy
-    and stopped; no sign-in (anonymous agents). Both replicas are warmed first."""
+    and stopped; no sign-in (anonymous agents). Both replicas are warmed first, by 4 agents for
+    ``warm_seconds``."""
     from deploy.team import Team
 
     root = tmp / "two-replicas"
@@ -269,7 +272,7 @@ def two_replicas(tmp: Path, n: int, seconds: float, loads: int) -> dict[str, Any
         replica_a = team.replicas["a"].popen
         assert replica_a is not None
         via_proxy = Console(team.url, replica_a.pid, root / "sandbox.db")
-        agents(via_proxy, root, "--agents", "4", seconds=min(25, seconds))  # warms both
+        agents(via_proxy, root, "--agents", "4", seconds=warm_seconds)
         return agents(via_proxy, root, "--agents", str(n), seconds=seconds)
     finally:
         team.stop()
@@ -304,9 +307,10 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
                     if click_rounds else "")  # fmt: skip
             first_visit = warm(con, tmp, warm_seconds)
             if click_rounds:  # new browsers on the running console, and Streamlit's floor
+                visits = min(3, click_rounds)  # the smoke run's one round: one of each
                 browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
-                                          for _ in range(3)]  # fmt: skip
-                browser.update(streamlit_floor(tmp, 5))
+                                          for _ in range(visits)]  # fmt: skip
+                browser.update(streamlit_floor(tmp, visits + 2))
             rss_before = server_rss_mb(con)
             for n in sizes:
                 if click_rounds and n == clicks_at:
@@ -323,7 +327,7 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
             rss_after, waited = after_agents_left(con, tmp, rss_before, settle)
         if click_rounds:  # the same database, seeded: a new server's first page
             browser["cold start"] = [first_visit_in_browser(tmp, loads)]
-        wide_result = two_replicas(tmp, wide, seconds, loads) if wide else None
+        wide_result = two_replicas(tmp, wide, seconds, loads, warm_seconds) if wide else None
     return {"levels": levels, "idle": idle_result, "soak": soak_result,
             "first_visit_s": first_visit, "clicks": browser, "wide": wide_result,
             "rss": {"before": rss_before, "after": rss_after, "waited_s": waited}}  # fmt: skip
