@@ -315,13 +315,12 @@ def attempts_table(flt: data.AttemptFilter) -> int:
     """One page of the filter's attempts, a row opening its message; returns the total."""
     page_no = st.session_state[PAGE.key]
     try:
-        with st.spinner("Loading attempts…"):
+        result = data.attempts_page(ctx, flt, page_no, 50)
+        pages = max(result.pagination.total_pages, 1)
+        if page_no > pages:  # fewer attempts than when the link was made: the last page
+            page_no = st.session_state[PAGE.key] = pages
+            nav.write(PAGE, pages)
             result = data.attempts_page(ctx, flt, page_no, 50)
-            pages = max(result.pagination.total_pages, 1)
-            if page_no > pages:  # fewer attempts than when the link was made: the last page
-                page_no = st.session_state[PAGE.key] = pages
-                nav.write(PAGE, pages)
-                result = data.attempts_page(ctx, flt, page_no, 50)
     except EnvoyError as exc:
         errors.show(exc, "the delivery attempts")
         return 0
@@ -370,8 +369,7 @@ def messages_view(flt: data.AttemptFilter) -> None:
     after retries, delivered), each judged by its attempts: the API filters attempts only."""
     outcome = flt.outcome or ""
     try:
-        with st.spinner("Reading the window's messages…"):
-            found = data.messages(ctx, flt)
+        found = data.messages(ctx, flt)
     except EnvoyError as exc:
         errors.show(exc, "the messages")
         return

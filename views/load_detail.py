@@ -9,6 +9,7 @@ concurrently; a section whose request fails shows its own error and the others s
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -52,7 +53,9 @@ def read_load_id() -> str:
 
 def fetch_detail(load_id: str) -> data.LoadDetail:
     """The load and its sections; a load this organization does not have stops the page."""
-    with st.spinner("Loading the load, its calls, verifications, escalations and webhooks…"):
+    # No spinner for a load whose reads are warm: st.spinner starts a thread on every call.
+    busy = "Loading the load, its calls, verifications, escalations and webhooks…"
+    with nullcontext() if data.detail_warm(ctx, load_id) else st.spinner(busy):
         detail = data.load_detail(ctx, load_id, webhooks=True)
     if isinstance(detail.load.error, NotFoundError):
         st.warning(

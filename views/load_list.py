@@ -50,21 +50,20 @@ def fetch(tab: str, search: str, page: int, size: int) -> data.LoadsView:
 def load_view() -> Shown:
     """The URL's view, corrected to a tab and page that exist; without it there is no page."""
     try:
-        with st.spinner("Loading loads…"):
-            tab, search, size, page_no = TAB.load(), SEARCH.load(), SIZE.load(), PAGE.load()
+        tab, search, size, page_no = TAB.load(), SEARCH.load(), SIZE.load(), PAGE.load()
+        view = fetch(tab, search, page_no, size)
+        keys = view.counts.keys() or ["all"]
+        if tab not in keys:  # a tab this API does not have: show its first one
+            tab = keys[0]
+            nav.write(TAB, tab)
+            st.session_state[TAB.key] = tab
             view = fetch(tab, search, page_no, size)
-            keys = view.counts.keys() or ["all"]
-            if tab not in keys:  # a tab this API does not have: show its first one
-                tab = keys[0]
-                nav.write(TAB, tab)
-                st.session_state[TAB.key] = tab
-                view = fetch(tab, search, page_no, size)
-            pages = max(view.page.pagination.total_pages, 1)
-            if page_no > pages:  # the view shrank since the link was made: its last page
-                page_no = pages
-                nav.write(PAGE, page_no)
-                st.session_state[PAGE.key] = page_no
-                view = fetch(tab, search, page_no, size)
+        pages = max(view.page.pagination.total_pages, 1)
+        if page_no > pages:  # the view shrank since the link was made: its last page
+            page_no = pages
+            nav.write(PAGE, page_no)
+            st.session_state[PAGE.key] = page_no
+            view = fetch(tab, search, page_no, size)
     except EnvoyError as exc:
         errors.show(exc, "the loads list")
         st.stop()

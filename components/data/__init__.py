@@ -20,6 +20,7 @@ from components.data.cache import (
     Outcome,
     PageResult,
     client,
+    forget_warm,
     register,
 )
 from components.data.loads import (
@@ -27,6 +28,7 @@ from components.data.loads import (
     LoadAttempts,
     LoadDetail,
     LoadsView,
+    detail_warm,
     forget_load_attempts,
     iter_all_loads,
     load_detail,
@@ -82,6 +84,7 @@ __all__ = [
     "create_endpoint",
     "delete_endpoint",
     "demo_secret",
+    "detail_warm",
     "endpoint_health",
     "endpoints",
     "event_types",
@@ -114,3 +117,4 @@ def clear_caches() -> None:
     for resource in (webhooks._messages, webhooks._load_attempts, loads._story):
         resource.clear()
     forget_boards()
+    forget_warm()

@@ -146,16 +146,69 @@ def collecting() -> Iterator[list[Span]]:
 # ---- concurrency ----
 
 
+# (cached read, its arguments) → when the entry it last fetched expires, for ``submit``.
+_WARM: dict[tuple[Any, ...], datetime] = {}
+WARM_MARGIN = timedelta(seconds=1)  # an entry this close to its expiry is fetched on the pool
+
+
 def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """Run ``fn`` on the shared pool, with this script run's context attached."""
+    """Run ``fn`` on the shared pool, with this script run's context attached; a cached read
+    whose entry is still warm (it returned a ``Fetched`` that has not expired) runs on this
+    thread instead, as the cache hit it is: handing a hit to the pool and back costs more than
+    the read when the server is busy (each hand-off waits for the interpreter lock)."""
+    key, now = _warm_key(fn, args), _now()
+    if warm(fn, *args):
+        done: Future[T] = Future()
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            done.set_exception(exc)
+            return done
+        if isinstance(result, Fetched) and result.at >= now:  # it was not a hit after all
+            forget_warm()  # (evicted early, or cleared): the reads after it go to the pool
+        done.set_result(_noting(key, result))
+        return done
     script_ctx = get_script_run_ctx()
 
     def run() -> T:
         if script_ctx is not None:
             add_script_run_ctx(threading.current_thread(), script_ctx)
-        return fn(*args)
+        return _noting(key, fn(*args))
 
     return _POOL.submit(run)
+
+
+def warm(fn: Callable[..., Any], *args: Any) -> bool:
+    """Whether ``submit(fn, *args)`` would run here, as a cache hit (a guess, see ``submit``)."""
+    key = _warm_key(fn, args)
+    return key is not None and _WARM.get(key, datetime.min.replace(tzinfo=UTC)) > _now()
+
+
+def forget_warm() -> None:
+    """Forget which reads are warm: every read goes to the pool until it is fetched again."""
+    with _LOCK:
+        _WARM.clear()
+
+
+def _warm_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    try:
+        key = (fn, *args)
+        hash(key)
+    except TypeError:  # an argument Python cannot hash: always on the pool
+        return None
+    return key
+
+
+def _noting(key: tuple[Any, ...] | None, result: T) -> T:
+    """Note when ``result``'s cache entry expires, if it is a cached read's ``Fetched``."""
+    if key is not None and isinstance(result, Fetched):
+        with _LOCK:
+            if len(_WARM) > 5000:  # drop the expired ones now and then
+                now = _now()
+                for old in [k for k, until in _WARM.items() if until <= now]:
+                    del _WARM[old]
+            _WARM[key] = result.at + timedelta(seconds=result.ttl) - WARM_MARGIN
+    return result
 
 
 @dataclass

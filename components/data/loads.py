@@ -26,6 +26,7 @@ from components.data.cache import (
     client,
     steady,
     submit,
+    warm,
 )
 from components.data.webhooks import _load_attempts, endpoints
 from components.domain import story
@@ -50,7 +51,9 @@ class LoadsView:
     page: PageResult[Load]
 
 
-@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+# The spinner is Streamlit's cache's: shown on a miss only (``st.spinner`` starts a thread on
+# every call, which waits for the interpreter lock on a busy server: ~30 ms a click).
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner="Loading loads…")
 def _loads_view(
     ctx: Ctx, tab: str, search: str | None, page: int, page_size: int
 ) -> Fetched[LoadsView]:
@@ -87,6 +90,14 @@ def _verifications(ctx: Ctx, load_id: str) -> Fetched[list[CarrierVerification]]
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
 def _escalations(ctx: Ctx, load_id: str) -> Fetched[list[Escalation]]:
     return Fetched(client(ctx).loads.active_escalations(load_id), _now())
+
+
+DETAIL_READS: tuple[Callable[[Ctx, str], Fetched[Any]], ...] = (
+    _load,
+    _calls,
+    _verifications,
+    _escalations,
+)
 
 
 def loads_view(ctx: Ctx, *, tab: str, search: str, page: int, page_size: int) -> LoadsView:
@@ -132,6 +143,11 @@ class LoadDetail:
     webhooks: LoadAttempts | None = None
 
 
+def detail_warm(ctx: Ctx, load_id: str) -> bool:
+    """Whether the load's own reads are warm (``load_detail`` then answers at once)."""
+    return all(warm(fn, steady(ctx), load_id) for fn in DETAIL_READS)
+
+
 def load_detail(ctx: Ctx, load_id: str, *, webhooks: bool = False) -> LoadDetail:
     """The load and its three sections (and, with ``webhooks``, every attempt of its messages on
     each endpoint), fetched concurrently: wall time ≈ the slowest request."""
@@ -143,8 +159,7 @@ def load_detail(ctx: Ctx, load_id: str, *, webhooks: bool = False) -> LoadDetail
             eps = endpoints(ctx)
         except Exception as exc:  # the endpoints' list failed: the load still shows
             problem = exc
-    fns: list[Callable[[Ctx, str], Fetched[Any]]] = [_load, _calls, _verifications, _escalations]
-    futures = [submit(fn, steady(ctx), load_id) for fn in fns]
+    futures = [submit(fn, steady(ctx), load_id) for fn in DETAIL_READS]
     walks = [submit(_load_attempts, _fresh(ctx), ep.id, load_id) for ep in eps]
     load, calls, verifications, escalations = (_outcome(f) for f in futures)
     detail = LoadDetail(load, calls, verifications, escalations, 0.0)

@@ -79,7 +79,7 @@ class AttemptFilter:
         }
 
 
-@st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=500, show_spinner="Loading attempts…")  # on a miss only
 def _attempts_page(
     ctx: Ctx, flt: AttemptFilter, page: int, page_size: int
 ) -> Fetched[PageResult[DeliveryAttempt]]:
@@ -274,7 +274,7 @@ def _read_messages(ctx: Ctx, flt: AttemptFilter, max_pages: int, fresh: bool) ->
                     pagination.total_count, unsure)  # fmt: skip
 
 
-@st.cache_resource(ttl=TTL, max_entries=50, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=50, show_spinner="Reading the window's messages…")
 def _messages(ctx: Ctx, flt: AttemptFilter, max_pages: int) -> Fetched[Messages]:
     # A resource cache: thousands of attempts are handed out as they are (only read), not
     # unpickled on every rerun.
