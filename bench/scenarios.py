@@ -317,7 +317,7 @@ BOARD_RATIO = 2.0  # attention board step p95 ÷ loads-tab step p95, at every te
 
 
 def team_results(sizes: list[int], seconds: float, soak: float, idle: int, clicks: int,
-                 clicks_at: int = 30, wide: int = 0, settle: float = 200,
+                 clicks_at: int = 30, wide: int = 0, settle: float = 150,
                  warm: float = 25) -> tuple[list[Result], list[dict[str, Any]]]:  # fmt: skip
     """Concurrent agents against one console process (its sandbox in a process of its own): the
     targets, and each team size's figures (``levels``, which the report charts and tabulates).
