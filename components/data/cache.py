@@ -149,6 +149,7 @@ def collecting() -> Iterator[list[Span]]:
 # (cached read, its arguments) → when the entry it last fetched expires, for ``submit``.
 _WARM: dict[tuple[Any, ...], datetime] = {}
 WARM_MARGIN = timedelta(seconds=1)  # an entry this close to its expiry is fetched on the pool
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -157,7 +158,7 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     thread instead, as the cache hit it is: handing a hit to the pool and back costs more than
     the read when the server is busy (each hand-off waits for the interpreter lock)."""
     key, now = _warm_key(fn, args), _now()
-    if warm(fn, *args):
+    if _until(key) > now:
         done: Future[T] = Future()
         try:
             result = fn(*args)
@@ -180,8 +181,12 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
 
 def warm(fn: Callable[..., Any], *args: Any) -> bool:
     """Whether ``submit(fn, *args)`` would run here, as a cache hit (a guess, see ``submit``)."""
-    key = _warm_key(fn, args)
-    return key is not None and _WARM.get(key, datetime.min.replace(tzinfo=UTC)) > _now()
+    return _until(_warm_key(fn, args)) > _now()
+
+
+def _until(key: tuple[Any, ...] | None) -> datetime:
+    """Until when the read ``key`` names is warm (long ago when it is not known)."""
+    return _WARM.get(key, _NEVER) if key is not None else _NEVER
 
 
 def forget_warm() -> None:
