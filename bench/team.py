@@ -286,9 +286,8 @@ def first_visit_in_browser(tmp: Path, loads: int) -> float:
 
 
 def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0,
-             loads: int = 1000, warm_seconds: float = 25, click_rounds: int = 0,
-             clicks_at: int = 30, wide: int = 0,
-             settle: float = 150) -> dict[str, Any]:  # fmt: skip
+             loads: int = 1000, warm_seconds: float, click_rounds: int = 0,
+             clicks_at: int = 30, wide: int = 0, settle: float) -> dict[str, Any]:  # fmt: skip
     """Each team size for ``seconds``; Chromium clicks while ``clicks_at`` agents work. With
     ``soak``, the ``clicks_at`` level is the soak: that many agents coming and going for
     ``soak`` seconds, the clicks among them. With ``wide``, that many agents on two replicas

@@ -150,6 +150,7 @@ def collecting() -> Iterator[list[Span]]:
 _WARM: dict[tuple[Any, ...], datetime] = {}
 WARM_MARGIN = timedelta(seconds=1)  # an entry this close to its expiry is fetched on the pool
 _NEVER = datetime.min.replace(tzinfo=UTC)
+WARM_LIMIT = 5000  # reads noted at most; past it the notes start again
 
 
 def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -208,10 +209,8 @@ def _noting(key: tuple[Any, ...] | None, result: T) -> T:
     """Note when ``result``'s cache entry expires, if it is a cached read's ``Fetched``."""
     if key is not None and isinstance(result, Fetched):
         with _LOCK:
-            if len(_WARM) > 5000:  # drop the expired ones now and then
-                now = _now()
-                for old in [k for k, until in _WARM.items() if until <= now]:
-                    del _WARM[old]
+            if len(_WARM) >= WARM_LIMIT:  # a guess: forgetting costs one hand-off per read
+                _WARM.clear()
             _WARM[key] = result.at + timedelta(seconds=result.ttl) - WARM_MARGIN
     return result
 

@@ -57,3 +57,16 @@ def test_an_error_on_the_callers_thread_reaches_the_future() -> None:
     assert cache.submit(fails_when_warm, 3).result().value == 3
     future = cache.submit(fails_when_warm, 3)
     assert isinstance(future.exception(), RuntimeError)
+
+
+def test_the_notes_are_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cache.forget_warm()
+    monkeypatch.setattr(cache, "WARM_LIMIT", 2)
+
+    @st.cache_data(ttl=60, show_spinner=False)
+    def read(x: int) -> Fetched[int]:
+        return Fetched(x, cache._now())
+
+    for x in (1, 2, 3):
+        cache.submit(read, x).result()
+    assert cache.warm(read, 3) and not cache.warm(read, 1)  # full at the third: started again
