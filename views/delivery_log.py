@@ -304,7 +304,7 @@ def endpoint_view(endpoint_id: str) -> None:
         return
     with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
         sample, complete = data.attempt_sample(ctx, flt)
-        st.altair_chart(charts.delivery_outcomes(sample), width="stretch")
+        charts.draw(charts.delivery_outcomes(sample))
         if not complete:
             st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
     export_panel(flt, total)
@@ -409,7 +409,7 @@ def messages_view(flt: data.AttemptFilter) -> None:
     with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
         ids = {s.message_id for s in shown}
         tried = [a for a in found.attempts if a.message_id in ids]
-        st.altair_chart(charts.delivery_outcomes(tried), width="stretch")
+        charts.draw(charts.delivery_outcomes(tried))
         st.caption(f"Every attempt of these messages ({ui.count(len(tried), 'attempt')}).")
     with st.expander(f"Export these {ui.count(len(shown), 'message')} to CSV",
                      icon=":material/download:"):  # fmt: skip

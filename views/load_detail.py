@@ -320,7 +320,7 @@ def render_tabs(load_story: LoadStory) -> None:
             tables.calls_frame,
             "calls",
             "No calls on this load yet.",
-            extra=lambda f: st.altair_chart(charts.call_activity(f), width="stretch"),
+            extra=lambda f: charts.draw(charts.call_activity(f)),
         )
     with ver_tab:
         section(

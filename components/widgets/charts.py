@@ -1,16 +1,20 @@
-"""Altair charts, and a cache for them.
+"""The console's charts, as Vega-Lite specs with their rows, and a cache for the rows.
 
-Building an altair chart costs more than drawing it: each ``encode`` checks its channels against
-the Vega-Lite schema (tens of milliseconds a chart). ``cached`` builds a chart once for what it
-shows and hands the same object to every rerun and every session that shows the same thing.
+A chart is a plain Vega-Lite spec (a dict written here) and the DataFrame it draws, handed to
+``st.vega_lite_chart`` as they are. Built with altair, each chart cost ~15 ms to build (every
+``encode`` checked against the schema) and ~5 ms on every rerun that drew it (``st.altair_chart``
+turns the chart back into a spec, under a lock all sessions share); a spec written once costs
+neither. tests/app/test_charts.py checks every spec against Vega-Lite's schema.
+``cached`` builds a chart's rows once for what it shows and hands the same ``Chart`` to every
+rerun and every session that shows the same thing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -25,7 +29,20 @@ from components.domain.formats import (
 )
 from envoy_api import Call, DeliveryAttempt
 
-C = TypeVar("C")
+Spec = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Chart:
+    """A Vega-Lite spec without data, and the rows it draws."""
+
+    spec: Spec
+    data: pd.DataFrame
+
+
+def draw(chart: Chart, key: str | None = None) -> None:
+    """``chart`` across its column (Streamlit copies the spec before it adds its own keys)."""
+    st.vega_lite_chart(chart.data, chart.spec, width="stretch", key=key)
 
 
 def digest(rows: Iterable[tuple[Any, ...]]) -> str:
@@ -35,26 +52,36 @@ def digest(rows: Iterable[tuple[Any, ...]]) -> str:
 
 
 @st.cache_resource(max_entries=300, show_spinner=False)
-def _built(name: str, key: str, _build: Callable[[], Any]) -> Any:
+def _built(name: str, key: str, _build: Callable[[], Chart]) -> Chart:
     return _build()
 
 
-def cached(name: str, key: str, build: Callable[[], C]) -> C:
+def cached(name: str, key: str, build: Callable[[], Chart]) -> Chart:
     """The chart ``build`` makes, built once per ``name`` and ``key`` (a ``digest`` of its
     data). Streamlit reads a chart without changing it, so sessions can share one."""
-    chart: C = _built(name, key, build)
-    return chart
+    return _built(name, key, build)
 
 
-def call_activity(calls: Sequence[Call]) -> alt.Chart:
+def field(name: str, kind: str, **more: Any) -> Spec:
+    """One encoding channel: ``kind`` is Vega-Lite's type (temporal, quantitative, nominal)."""
+    return {"field": name, "type": kind, **more}
+
+
+def status_colors(name: str, colors: dict[str, str], **more: Any) -> Spec:
+    """Colour by ``name``, each of ``colors``' words in its colour."""
+    scale = {"domain": list(colors), "range": list(colors.values())}
+    return field(name, "nominal", scale=scale, **more)
+
+
+def call_activity(calls: Sequence[Call]) -> Chart:
     """Calls over time: one mark a call, coloured by status, shaped by direction."""
     fields = [(c.id, c.call_time or c.created_at, c.duration_seconds, c.status, c.call_direction,
                c.call_type) for c in calls]  # fmt: skip
-    return cached("calls", digest(fields), lambda: _call_activity(calls))
+    return cached("calls", digest(fields), lambda: Chart(CALLS, _call_rows(calls)))
 
 
-def _call_activity(calls: Sequence[Call]) -> alt.Chart:
-    data = pd.DataFrame(
+def _call_rows(calls: Sequence[Call]) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "Time": c.call_time or c.created_at,
@@ -68,41 +95,42 @@ def _call_activity(calls: Sequence[Call]) -> alt.Chart:
         ],
         columns=["Time", "Minutes", "Status", "Direction", "Type"],
     )
-    chart: alt.Chart = (
-        alt.Chart(data)
-        .mark_point(filled=True, size=90)
-        .encode(
-            # Dates on the axis, and room at the edges so no point is cut in half.
-            x=alt.X(
-                "Time:T",
-                title=None,
-                axis=alt.Axis(format=TIME_TEXT, labelAngle=0),
-                scale=alt.Scale(padding=16),
-            ),
-            y=alt.Y("Minutes:Q", title="Duration (min)", scale=alt.Scale(padding=12)),
-            color=alt.Color("Status:N"),
-            shape=alt.Shape("Direction:N"),
-            tooltip=[
-                alt.Tooltip("Time:T", format=TIME_TEXT),
-                "Direction:N",
-                "Status:N",
-                "Minutes:Q",
-                "Type:N",
-            ],
-        )
-        .properties(height=220)
-    )
-    return chart
 
 
-def delivery_outcomes(attempts: Sequence[DeliveryAttempt]) -> alt.VConcatChart:
+CALLS: Spec = {
+    "mark": {"type": "point", "filled": True, "size": 90},
+    "encoding": {
+        # Dates on the axis, and room at the edges so no point is cut in half.
+        "x": field(
+            "Time",
+            "temporal",
+            title=None,
+            axis={"format": TIME_TEXT, "labelAngle": 0},
+            scale={"padding": 16},
+        ),
+        "y": field("Minutes", "quantitative", title="Duration (min)", scale={"padding": 12}),
+        "color": field("Status", "nominal"),
+        "shape": field("Direction", "nominal"),
+        "tooltip": [
+            field("Time", "temporal", format=TIME_TEXT),
+            field("Direction", "nominal"),
+            field("Status", "nominal"),
+            field("Minutes", "quantitative"),
+            field("Type", "nominal"),
+        ],
+    },
+    "height": 220,
+}
+
+
+def delivery_outcomes(attempts: Sequence[DeliveryAttempt]) -> Chart:
     """``outcomes``, built once for the same attempts."""
     fields = [(a.id, a.created_at, a.status, a.response_status_code, a.duration_ms)
               for a in attempts]  # fmt: skip
     return cached("outcomes", digest(fields), lambda: outcomes(attempts_frame(attempts)))
 
 
-def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
+def outcomes(attempts: pd.DataFrame) -> Chart:
     """Attempts per time bucket stacked by status, over latency per attempt, for the filtered
     window. The bucket (minute, hour, day) follows the window's span. Times read as everywhere
     ("Dec 4, 13:54"; a day's bucket "Dec 4"), statuses as words coloured by meaning."""
@@ -119,41 +147,40 @@ def outcomes(attempts: pd.DataFrame) -> alt.VConcatChart:
         unit, label, fmt = "yearmonthdatehours", "hour", TIME_TEXT
     else:
         unit, label, fmt = "yearmonthdate", "day", DAY_TEXT
-    statuses = list(WORD_COLORS)
-    color = alt.Color(
-        "Status:N",
-        scale=alt.Scale(domain=statuses, range=[WORD_COLORS[s] for s in statuses]),
-    )
-    base = alt.Chart(data)
-    outcomes = (
-        base.mark_bar()
-        .encode(
-            x=alt.X(f"{unit}(Created):T", title=None, axis=alt.Axis(format=fmt)),
-            y=alt.Y("count():Q", title="Attempts"),
-            color=color,
-            tooltip=[
-                alt.Tooltip(f"{unit}(Created):T", title=words(label), format=fmt),
-                "Status:N",
-                "count():Q",
+    color = status_colors("Status", WORD_COLORS)
+    bucket = field("Created", "temporal", timeUnit=unit, title=None, axis={"format": fmt})
+    count = {"aggregate": "count", "type": "quantitative"}
+    per_bucket = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": bucket,
+            "y": {**count, "title": "Attempts"},
+            "color": color,
+            "tooltip": [
+                field("Created", "temporal", timeUnit=unit, title=words(label), format=fmt),
+                field("Status", "nominal"),
+                count,
             ],
-        )
-        .properties(height=160, title=f"Outcomes per {label}")
-    )
-    latency = (
-        base.transform_filter("isValid(datum['Duration (ms)'])")
-        .mark_circle(size=40, opacity=0.7)
-        .encode(
-            x=alt.X("Created:T", title=None, axis=alt.Axis(format=fmt)),
-            y=alt.Y("Duration (ms):Q", title="Latency (ms)"),
-            color=color,
-            tooltip=[
-                alt.Tooltip("Created:T", format=TIME_TEXT),
-                "Status:N",
-                "Code:Q",
-                "Duration (ms):Q",
+        },
+        "height": 160,
+        "title": f"Outcomes per {label}",
+    }
+    latency = {
+        "mark": {"type": "circle", "size": 40, "opacity": 0.7},
+        "transform": [{"filter": "isValid(datum['Duration (ms)'])"}],
+        "encoding": {
+            "x": field("Created", "temporal", title=None, axis={"format": fmt}),
+            "y": field("Duration (ms)", "quantitative", title="Latency (ms)"),
+            "color": color,
+            "tooltip": [
+                field("Created", "temporal", format=TIME_TEXT),
+                field("Status", "nominal"),
+                field("Code", "quantitative"),
+                field("Duration (ms)", "quantitative"),
             ],
-        )
-        .properties(height=140, title="Latency")
-    )
-    chart: alt.VConcatChart = alt.vconcat(outcomes, latency).resolve_scale(color="shared")
-    return chart
+        },
+        "height": 140,
+        "title": "Latency",
+    }
+    spec = {"vconcat": [per_bucket, latency], "resolve": {"scale": {"color": "shared"}}}
+    return Chart(spec, data)

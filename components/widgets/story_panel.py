@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -172,7 +171,7 @@ TABLE_ROWS = 300  # rows the timeline's table draws; the chart and the CSV have 
 LANE_BUCKETS = 240  # marks per kind at most: a chart of a busy load stays as quick as a quiet one's
 
 
-def swimlanes(entries: list[Entry]) -> alt.Chart:
+def swimlanes(entries: list[Entry]) -> charts.Chart:
     """The same entries as swimlanes over time: one lane per kind, one mark per kind, outcome
     and time bucket (a load with thousands of messages draws at most a few hundred marks).
     Built once for the same entries: a rerun (a tab, the order) draws the chart it has."""
@@ -180,7 +179,7 @@ def swimlanes(entries: list[Entry]) -> alt.Chart:
     return charts.cached("swimlanes", charts.digest(fields), lambda: _swimlanes(entries))
 
 
-def _swimlanes(entries: list[Entry]) -> alt.Chart:
+def _swimlanes(entries: list[Entry]) -> charts.Chart:
     frame = pd.DataFrame(
         {
             "Time": pd.to_datetime(pd.Series([e.at for e in entries], dtype=object), utc=True),
@@ -199,29 +198,25 @@ def _swimlanes(entries: list[Entry]) -> alt.Chart:
         .agg(Time=("Time", "min"), Entries=("Time", "size"), What=("What", "first"))
     )
     marks["Time"] = marks["Time"].dt.tz_localize(None)  # shown as UTC, said once on the page
-    domain = [*WORD_COLORS, "other"]
-    chart: alt.Chart = (
-        alt.Chart(marks)
-        .mark_tick(thickness=3, size=22)
-        .encode(
-            x=alt.X("Time:T", title=None, axis=alt.Axis(format=TIME_TEXT)),
-            y=alt.Y("Kind:N", sort=list(KINDS), title=None),
-            color=alt.Color(
-                "Colour:N",
-                title="Outcome",
-                scale=alt.Scale(domain=domain, range=[*WORD_COLORS.values(), NEUTRAL]),
-            ),
-            tooltip=[
-                alt.Tooltip("Time:T", format=TIME_SECONDS),
-                "Kind:N",
-                alt.Tooltip("What:N", title="What (first)"),
-                alt.Tooltip("Colour:N", title="Outcome"),
-                "Entries:Q",
-            ],
-        )
-        .properties(height=40 * len(KINDS) + 40)
-    )
-    return chart
+    return charts.Chart(LANES, marks)
+
+
+LANES: charts.Spec = {
+    "mark": {"type": "tick", "thickness": 3, "size": 22},
+    "encoding": {
+        "x": charts.field("Time", "temporal", title=None, axis={"format": TIME_TEXT}),
+        "y": charts.field("Kind", "nominal", sort=list(KINDS), title=None),
+        "color": charts.status_colors("Colour", {**WORD_COLORS, "other": NEUTRAL}, title="Outcome"),
+        "tooltip": [
+            charts.field("Time", "temporal", format=TIME_SECONDS),
+            charts.field("Kind", "nominal"),
+            charts.field("What", "nominal", title="What (first)"),
+            charts.field("Colour", "nominal", title="Outcome"),
+            charts.field("Entries", "quantitative"),
+        ],
+    },
+    "height": 40 * len(KINDS) + 40,
+}
 
 
 KINDS_SHOWN = nav.Bound(
@@ -263,7 +258,7 @@ def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
     if not shown:
         st.caption("Nothing to show: pick a kind above.")
         return pd.DataFrame()
-    st.altair_chart(swimlanes(shown), width="stretch", key="timeline_chart")
+    charts.draw(swimlanes(shown), key="timeline_chart")
     if order == "newest":
         shown = shown[::-1]
     frame = timeline_frame(shown[:TABLE_ROWS], load.id)
