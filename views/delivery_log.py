@@ -110,8 +110,9 @@ def endpoints_needing_attention() -> None:
     table = health_table.frame(rows, lambda e: to_deliveries(**opens[e]))
     event = health_table.draw(table, "dl_endpoints", on_select="rerun",
                               selection_mode="single-row")  # fmt: skip
-    if event.selection.rows:
-        nav.switch(nav.DELIVERIES, **opens[table.iloc[event.selection.rows[0]]["id"]])
+    endpoint_id = tables.selected_id("dl_endpoints", list(table["id"]), event.selection.rows)
+    if endpoint_id:
+        nav.switch(nav.DELIVERIES, **opens[endpoint_id])
 
 
 def _opening(row: health_table.EndpointHealth) -> dict[str, str]:
@@ -352,11 +353,10 @@ def attempts_table(flt: data.AttemptFilter) -> int:
         selection_mode="single-row",
         column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
     )
-    selected = event.selection.rows
-    if selected:
-        nav.switch(
-            nav.DELIVERIES, **list_params(), message_id=table.iloc[selected[0]]["Message id"]
-        )
+    message_id = tables.selected_id("attempts_table", list(table["Message id"]),
+                                    event.selection.rows)  # fmt: skip
+    if message_id:
+        nav.switch(nav.DELIVERIES, **list_params(), message_id=message_id)
     info, pager = st.columns([2, 3])
     info.caption(f"Page {page_no} of {pages} · {total:,} attempts")
     with pager:
@@ -403,8 +403,9 @@ def messages_view(flt: data.AttemptFilter) -> None:
         selection_mode="single-row",
         column_order=[c for c in table.columns if c != "Message id"],
     )
-    if event.selection.rows:
-        message_id = table.iloc[event.selection.rows[0]]["Message id"]
+    message_id = tables.selected_id("messages_table", list(table["Message id"]),
+                                    event.selection.rows)  # fmt: skip
+    if message_id:
         nav.switch(nav.DELIVERIES, **list_params(), message_id=message_id)
     with st.expander("Outcomes and latency", icon=":material/bar_chart:", expanded=True):
         ids = {s.message_id for s in shown}

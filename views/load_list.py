@@ -143,12 +143,12 @@ def render_table(shown: Shown) -> None:
 
 def open_selected(shown: Shown) -> None:
     """Open the load of the row selected in the table (the selection the browser sent with this
-    run); the load's URL keeps the list's view, for "Back to loads"."""
+    run), the load that row showed; the load's URL keeps the list's view, for "Back to loads"."""
     state = st.session_state.get(TABLE)
     rows = state["selection"]["rows"] if state and "selection" in state else []
-    items = shown.view.page.items
-    if rows and rows[0] < len(items):
-        nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=items[rows[0]].id)
+    load_id = tables.selected_id(TABLE, [x.id for x in shown.view.page.items], rows)
+    if load_id:
+        nav.switch(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=load_id)
 
 
 def render_pager(shown: Shown, total: int) -> None:

@@ -204,6 +204,22 @@ def dataframe(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, 
     return st.dataframe(shown, column_config=config, **kwargs)
 
 
+def selected_id(key: str, ids: Sequence[str], rows: Sequence[int]) -> str | None:
+    """The id of the row the agent selected in table ``key``, as the table was on their screen.
+
+    ``rows`` (the selection the browser sent) are positions in the table the browser showed,
+    which an earlier run drew; the ids that run kept say which row that was. This run's ``ids``
+    (in the table's order) are kept for the next selection. A list read again in between may have
+    moved: loads are newest update first, attempts and messages newest first, endpoints by
+    impact, so the same position in this run's list could be another load or message."""
+    kept = f"{key}:ids"
+    drawn = st.session_state.get(kept)
+    st.session_state[kept] = list(ids)
+    if not rows or not drawn or not 0 <= rows[0] < len(drawn):
+        return None
+    return str(drawn[rows[0]])
+
+
 def _number(value: Any) -> str:
     if pd.isna(value):
         return ""

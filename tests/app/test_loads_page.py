@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -130,3 +133,33 @@ def test_selecting_a_row_opens_the_load(configured: Sandbox) -> None:
     at = loads_app()
     first = table(at).iloc[0]
     assert first["Open"] == f"load?load_id={first['id']}"  # a real link for a new tab, too
+
+
+def _select(at: AppTest, key: str, row: int) -> None:
+    """What the browser sends when the agent selects ``row`` of table ``key``."""
+    at.session_state[key] = {"selection": {"rows": [row], "columns": []}}
+    run_app(at)
+
+
+def _updated_now(configured: Sandbox, load_id: str) -> None:
+    """Envoy updates the load (a call came in): it moves to the top of the list."""
+    stamp = datetime.now(UTC).isoformat()
+    with sqlite3.connect(configured.db_path) as conn:
+        conn.execute("UPDATE loads SET updated_at = ?, body = json_set(body, '$.updated_at', ?)"
+                     " WHERE id = ?", (stamp, stamp, load_id))  # fmt: skip
+
+
+def test_a_selected_row_opens_the_load_it_showed_though_the_list_moved_since(
+    configured: Sandbox,
+) -> None:
+    """The list is newest update first and read again once its cache entry ends: a click opens
+    the load in the row the agent clicked, not the load a list read after the click has in that
+    position (before, the load that had moved up into it)."""
+    at = loads_app()
+    shown = list(table(at)["id"])
+    _updated_now(configured, shown[-1])
+    data.clear_caches()  # the list's entry ended between the draw and the click
+    assert configured.client.loads.list(page_size=20).data[1].id == shown[0]  # it moved
+    _select(at, "loads_table", 1)
+    assert _qp(at, "load_id") == shown[1]
+    assert not at.exception
