@@ -5,6 +5,7 @@ one click from its detail."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -29,8 +30,11 @@ ctx = frame.ctx()
 
 def load_board() -> data.Board:
     """Endpoint health, escalations and verifications; without them there is no page."""
+    # A board already made answers at once: no spinner then (each one starts a timer thread,
+    # ~30 ms of a busy replica's interpreter lock; see docs/freshness.md).
+    busy = "Reading endpoint health, escalations and verifications…"
     try:
-        with st.spinner("Reading endpoint health, escalations and verifications…"):
+        with nullcontext() if data.board_ready(ctx) else st.spinner(busy):
             return data.board(ctx)
     except EnvoyError as exc:
         errors.show(exc, "the attention board")

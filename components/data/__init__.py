@@ -11,7 +11,15 @@ May import ``domain``, ``settings`` and ``envoy_api``.
 
 from __future__ import annotations
 
-from components.data.board import BOARD_LOADS, Board, Impact, board, forget_boards, impact
+from components.data.board import (
+    BOARD_LOADS,
+    Board,
+    Impact,
+    board,
+    board_ready,
+    forget_boards,
+    impact,
+)
 from components.data.cache import (
     FETCHED,
     TTL,
@@ -79,6 +87,7 @@ __all__ = [
     "attempt_sample",
     "attempts_page",
     "board",
+    "board_ready",
     "clear_caches",
     "client",
     "create_endpoint",

@@ -108,6 +108,12 @@ def board(ctx: Ctx) -> Board:
     return made
 
 
+def board_ready(ctx: Ctx) -> bool:
+    """Whether ``board`` has this data version's board made (it then answers at once)."""
+    kept = _made.get(shared(ctx))
+    return kept is not None and kept[2] > _now()
+
+
 def forget_boards() -> None:
     """Make every board again on its next read (after the caches were cleared)."""
     with _made_lock:

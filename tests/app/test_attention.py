@@ -110,10 +110,14 @@ def test_the_board_is_made_once_per_data_version_for_every_agent(
     monkeypatch.setattr(boards, "_board", counted)
     first = open_page("views/attention.py")
     assert len(made) == 1
+    ctx = first.session_state["_frame"].ctx
+    assert data.board_ready(ctx)  # the next agent's run shows it without a spinner
     second = open_page("views/attention.py")  # another agent, the same data
     assert len(made) == 1
     assert texts(second) == texts(first)
     assert second.session_state[FETCHED], "the second run records its data's age too"
-    store.bump(first.session_state["_frame"].ctx.organization_id)  # a change through the console
+    store.bump(ctx.organization_id)  # a change through the console
     open_page("views/attention.py")
     assert len(made) == 2
+    boards.forget_boards()
+    assert not data.board_ready(ctx)  # the next run makes it: the spinner shows
