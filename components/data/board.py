@@ -15,11 +15,14 @@ from components.data.cache import (
     _outcome,
     _record,
     collecting,
+    read,
     remember,
     shared,
+    soon,
+    steady,
     submit,
 )
-from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
+from components.data.loads import _escalations, _load, _loads_page, _verifications
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
 from components.domain.formats import words
@@ -56,8 +59,9 @@ class Board:
 
 def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
     """Up to BOARD_LOADS loads of a tab (cached pages); notes in ``capped`` when there are more."""
+    ctx = steady(ctx)  # as the loads list reads them
     try:
-        first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
+        first = _record(read(_loads_page, ctx, tab, None, 1, 100))
         pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
         rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
         rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
@@ -85,7 +89,8 @@ def impact(ctx: Ctx) -> Impact:
 # One board per organization and data version, shared by every agent's reruns: made again only
 # when a piece of it expires from the cache, or the change stamp, generation or a Refresh data
 # (the key) says it is stale. Until then a rerun would only rebuild the same board from the
-# same cache entries, at dozens of cache reads and pool tasks each.
+# same cache entries, at dozens of cache reads and pool tasks each. The warm thread makes it
+# again a little before it is due (``cache.ahead``), so an agent's rerun finds it made.
 _made: dict[Ctx, tuple[Board, list[Span], datetime]] = {}  # board, its spans, when it is due
 _made_lock = threading.Lock()
 
@@ -97,7 +102,7 @@ def board(ctx: Ctx) -> Board:
         for key in [k for k, (_, _, due) in _made.items() if due <= now]:
             del _made[key]
         kept = _made.get(ctx)
-    if kept is not None:
+    if kept is not None and kept[2] > soon():
         remember(kept[1])  # this run shows data of those ages, and refreshes when it is due
         return kept[0]
     with collecting() as spans:

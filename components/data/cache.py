@@ -119,7 +119,7 @@ _COLLECTING: ContextVar[list[Span] | None] = ContextVar("collecting", default=No
 def _record(fetched: Fetched[T]) -> T:
     """Remember when each piece of data on this run was fetched and when its cache entry
     expires (for the sidebar's age and the screen's scheduled refresh)."""
-    span = (fetched.at, fetched.at + timedelta(seconds=fetched.ttl))
+    span = (fetched.at, _expires(fetched))
     if (seen := _COLLECTING.get()) is not None:
         seen.append(span)
     remember([span])
@@ -130,6 +130,45 @@ def remember(spans: list[Span]) -> None:
     """Record ``spans`` on this script run (a view derived once, read by many runs)."""
     with suppress(Exception):  # outside a script run (a worker thread): nothing to record into
         st.session_state.setdefault(FETCHED, []).extend(spans)
+
+
+# Set on the warm thread (``ahead``): a cached read whose entry expires within this margin is
+# fetched again now, so the shared view made from it is replaced before any agent's rerun finds
+# it expired and has to make it while the agent waits.
+_AHEAD: ContextVar[timedelta | None] = ContextVar("ahead", default=None)
+
+
+@contextmanager
+def ahead(margin: timedelta) -> Iterator[None]:
+    """Within the block, on this thread, refresh what expires within ``margin`` (see ``read``)."""
+    token = _AHEAD.set(margin)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+def soon() -> datetime:
+    """What counts as expired now: the present, or the present plus ``ahead``'s margin."""
+    return _now() + (_AHEAD.get() or timedelta(0))
+
+
+def read(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, a cached read; within ``ahead``, an entry about to expire is fetched
+    again first."""
+    return _read(fn, args, _AHEAD.get())
+
+
+def _read(fn: Callable[..., T], args: tuple[Any, ...], margin: timedelta | None) -> T:
+    result = fn(*args)
+    if margin is not None and isinstance(result, Fetched) and _expires(result) - _now() < margin:
+        fn.clear(*args)  # type: ignore[attr-defined]  # a Streamlit cached function
+        result = fn(*args)
+    return result
+
+
+def _expires(fetched: Fetched[Any]) -> datetime:
+    return fetched.at + timedelta(seconds=fetched.ttl)
 
 
 @contextmanager
@@ -157,17 +196,20 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     """Run ``fn`` on the shared pool, with this script run's context attached; a cached read
     whose entry is still warm (it returned a ``Fetched`` that has not expired) runs on this
     thread instead, as the cache hit it is: handing a hit to the pool and back costs more than
-    the read when the server is busy (each hand-off waits for the interpreter lock)."""
-    key, now = _warm_key(fn, args), _now()
-    if _until(key) > now:
+    the read when the server is busy (each hand-off waits for the interpreter lock). Within
+    ``ahead`` (the warm thread) every read runs here, one after another, an entry about to
+    expire fetched again first: that thread has time, and eight pool threads parsing answers
+    beside an agent's rerun would take the interpreter lock from it."""
+    key, now, margin = _warm_key(fn, args), _now(), _AHEAD.get()
+    if margin is not None or _until(key) > now:
         done: Future[T] = Future()
         try:
-            result = fn(*args)
+            result = _read(fn, args, margin)
         except Exception as exc:
             done.set_exception(exc)
             return done
-        if isinstance(result, Fetched) and result.at >= now:  # it was not a hit after all
-            forget_warm()  # (evicted early, or cleared): the reads after it go to the pool
+        if margin is None and isinstance(result, Fetched) and result.at >= now:
+            forget_warm()  # not a hit after all (evicted, or cleared): the next go to the pool
         done.set_result(_noting(key, result))
         return done
     script_ctx = get_script_run_ctx()
@@ -211,7 +253,7 @@ def _noting(key: tuple[Any, ...] | None, result: T) -> T:
         with _LOCK:
             if len(_WARM) >= WARM_LIMIT:  # a guess: forgetting costs one hand-off per read
                 _WARM.clear()
-            _WARM[key] = result.at + timedelta(seconds=result.ttl) - WARM_MARGIN
+            _WARM[key] = _expires(result) - WARM_MARGIN
     return result
 
 

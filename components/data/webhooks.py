@@ -27,6 +27,7 @@ from components.data.cache import (
     _outcome,
     _record,
     client,
+    read,
     steady,
     submit,
 )
@@ -149,7 +150,7 @@ def endpoints(ctx: Ctx, *, must_include: str | None = None) -> list[WebhookEndpo
     """The organization's endpoints; refetched once if ``must_include`` is not among the cached
     ones (a deep link to an endpoint created since the list was cached)."""
     ctx = _fresh(ctx)
-    result = _record(_endpoints(ctx))
+    result = _record(read(_endpoints, ctx))
     if must_include and all(ep.id != must_include for ep in result):
         _endpoints.clear(ctx)
         result = _record(_endpoints(ctx))

@@ -3,9 +3,10 @@
 Every agent of an organization opens the attention board, and it costs dozens of reads. A
 thread in each replica refreshes it (and with it every endpoint's health) every few seconds for
 the organizations opened in the last ten minutes, at the organization's current change stamp:
-an entry that expired or a change made stale is fetched again here, so the agent's click finds
-it cached instead of waiting for the refetch (stale-while-revalidate, with the thread doing the
-revalidating). An agent who pressed Refresh data reads with keys of their own and fetches.
+what a change made stale, or what will expire before the thread's next round (``AHEAD``), is
+fetched again here and the board made again, so the agent's click finds it made instead of
+waiting for the refetch. An agent who pressed Refresh data reads with keys of their own and
+fetches.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import logging
 import threading
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 from components import data, store
 from components.ops import background
 
 log = logging.getLogger("envoy_console.warm")
 EVERY = 5.0  # seconds between refreshes
+AHEAD = timedelta(seconds=2 * EVERY)  # what expires within this is refreshed on this round
 THREAD = "console-warm"
 IDLE_AFTER = 600.0  # an organization nobody opened for this long is no longer kept warm
 _active: dict[tuple[str, str | None], tuple[data.Ctx, float]] = {}
@@ -45,7 +48,8 @@ def warm_once() -> int:
     for ctx in kept:
         try:  # one organization failing (a revoked key) leaves the others warm
             current = replace(ctx, stamp=store.stamp(ctx.organization_id))
-            data.board(current)  # cached parts come back at once; the rest is fetched now
+            with data.ahead(AHEAD):  # what is fresh comes back at once; the rest is fetched now
+                data.board(current)
         except Exception as exc:
             log.warning("could not keep a board warm: %s", type(exc).__name__)
     return len(kept)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,51 @@ def test_the_board_is_made_once_per_data_version_for_every_agent(
     assert len(made) == 2
     boards.forget_boards()
     assert not data.board_ready(ctx)  # the next run makes it: the spinner shows
+
+
+def test_the_warm_thread_makes_the_board_again_before_it_is_due(
+    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A little before a piece of the board expires, the replica's thread fetches it again and
+    makes the board anew, so no agent's rerun finds it expired and makes it while they wait."""
+    boards = importlib.import_module("components.data.board")  # data.board is the function
+    cache = importlib.import_module("components.data.cache")
+    made: list[object] = []
+    real = boards._board
+
+    def counted(ctx: object) -> object:
+        made.append(ctx)
+        return real(ctx)
+
+    monkeypatch.setattr(boards, "_board", counted)
+    monkeypatch.setattr(warm, "_active", {})  # only this test's organization
+    data.clear_caches()  # every piece of the board is fetched now
+    at = open_page("views/attention.py")
+    ctx = at.session_state["_frame"].ctx
+    warm.note(ctx)
+    assert len(made) == 1
+
+    def clock(shift: timedelta) -> None:
+        class Later(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return datetime.now(tz) + shift
+
+        monkeypatch.setattr(cache, "datetime", Later)
+
+    # Nearly a minute on: the board is still good, but due before the thread's next round.
+    clock(timedelta(seconds=data.TTL) - warm.AHEAD / 2)
+    assert data.board_ready(ctx)
+    configured.reset_stats()
+    warm.warm_once()
+    assert len(made) == 2, "the thread made the board again ahead of its expiry"
+    routes = configured.stats()["routes"]
+    assert "GET /api/v1/webhooks/endpoints" in routes, "with its expiring pieces fetched again"
+    # Past the first board's expiry, an agent's click finds the new one made: nothing to read.
+    clock(timedelta(seconds=data.TTL) + timedelta(seconds=1))
+    assert data.board_ready(ctx)
+    configured.reset_stats()
+    open_page("views/attention.py")
+    assert len(made) == 2
+    reads = {r: n for r, n in configured.stats()["routes"].items() if "/api/v1/" in r}
+    assert reads == {}, reads
