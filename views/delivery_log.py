@@ -5,6 +5,7 @@ watches itself."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -83,9 +84,10 @@ def endpoint_picker() -> None:
 def endpoints_needing_attention() -> None:
     """Every endpoint's health by the board's rule (Needs attention), those needing attention
     first; a row opens the endpoint's undelivered messages, or all its deliveries."""
-    try:
-        with st.spinner("Reading each endpoint's health…"):
-            impact = data.impact(ctx)
+    busy = "Reading each endpoint's health…"
+    try:  # the attention board's: made once per data version for every agent, and kept warm
+        with nullcontext() if data.board_ready(ctx) else st.spinner(busy):
+            impact = data.board(ctx).impact
     except EnvoyError as exc:
         errors.show(exc, "the endpoints' health")
         return

@@ -4,6 +4,7 @@ of messages (not delivered, delivered after retries, delivered) as well as of at
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -225,3 +226,19 @@ def test_a_message_whose_failures_are_older_than_the_window_is_looked_up_whole(
     assert retried == ["msg_old"]
     assert {s.message_id for s in found.states if deliveries.has_outcome(s, "delivered")} == {
         "msg_old", "msg_new"}  # fmt: skip
+
+
+def test_without_an_endpoint_it_reads_the_board_every_agent_shares(
+    failing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endpoints' health on the Deliveries page is the attention board's, made once per data
+    version: once made, an agent's visit reads none of it again."""
+    boards = importlib.import_module("components.data.board")  # data.board is the function
+    at = open_page(PAGE)  # the board is made (or was, by an earlier visit)
+    reads: list[object] = []
+    for module in (boards, importlib.import_module("components.data")):
+        monkeypatch.setattr(module, "impact", lambda ctx: reads.append(ctx))
+    monkeypatch.setattr(boards, "_board", lambda ctx: reads.append(ctx))
+    again = open_page(PAGE)
+    assert reads == []
+    assert frame_with(again, "Loads affected").equals(frame_with(at, "Loads affected"))
