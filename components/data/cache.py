@@ -197,19 +197,17 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     whose entry is still warm (it returned a ``Fetched`` that has not expired) runs on this
     thread instead, as the cache hit it is: handing a hit to the pool and back costs more than
     the read when the server is busy (each hand-off waits for the interpreter lock). Within
-    ``ahead`` (the warm thread) every read runs here, one after another, an entry about to
-    expire fetched again first: that thread has time, and eight pool threads parsing answers
-    beside an agent's rerun would take the interpreter lock from it."""
+    ``ahead`` (the warm thread), an entry about to expire is fetched again on the pool."""
     key, now, margin = _warm_key(fn, args), _now(), _AHEAD.get()
-    if margin is not None or _until(key) > now:
+    if _until(key) > now + (margin or timedelta(0)):
         done: Future[T] = Future()
         try:
-            result = _read(fn, args, margin)
+            result = fn(*args)
         except Exception as exc:
             done.set_exception(exc)
             return done
-        if margin is None and isinstance(result, Fetched) and result.at >= now:
-            forget_warm()  # not a hit after all (evicted, or cleared): the next go to the pool
+        if isinstance(result, Fetched) and result.at >= now:  # it was not a hit after all
+            forget_warm()  # (evicted early, or cleared): the reads after it go to the pool
         done.set_result(_noting(key, result))
         return done
     script_ctx = get_script_run_ctx()
@@ -217,7 +215,7 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     def run() -> T:
         if script_ctx is not None:
             add_script_run_ctx(threading.current_thread(), script_ctx)
-        return _noting(key, fn(*args))
+        return _noting(key, _read(fn, args, margin))
 
     return _POOL.submit(run)
 

@@ -22,7 +22,11 @@ from components.ops import background
 
 log = logging.getLogger("envoy_console.warm")
 EVERY = 5.0  # seconds between refreshes
-AHEAD = timedelta(seconds=2 * EVERY)  # what expires within this is refreshed on this round
+# What expires within this is refreshed on this round. Those reads go to the replica's pool, as
+# an agent's do: fetched one after another on this thread they took less of a busy replica's
+# interpreter lock, but against an Envoy 200 ms away the hundreds of reads of a large
+# organization's board would not all be fetched again before they expire.
+AHEAD = timedelta(seconds=2 * EVERY)
 THREAD = "console-warm"
 IDLE_AFTER = 600.0  # an organization nobody opened for this long is no longer kept warm
 _active: dict[tuple[str, str | None], tuple[data.Ctx, float]] = {}
