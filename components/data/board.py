@@ -11,6 +11,7 @@ from components.data.cache import (
     Ctx,
     Outcome,
     Span,
+    _fresh,
     _now,
     _outcome,
     _record,
@@ -87,16 +88,21 @@ def impact(ctx: Ctx) -> Impact:
 
 
 # One board per organization and data version, shared by every agent's reruns: made again only
-# when a piece of it expires from the cache, or the change stamp, generation or a Refresh data
-# (the key) says it is stale. Until then a rerun would only rebuild the same board from the
-# same cache entries, at dozens of cache reads and pool tasks each. The warm thread makes it
-# again a little before it is due (``cache.ahead``), so an agent's rerun finds it made.
+# when a piece of it expires from the cache, or the change stamp, this replica's generation of
+# the organization's webhooks or a Refresh data (the key, ``_key``) says it is stale. Until
+# then a rerun would only rebuild the same board from the same cache entries, at dozens of cache
+# reads and pool tasks each. The warm thread makes it again a little before it is due
+# (``cache.ahead``), so an agent's rerun finds it made.
 _made: dict[Ctx, tuple[Board, list[Span], datetime]] = {}  # board, its spans, when it is due
 _made_lock = threading.Lock()
 
 
+def _key(ctx: Ctx) -> Ctx:
+    return _fresh(shared(ctx))
+
+
 def board(ctx: Ctx) -> Board:
-    ctx = shared(ctx)
+    ctx = _key(ctx)
     now = _now()
     with _made_lock:
         for key in [k for k, (_, _, due) in _made.items() if due <= now]:
@@ -108,14 +114,16 @@ def board(ctx: Ctx) -> Board:
     with collecting() as spans:
         made = _board(ctx)
     if spans and made.complete:
+        due = min(expires for _, expires in spans)
         with _made_lock:
-            _made[ctx] = (made, spans, min(expires for _, expires in spans))
+            if ctx not in _made or _made[ctx][2] < due:  # not over a newer one made meanwhile
+                _made[ctx] = (made, spans, due)
     return made
 
 
 def board_ready(ctx: Ctx) -> bool:
     """Whether ``board`` has this data version's board made (it then answers at once)."""
-    kept = _made.get(shared(ctx))
+    kept = _made.get(_key(ctx))
     return kept is not None and kept[2] > _now()
 
 

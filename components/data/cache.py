@@ -140,7 +140,8 @@ _AHEAD: ContextVar[timedelta | None] = ContextVar("ahead", default=None)
 
 @contextmanager
 def ahead(margin: timedelta) -> Iterator[None]:
-    """Within the block, on this thread, refresh what expires within ``margin`` (see ``read``)."""
+    """Within the block, reads made from this thread (``read``, ``submit``) fetch again first
+    what expires within ``margin``."""
     token = _AHEAD.set(margin)
     try:
         yield

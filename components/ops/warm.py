@@ -3,7 +3,7 @@
 Every agent of an organization opens the attention board, and it costs dozens of reads. A
 thread in each replica refreshes it (and with it every endpoint's health) every few seconds for
 the organizations opened in the last ten minutes, at the organization's current change stamp:
-what a change made stale, or what will expire before the thread's next round (``AHEAD``), is
+what a change made stale, or what will expire within two of its rounds (``AHEAD``), is
 fetched again here and the board made again, so the agent's click finds it made instead of
 waiting for the refetch. An agent who pressed Refresh data reads with keys of their own and
 fetches.

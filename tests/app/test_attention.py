@@ -120,6 +120,12 @@ def test_the_board_is_made_once_per_data_version_for_every_agent(
     store.bump(ctx.organization_id)  # a change through the console
     open_page("views/attention.py")
     assert len(made) == 2
+    # A change through this replica whose stamp could not be raised (the console's database
+    # away): the replica's generation of the organization's webhooks says the board is stale.
+    importlib.import_module("components.data.cache")._changed(ctx)
+    assert not data.board_ready(ctx)
+    open_page("views/attention.py")
+    assert len(made) == 3
     boards.forget_boards()
     assert not data.board_ready(ctx)  # the next run makes it: the spinner shows
 

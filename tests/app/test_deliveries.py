@@ -234,7 +234,7 @@ def test_without_an_endpoint_it_reads_the_board_every_agent_shares(
     """The endpoints' health on the Deliveries page is the attention board's, made once per data
     version: once made, an agent's visit reads none of it again."""
     boards = importlib.import_module("components.data.board")  # data.board is the function
-    at = open_page(PAGE)  # the board is made (or was, by an earlier visit)
+    at = open_page(PAGE)  # the board is made
     reads: list[object] = []
     for module in (boards, importlib.import_module("components.data")):
         monkeypatch.setattr(module, "impact", lambda ctx: reads.append(ctx))
