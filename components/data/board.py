@@ -16,14 +16,13 @@ from components.data.cache import (
     _outcome,
     _record,
     collecting,
-    read,
     remember,
     shared,
     soon,
     steady,
     submit,
 )
-from components.data.loads import _escalations, _load, _loads_page, _verifications
+from components.data.loads import _escalations, _load, _loads_page, _verifications, loads_page
 from components.data.webhooks import endpoint_health, endpoints
 from components.domain import deliveries
 from components.domain.formats import words
@@ -60,11 +59,10 @@ class Board:
 
 def _tab_loads(ctx: Ctx, tab: str, capped: list[str]) -> Outcome[list[Load]]:
     """Up to BOARD_LOADS loads of a tab (cached pages); notes in ``capped`` when there are more."""
-    ctx = steady(ctx)  # as the loads list reads them
     try:
-        first = _record(read(_loads_page, ctx, tab, None, 1, 100))
+        first = loads_page(ctx, tab=tab, search=None, page=1, page_size=100)
         pages = min(first.pagination.total_pages, BOARD_LOADS // 100)
-        rest = [submit(_loads_page, ctx, tab, None, n, 100) for n in range(2, pages + 1)]
+        rest = [submit(_loads_page, steady(ctx), tab, None, n, 100) for n in range(2, pages + 1)]
         rows = list(first.items) + [x for f in rest for x in _record(f.result()).items]
     except Exception as exc:  # the board and the health table stand without this part
         return Outcome(error=exc)

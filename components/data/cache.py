@@ -200,7 +200,7 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     the read when the server is busy (each hand-off waits for the interpreter lock). Within
     ``ahead`` (the warm thread), an entry about to expire is fetched again on the pool."""
     key, now, margin = _warm_key(fn, args), _now(), _AHEAD.get()
-    if _until(key) > now + (margin or timedelta(0)):
+    if _until(key) > soon():
         done: Future[T] = Future()
         try:
             result = fn(*args)

@@ -24,6 +24,7 @@ from components.data.cache import (
     _outcome,
     _record,
     client,
+    read,
     steady,
     submit,
     warm,
@@ -108,7 +109,7 @@ def loads_view(ctx: Ctx, *, tab: str, search: str, page: int, page_size: int) ->
 def loads_page(
     ctx: Ctx, *, tab: str | None, search: str | None, page: int, page_size: int
 ) -> PageResult[Load]:
-    return _record(_loads_page(steady(ctx), tab, search or None, page, page_size))
+    return _record(read(_loads_page, steady(ctx), tab, search or None, page, page_size))
 
 
 def load(ctx: Ctx, load_id: str) -> Load:

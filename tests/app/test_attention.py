@@ -92,15 +92,12 @@ def test_the_board_kept_warm_opens_without_a_read_of_its_own(
     assert board_reads == {}, board_reads
 
 
-def test_the_board_is_made_once_per_data_version_for_every_agent(
-    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Agents' reruns share one board until a piece of it expires or a change makes it stale;
-    each run still says how old its data is."""
-    from components.data.cache import FETCHED
+boards = importlib.import_module("components.data.board")  # data.board is the function
 
-    boards = importlib.import_module("components.data.board")  # data.board is the function
 
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The boards made (each ``_board`` call's context), as they are made."""
     made: list[object] = []
     real = boards._board
 
@@ -109,6 +106,16 @@ def test_the_board_is_made_once_per_data_version_for_every_agent(
         return real(ctx)
 
     monkeypatch.setattr(boards, "_board", counted)
+    return made
+
+
+def test_the_board_is_made_once_per_data_version_for_every_agent(
+    configured: Sandbox, audit_db: Path, made: list[object]
+) -> None:
+    """Agents' reruns share one board until a piece of it expires or a change makes it stale;
+    each run still says how old its data is."""
+    from components.data.cache import FETCHED
+
     first = open_page("views/attention.py")
     assert len(made) == 1
     ctx = first.session_state["_frame"].ctx
@@ -131,20 +138,11 @@ def test_the_board_is_made_once_per_data_version_for_every_agent(
 
 
 def test_the_warm_thread_makes_the_board_again_before_it_is_due(
-    configured: Sandbox, audit_db: Path, monkeypatch: pytest.MonkeyPatch
+    configured: Sandbox, audit_db: Path, made: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A little before a piece of the board expires, the replica's thread fetches it again and
     makes the board anew, so no agent's rerun finds it expired and makes it while they wait."""
-    boards = importlib.import_module("components.data.board")  # data.board is the function
     cache = importlib.import_module("components.data.cache")
-    made: list[object] = []
-    real = boards._board
-
-    def counted(ctx: object) -> object:
-        made.append(ctx)
-        return real(ctx)
-
-    monkeypatch.setattr(boards, "_board", counted)
     monkeypatch.setattr(warm, "_active", {})  # only this test's organization
     data.clear_caches()  # every piece of the board is fetched now
     at = open_page("views/attention.py")
