@@ -224,7 +224,7 @@ def finish() -> None:
     oldest = min((at for at, _ in fetched), default=None)
     due = min((e for _, e in fetched), default=None)
     with slot.container():
-        _watch(org_id, _stamp(org_id), oldest, due, following, bool(st.session_state.get(_HOLD)))
+        _watch(org_id, _stamp(org_id), oldest, due, following)
 
 
 @st.fragment(run_every=WATCH_SECONDS)
@@ -234,14 +234,16 @@ def _watch(
     oldest: datetime | None,
     due: datetime | None,
     following: bool,
-    held: bool,
 ) -> None:
     """Every two seconds: if a change was made through any replica since this screen was drawn
     (the organization's stamp moved), or its data's cache entries have expired, draw it again;
     if it shows work in flight, draw it again with fresh webhook reads; otherwise tick the
-    data's age. A screen that ``held`` still (a secret on it) is not redrawn."""
+    data's age. A screen held still (``hold``: a secret on it) is not redrawn."""
     now = datetime.now(UTC)
     script = get_script_run_ctx()
+    # Read now, not passed in by the last full run: a dialog's own run (a fragment) shows a
+    # rotated secret, and the rotation's stamp would otherwise redraw it away at the next tick.
+    held = bool(st.session_state.get(_HOLD))
     if script is not None and script.fragment_ids_this_run and not held:  # a tick of its own
         if following:
             st.session_state[_TICK] = st.session_state.get(_TICK, 0) + 1

@@ -8,6 +8,7 @@ test-artifacts/e2e; a failing one also leaves the page's text.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -305,6 +306,22 @@ def wait_until(check: Any, timeout: float = 20.0, what: str = "") -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
         time.sleep(0.2)
+
+
+def watcher_ticks(pg: Page, ticks: int = 2, timeout: float = 60.0) -> None:
+    """Wait until the sidebar's watcher (a fragment that looks for changes every 2 s) has
+    redrawn its "Updated … ago" line ``ticks`` times: what the screen shows then has outlived
+    that many looks for changes."""
+    line = pg.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"^Updated "))
+    seen = [line.inner_text()]
+
+    def ticked() -> bool:
+        now = line.inner_text()
+        if now != seen[-1]:
+            seen.append(now)
+        return len(seen) > ticks
+
+    wait_until(ticked, timeout=timeout, what=f"{ticks} ticks of the sidebar's watcher")
 
 
 # A team's tests (replicas, alerts): a sandbox of their own and one PostgreSQL database shared

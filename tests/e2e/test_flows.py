@@ -22,6 +22,7 @@ from .conftest import (
     select_row,
     settle,
     wait_until,
+    watcher_ticks,
 )
 
 
@@ -140,6 +141,9 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     page.get_by_role("button", name="Rotate secret").click()
     _dialog(page).get_by_role("button", name="Rotate now").click()
     expect(_dialog(page).get_by_text("The old secret stays valid until")).to_be_visible()
+    # The rotation raised the change stamp: the watcher's next looks must not redraw the
+    # screen, which would close the only view of the new secret.
+    watcher_ticks(page)
     new_secret = _dialog(page).locator("code", has_text="whsec_").first.inner_text().strip()
     assert new_secret.startswith("whsec_") and new_secret != secret
     _dialog(page).get_by_role("button", name="Done").click()
