@@ -190,6 +190,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     page.wait_for_url(re.compile(r"message_id=msg_"))
     message_id = re.search(r"message_id=(msg_[0-9a-f-]+)", page.url).group(1)  # type: ignore[union-attr]
     expect(page.get_by_text("Attempts · 5")).to_be_visible()
+    settle(page)  # the click lands after the message's run, not on the form it redraws
     page.get_by_role("button", name="Replay now").click()
     # The attempts list refreshes itself: no reload here.
     expect(page.get_by_text("Attempts · 6")).to_be_visible(timeout=20_000)

@@ -27,7 +27,7 @@ from deploy.team import ADMIN, READER, REPLICAS, SANDBOX_KEY, STICKY_COOKIE, Log
 from ..helpers import wait_for
 from ..postgres import PgServer
 from ..sandboxes import Sandbox, connect_sandbox, dead_messages
-from .conftest import ARTIFACTS, ROOT, grid_with, settle
+from .conftest import ARTIFACTS, ROOT, grid_with, load_seconds, settle, stretched
 
 pytestmark = pytest.mark.slow
 MESSAGES = 30
@@ -149,6 +149,10 @@ def test_failover_a_killed_replicas_browser_and_job_carry_on_elsewhere(
     view = f"/deliveries?endpoint_id={endpoint_id}&status=undelivered&window=all"
     page, context = sign_in(browser, team, ADMIN)
     try:
+        # How fast a replica draws this screen now: the failover's target is 10 s where that
+        # takes about a second; on a loaded machine, 6 s to notice and reconnect, two drawings.
+        drawn = load_seconds(page, f"{team.url}{view}", page.get_by_text("team failover"))
+        bound = stretched(10.0, 6.0, drawn)
         start_job(page, f"{team.url}{view}", MESSAGES)
         job: dict[str, Any] = wait_for(
             lambda: next((j for j in store.jobs() if j["done"] >= 5 and j["state"] == "running"),
@@ -170,7 +174,8 @@ def test_failover_a_killed_replicas_browser_and_job_carry_on_elsewhere(
         expect(status).to_have_value("Messages: not delivered")
         expect(window).to_have_value("All time")
         page.screenshot(path=str(ARTIFACTS / "team-failover.png"))
-        assert back_after <= 10, f"the page came back after {back_after:.1f} s"
+        late = f"the page came back after {back_after:.1f} s (bound {bound:.1f} s)"
+        assert back_after <= bound, late
 
         finished: dict[str, Any] = wait_for(
             lambda: next((j for j in [store.job(job["id"]) or {}] if j.get("state") == "finished"),
@@ -184,7 +189,8 @@ def test_failover_a_killed_replicas_browser_and_job_carry_on_elsewhere(
         settle(page)
         shown = grid_with(page, "Progress")
         assert any("finished" in row and f"{MESSAGES} of {MESSAGES}" in row for row in shown)
-        print(f"failover: the page was back {back_after:.1f} s after SIGKILL")
+        print(f"failover: the page was back {back_after:.1f} s after SIGKILL (bound {bound:.1f} s;"
+              f" a replica drew it in {drawn:.1f} s)")  # fmt: skip
     finally:
         context.close()
         sandbox.clear_faults()
