@@ -333,29 +333,36 @@ def attempts_table(flt: data.AttemptFilter) -> int:
         return 0
     if any(a.status in rules.IN_FLIGHT for a in result.items):
         frame.in_flight()  # the list follows them until they end
-    table = deliveries.attempts_frame(result.items)
-    table["Open"] = [nav.href(nav.DELIVERIES, **list_params(), message_id=m)
-                     for m in table["Message id"]]  # fmt: skip
-    # A line of its own above the table: the table's toolbar (search, download, full screen)
-    # shows over the row above it, which is this caption and not the filters.
-    st.caption(f"{ui.count(total, 'attempt')} · newest first · select a row to open its message")
-    event = tables.dataframe(
-        table,
-        {
+    params, href = list_params(), nav.linker(nav.DELIVERIES)
+
+    def make() -> tables.Made:
+        frame_ = deliveries.attempts_frame(result.items)
+        frame_["Open"] = [href(**params, message_id=m) for m in frame_["Message id"]]
+        return frame_, {
             "Open": st.column_config.LinkColumn("Message", display_text="Open ↗", width="small"),
             "Created": tables.time_column(pinned=True),
             "Event type": st.column_config.TextColumn(width="medium"),
             "Error or response": st.column_config.TextColumn(width="medium"),
             "Duration (ms)": tables.ms_column(),
             "Next attempt": tables.time_column(),
-        },
+        }
+
+    # The same fetch makes the same table for every agent (its links carry the filters).
+    key = ("attempts_table", ctx.fingerprint, repr(flt), page_no, result.fetched, href(**params))
+    table, config = tables.made_once(key, make)
+    # A line of its own above the table: the table's toolbar (search, download, full screen)
+    # shows over the row above it, which is this caption and not the filters.
+    st.caption(f"{ui.count(total, 'attempt')} · newest first · select a row to open its message")
+    event = tables.dataframe(
+        table,
+        config,
         hide_index=True,
         key="attempts_table",
         on_select="rerun",
         selection_mode="single-row",
-        column_order=[c for c in table.columns if c not in ("Message id", "Attempt id")],
+        column_order=[c for c in table.column_names if c not in ("Message id", "Attempt id")],
     )
-    message_id = tables.selected_id("attempts_table", list(table["Message id"]),
+    message_id = tables.selected_id("attempts_table", table.column("Message id").to_pylist(),
                                     event.selection.rows)  # fmt: skip
     if message_id:
         nav.switch(nav.DELIVERIES, **list_params(), message_id=message_id)

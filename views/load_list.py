@@ -121,23 +121,32 @@ def render_no_match(shown: Shown) -> None:
 
 def render_table(shown: Shown) -> None:
     """The page's loads; selecting a row opens that load (``open_selected``, on the next run)."""
-    frame_ = tables.loads_frame(shown.view.page.items)
-    frame_["Open"] = [nav.href(nav.LOAD, load_id=i) for i in frame_["id"]]
-    tables.dataframe(
-        frame_,
-        {
+    items, href = shown.view.page.items, nav.linker(nav.LOAD)
+
+    def make() -> tables.Made:
+        frame_ = tables.loads_frame(items)
+        frame_["Open"] = [href(load_id=i) for i in frame_["id"]]
+        return frame_, {
             "Load": st.column_config.TextColumn(pinned=True, width="small"),
             "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small"),
             "Posted rate": st.column_config.NumberColumn(format="dollar"),
             "First pickup": tables.time_column(),
             "Updated": tables.time_column(),
-        },
+        }
+
+    # The same fetch makes the same table for every agent (its links carry the organization).
+    key = (TABLE, ctx.fingerprint, shown.tab, shown.search, shown.page_no, len(items),
+           shown.view.page.fetched, href())  # fmt: skip
+    table, config = tables.made_once(key, make)
+    tables.dataframe(
+        table,
+        config,
         key=TABLE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
-        column_order=[c for c in frame_.columns if c != "id"],
-        height=min(len(frame_), 25) * 35 + 38,
+        column_order=[c for c in table.column_names if c != "id"],
+        height=min(table.num_rows, 25) * 35 + 38,
     )
 
 

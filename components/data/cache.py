@@ -76,6 +76,7 @@ class Fetched(Generic[V]):
 class PageResult(Generic[V]):
     items: list[V]
     pagination: Pagination
+    fetched: datetime | None = None  # when: the fetch's identity, for what is made from it once
 
 
 def register(

@@ -62,7 +62,8 @@ def _loads_view(
     counts = _POOL.submit(api.tab_counts)
     rows = api.list(tab=None if tab == "all" else tab, search=search, page=page,
                     page_size=page_size)  # fmt: skip
-    return Fetched(LoadsView(counts.result(), PageResult(rows.data, rows.pagination)), _now())
+    now = _now()
+    return Fetched(LoadsView(counts.result(), PageResult(rows.data, rows.pagination, now)), now)
 
 
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)
@@ -70,7 +71,8 @@ def _loads_page(
     ctx: Ctx, tab: str | None, search: str | None, page: int, page_size: int
 ) -> Fetched[PageResult[Load]]:
     result = client(ctx).loads.list(tab=tab, search=search, page=page, page_size=page_size)
-    return Fetched(PageResult(result.data, result.pagination), _now())
+    now = _now()
+    return Fetched(PageResult(result.data, result.pagination, now), now)
 
 
 @st.cache_data(ttl=TTL, max_entries=500, show_spinner=False)

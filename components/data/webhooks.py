@@ -87,7 +87,8 @@ def _attempts_page(
     result = client(ctx).webhooks.list_endpoint_attempts(
         flt.endpoint_id, page=page, page_size=page_size, **flt.query()
     )
-    return Fetched(PageResult(result.data, result.pagination), _now())
+    now = _now()
+    return Fetched(PageResult(result.data, result.pagination, now), now)
 
 
 @st.cache_data(ttl=MESSAGE_TTL, max_entries=500, show_spinner=False)

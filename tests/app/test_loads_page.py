@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import data
 from components.domain.markup import md
+from components.widgets import tables
 
 from ..sandboxes import Sandbox
 from .conftest import download_frame, loads_app, new_app, run_app, texts
@@ -163,3 +165,26 @@ def test_a_selected_row_opens_the_load_it_showed_though_the_list_moved_since(
     _select(at, "loads_table", 1)
     assert _qp(at, "load_id") == shown[1]
     assert not at.exception
+
+
+def test_agents_on_the_same_page_share_one_table_made_once(
+    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = tables.loads_frame
+
+    def counted(items: Any) -> pd.DataFrame:
+        made.append(len(items))
+        return real(items)
+
+    monkeypatch.setattr(tables, "loads_frame", counted)
+    tables._made.clear()
+    first, second = loads_app(), loads_app()  # two agents, the same fetch of the same page
+    assert made == [20]
+    assert table(first).equals(table(second))
+    assert list(table(second)["Load"]) == [
+        x.load_number for x in configured.client.loads.list(page_size=20).data
+    ]
+    second.button_group(key="loads_tab").set_value("delivered")
+    run_app(second)  # another fetch: another table
+    assert made == [20, 20] and set(table(second)["Status"]) <= {"Delivered"}
