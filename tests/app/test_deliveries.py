@@ -242,3 +242,22 @@ def test_without_an_endpoint_it_reads_the_board_every_agent_shares(
     again = open_page(PAGE)
     assert reads == []
     assert frame_with(again, "Loads affected").equals(frame_with(at, "Loads affected"))
+
+
+def vega_charts(at: AppTest) -> int:
+    return sum(1 for node in at._tree if getattr(node, "type", "") == "vega_lite_chart")
+
+
+def test_the_outcomes_chart_is_drawn_only_once_opened_and_stays_open(
+    outcomes: tuple[str, dict[str, str]],
+) -> None:
+    endpoint_id, _ = outcomes
+    at = open_page(PAGE, endpoint_id=endpoint_id, window="all")
+    chart = next(e for e in at.expander if e.label == "Outcomes and latency")
+    assert vega_charts(at) == 0  # closed: nothing of it drawn on a filter change or a page
+    at.session_state["dl_outcomes"] = True  # what the browser sends when the agent opens it
+    run_app(at)
+    assert vega_charts(at) == 1
+    at.selectbox(key="dl_status").set_value("undelivered")
+    run_app(at)
+    assert vega_charts(at) == 1 and chart.label in [e.label for e in at.expander]

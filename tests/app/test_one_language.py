@@ -107,6 +107,12 @@ def time_formats(spec: Any) -> Iterator[str | None]:
             yield from time_formats(item)
 
 
+def with_chart(at: AppTest) -> AppTest:
+    """The Deliveries page with its outcomes chart opened, as the agent opens it."""
+    at.session_state["dl_outcomes"] = True
+    return run_app(at)
+
+
 @pytest.fixture
 def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
     """Every page of the console, as an agent opens it, with something on each to read: a
@@ -134,7 +140,9 @@ def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
             "load with escalations": open_load(showcase_load(api).id),
             "load with deliveries": open_load(divergent),
             "webhooks": open_page("views/webhook_endpoints.py", endpoint_id=down.id),
-            "deliveries": open_page("views/delivery_log.py", endpoint_id=down.id, window="all"),
+            "deliveries": with_chart(
+                open_page("views/delivery_log.py", endpoint_id=down.id, window="all")
+            ),
             "deliveries, a day": open_page("views/delivery_log.py", endpoint_id=down.id),
             "message": open_page("views/delivery_log.py", endpoint_id=down.id, message_id=message),
             "event types": open_page("views/event_catalogue.py"),
