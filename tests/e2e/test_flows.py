@@ -41,6 +41,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
                what="the first rows")  # fmt: skip
     doc_shot(page, "loads")
 
+    settle(page)
     tabs.filter(has_text=f"Delivered · {counts['delivered']}").click()
     page.wait_for_url(re.compile(r"tab=delivered"))
     wait_until(lambda: first_column(page)[:10] == numbers(api, tab="delivered")[:10],
@@ -57,6 +58,7 @@ def test_loads_tabs_search_paging_and_csv(page: Page, console: str, sandbox: San
 
     page.goto(f"{console}/loads")
     expect(page.get_by_text("Page 1 of 15")).to_be_visible()
+    settle(page)  # a click on the pager while the run still draws was lost (1 run in 4, -n 3)
     page.locator('[data-testid="stPagination"]').get_by_text("2", exact=True).click()
     page.wait_for_url(re.compile(r"page=2"))
     wait_until(lambda: first_column(page)[:10] == numbers(api, page=2)[:10], what="page 2")
