@@ -18,9 +18,11 @@ import argparse
 import itertools
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
@@ -33,9 +35,17 @@ DRAWN = """() => new Promise(done => requestAnimationFrame(() => requestAnimatio
 
 
 def settled(page: Page, ready: Callable[[], Any]) -> None:
-    """Wait until the change is there and the script run is over."""
-    ready()
-    page.locator(IDLE).wait_for(timeout=TIMEOUT)
+    """Wait until the change is there and the script run is over. When it never comes, what the
+    page showed is kept (a screenshot and its text, in the temporary directory) and named in the
+    error: a full run once waited 60 s for a load's page, and nothing said what was on screen."""
+    try:
+        ready()
+        page.locator(IDLE).wait_for(timeout=TIMEOUT)
+    except Exception as exc:
+        kept = Path(tempfile.mkdtemp(prefix="bench-clicks-"))
+        page.screenshot(path=str(kept / "page.png"))
+        (kept / "page.txt").write_text(f"{page.url}\n{page.inner_text('body')}")
+        raise RuntimeError(f"{exc}\nwhat the page showed: {kept}") from exc
 
 
 def timed(page: Page, act: Callable[[], Any], ready: Callable[[], Any]) -> float:
