@@ -16,7 +16,16 @@ from components.domain import deliveries, rules
 from components.domain.formats import attempt_words, words
 from components.domain.markup import md
 from components.shell import errors, frame, nav
-from components.widgets import bulk_recovery, charts, health_table, paging, replay, tables, ui
+from components.widgets import (
+    attempts_export,
+    bulk_recovery,
+    charts,
+    health_table,
+    paging,
+    replay,
+    tables,
+    ui,
+)
 from envoy_api import DeliveryAttempt, EnvoyError, NotFoundError
 from envoy_api.ids import check_id
 
@@ -312,7 +321,7 @@ def endpoint_view(endpoint_id: str) -> None:
             charts.draw(charts.delivery_outcomes(sample))
             if not complete:
                 st.caption(f"Drawn from the newest {len(sample):,} of {total:,} attempts.")
-    export_panel(flt, total)
+    attempts_export.render(ctx, flt, total)
     bulk_recovery.render(ctx, me, flt)
 
 
@@ -460,38 +469,6 @@ def _looked_at(found: data.Messages) -> str:
         said += (f" {ui.count(found.unsure, 'message')} with older attempts not looked up "
                  "are judged by the window's attempts alone.")  # fmt: skip
     return said
-
-
-def export_panel(flt: data.AttemptFilter, total: int) -> None:
-    with st.expander(f"Export these {total:,} attempts to CSV", icon=":material/download:"):
-        payloads = st.checkbox("Include payloads", key="dl_payloads")
-        key = ("dl_export", flt, payloads)
-        ready = st.session_state.get("dl_export")
-        if ready and ready["key"] == key:
-            if not ready["complete"]:
-                st.warning("Only the newest 10,000 attempts were exported; narrow the filters.")
-            ui.csv_download(
-                ready["csv"],
-                f"Download {ready['count']:,} attempts (CSV)",
-                f"deliveries-{flt.endpoint_id}.csv",
-                "dl_csv",
-            )
-            return
-        if st.button("Prepare CSV", key="dl_export_start"):
-            with st.spinner("Fetching every page of this filter…"):
-                try:
-                    rows, complete = data.walk_attempts(ctx, flt, max_pages=100)
-                except EnvoyError as exc:
-                    errors.show(exc, "the export")
-                    return
-            table = deliveries.attempts_frame(rows, payloads=payloads)
-            st.session_state.dl_export = {
-                "key": key,
-                "count": len(rows),
-                "complete": complete,
-                "csv": table.to_csv(index=False).encode(),
-            }
-            st.rerun()
 
 
 message_param = params.get("message_id")
