@@ -45,16 +45,18 @@ ACTOR = nav.Bound("act_actor", "who", "", lambda t: t.strip()[:200])
 OUTCOME = nav.Bound("act_outcome", "outcome", "Any", nav.one_of(["Any", "ok", "failed"]))
 WINDOW = nav.Bound("act_window", "window", "7d", nav.one_of(["24h", "7d", "30d", "all"]))
 changed = nav.store_all(ACTION, ACTOR, OUTCOME, WINDOW)
-for bound in (ACTION, ACTOR, OUTCOME, WINDOW):
-    bound.load()
 cols = st.columns([3, 2, 2, 2])
 WINDOWS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "all": "All time"}
-actions = cols[0].multiselect("Action", audit.ACTIONS, key=ACTION.key, on_change=changed,
-                              format_func=words)  # fmt: skip
-actor = cols[1].text_input("Who (contains)", key=ACTOR.key, on_change=changed).strip().lower()
-outcome = cols[2].selectbox("Outcome", ["Any", "ok", "failed"], key=OUTCOME.key, on_change=changed,
-                            format_func=words)  # fmt: skip
-window = cols[3].selectbox("Window", list(WINDOWS), key=WINDOW.key, on_change=changed,
+# Each widget's default is the URL's value too (``nav.Bound.load``).
+actions = cols[0].multiselect("Action", audit.ACTIONS, default=ACTION.load(), key=ACTION.key,
+                              on_change=changed, format_func=words)  # fmt: skip
+actor = cols[1].text_input("Who (contains)", value=ACTOR.load(), key=ACTOR.key,
+                           on_change=changed).strip().lower()  # fmt: skip
+outcomes = ["Any", "ok", "failed"]
+outcome = cols[2].selectbox("Outcome", outcomes, index=OUTCOME.index(outcomes), key=OUTCOME.key,
+                            on_change=changed, format_func=words)  # fmt: skip
+window = cols[3].selectbox("Window", list(WINDOWS), index=WINDOW.index(list(WINDOWS)),
+                           key=WINDOW.key, on_change=changed,
                            format_func=WINDOWS.__getitem__)  # fmt: skip
 if actions:
     table = table[table["action"].isin(actions)]

@@ -79,12 +79,11 @@ def _endpoint_name(endpoint_id: str | None) -> str:
 def endpoint_picker() -> None:
     """Every endpoint by its description and URL; choosing one writes it into the URL."""
     pick = nav.Bound[str | None]("dl_endpoint", "endpoint_id", None, nav.one_of(list(by_id)))
-    pick.load()
     st.selectbox(
         "Endpoint",
         list(by_id),
         format_func=_endpoint_name,
-        index=None,
+        index=None if pick.load() is None else pick.index(list(by_id)),
         placeholder="Choose an endpoint",
         key=pick.key,
         on_change=nav.store_all(pick, reset=(PAGE,)),
@@ -263,23 +262,28 @@ def filters(endpoint_id: str) -> data.AttemptFilter | None:
     for bound in (STATUS, kind, WINDOW, load, PAGE):
         bound.load()
     cols = st.columns([3, 2, 2, 2])
+    statuses = deliveries.status_filter_options(st.session_state[STATUS.key])
     status = cols[0].selectbox(
         "Status",
-        deliveries.status_filter_options(st.session_state[STATUS.key]),
+        statuses,
+        index=STATUS.index(statuses),
         key=STATUS.key,
         format_func=deliveries.status_filter_label,
         on_change=changed,
         help=STATUS_HELP,
     )
-    event_type = cols[1].selectbox("Event type", names, key=kind.key, on_change=changed)
+    event_type = cols[1].selectbox("Event type", names, index=kind.index(names), key=kind.key,
+                                   on_change=changed)  # fmt: skip
     window = cols[2].selectbox(
         "Window",
         list(WINDOWS),
+        index=WINDOW.index(list(WINDOWS)),
         key=WINDOW.key,
         format_func=WINDOW_LABELS.__getitem__,
         on_change=changed,
     )
-    load_text = cols[3].text_input("Load number or id", key=load.key, on_change=changed)
+    load_text = cols[3].text_input("Load number or id", value=load.load(), key=load.key,
+                                   on_change=changed)  # fmt: skip
     load_id, problem = resolve_load(load_text)
     if problem:
         st.warning(problem, icon=":material/search_off:")

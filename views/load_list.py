@@ -71,11 +71,13 @@ def load_view() -> Shown:
 
 
 def render_controls(shown: Shown) -> None:
-    """The tabs with their counts, the search box and the page size."""
+    """The tabs with their counts, the search box and the page size (each widget's default is
+    the URL's value too: ``nav.Bound.load``)."""
     counts = shown.view.counts
     st.segmented_control(
         "Tab",
         shown.keys,
+        default=shown.tab,
         format_func=lambda k: (
             f"{md(counts.label(k))} · {counts[k]:,}" if k in counts else md(words(k))
         ),
@@ -88,6 +90,7 @@ def render_controls(shown: Shown) -> None:
     left, right = st.columns([4, 1])
     left.text_input(
         "Search",
+        value=shown.search,
         key=SEARCH.key,
         placeholder="Load number, customer, carrier or city",
         on_change=new_view,
@@ -96,6 +99,7 @@ def render_controls(shown: Shown) -> None:
     right.selectbox(
         "Rows per page",
         PAGE_SIZES,
+        index=SIZE.index(PAGE_SIZES),
         key=SIZE.key,
         on_change=paging.turned(TABLE, then=new_view),  # page 1 of the new size, from its top
         label_visibility="collapsed",

@@ -147,11 +147,20 @@ class Bound(Generic[T]):
         return self.default if value is None else value
 
     def load(self) -> T:
-        """Call before drawing the widget: its state becomes what the URL says."""
+        """Call before drawing the widget: its state becomes what the URL says. Pass the value
+        returned (``index`` for a select box) as the widget's own default too: a browser that
+        draws the widget afresh (after a run that left it out, as a failed read does) starts it
+        at its default, and the ``on_change`` would write that into the URL."""
         value = self.url_value()
         if self.key not in st.session_state or st.session_state[self.key] != value:
             st.session_state[self.key] = value
         return value
+
+    def index(self, options: list[Any]) -> int:
+        """Where the URL's value is among a select box's ``options`` (after ``load``; the first
+        when it is not one of them, as Streamlit's own default)."""
+        value = self.load()
+        return options.index(value) if value in options else 0
 
     def store(self) -> None:
         """The widget's ``on_change``: write its new value into the URL."""

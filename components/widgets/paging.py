@@ -66,7 +66,11 @@ def pager(num_pages: int, bound: nav.Bound[int], *, table: str, **kwargs: Any) -
     """``st.pagination`` bound to the URL (``bound``) under the table keyed ``table``; after a
     page change, the agent is shown the new page's first row. Returns the page."""
     page: int = st.pagination(
-        num_pages=num_pages, key=bound.key, on_change=turned(table, bound.store), **kwargs
+        num_pages=num_pages,
+        default=bound.load(),  # the URL's page for a pager the browser draws afresh
+        key=bound.key,
+        on_change=turned(table, bound.store),
+        **kwargs,
     )
     scroll_back(table)
     return page

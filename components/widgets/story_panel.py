@@ -232,14 +232,13 @@ ORDER = nav.Bound("timeline_order", "order", "newest", nav.one_of(["newest", "ol
 def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
     """Filters (in the URL), chart and table; returns what the table shows."""
     changed = nav.store_all(KINDS_SHOWN, ORDER)
-    KINDS_SHOWN.load()
-    ORDER.load()
     counts = {k: sum(e.kind == k for e in entries) for k in KINDS}
     left, right = st.columns([3, 1])
     chosen = left.pills(
         "Show",
         KINDS,
         selection_mode="multi",
+        default=KINDS_SHOWN.load(),  # the URL's, also for pills the browser draws afresh
         key=KINDS_SHOWN.key,
         format_func=lambda k: f"{k} · {counts[k]}",
         on_change=changed,
@@ -248,6 +247,7 @@ def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
         right.segmented_control(
             "Order",
             ["newest", "oldest"],
+            default=ORDER.load(),
             key=ORDER.key,
             format_func=lambda o: f"{words(o)} first",
             on_change=changed,

@@ -127,3 +127,33 @@ def test_a_screen_left_alone_refreshes_on_schedule(browser: Browser, sandbox: Sa
     finally:
         context.close()
         console.stop()
+
+
+def test_a_read_that_fails_once_keeps_the_filters(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    """A screen whose read failed once (its filters left out of that run) comes back with the
+    filters the agent chose, in the widgets and in the address, on the agent's next action.
+    Before the fix the browser drew them afresh at their first options, and their on_change
+    wrote those into the address (Deliveries: last hour, not delivered)."""
+    endpoint = next(e for e in sandbox.client.webhooks.list_endpoints() if e.url.endswith("/down"))
+    views = [
+        (f"/deliveries?endpoint_id={endpoint.id}&window=all&status=FAILED,DEAD",
+         "/webhooks/endpoints", "the webhook endpoints", ["window=all", "status=FAILED"]),
+        ("/loads?tab=covered&size=50&q=a", "/loads/tab-counts", "the loads list",
+         ["tab=covered", "size=50", "q=a"]),
+    ]  # fmt: skip
+    for view, route, what, kept in views:
+        page.goto(console + view)
+        settle(page)
+        sandbox.fault(route=route, status=500)
+        page.get_by_role("button", name="Refresh data").click()
+        expect(page.get_by_text(f"Envoy failed while loading {what} (500")).to_be_visible()
+        sandbox.clear_faults()
+        for _ in range(2):  # back, then a run after the widgets came back
+            page.get_by_role("button", name="Refresh data").click()
+            expect(page.get_by_text(f"Envoy failed while loading {what}")).to_have_count(0)
+            settle(page)
+        name = view.split("?")[0].strip("/")
+        page.screenshot(path=str(ARTIFACTS / f"truth-filters-after-error-{name}.png"))
+        assert all(part in page.url for part in kept), page.url
