@@ -152,7 +152,6 @@ def test_failover_a_killed_replicas_browser_and_job_carry_on_elsewhere(
         # How fast a replica draws this screen now: the failover's target is 10 s where that
         # takes about a second; on a loaded machine, 6 s to notice and reconnect, two drawings.
         drawn = load_seconds(page, f"{team.url}{view}", page.get_by_text("team failover"))
-        bound = stretched(10.0, 6.0, drawn)
         start_job(page, f"{team.url}{view}", MESSAGES)
         job: dict[str, Any] = wait_for(
             lambda: next((j for j in store.jobs() if j["done"] >= 5 and j["state"] == "running"),
@@ -174,6 +173,11 @@ def test_failover_a_killed_replicas_browser_and_job_carry_on_elsewhere(
         expect(status).to_have_value("Messages: not delivered")
         expect(window).to_have_value("All time")
         page.screenshot(path=str(ARTIFACTS / "team-failover.png"))
+        # Drawn again on the replica left: the machine's load may have risen during the test.
+        drawn = max(
+            drawn, load_seconds(page, f"{team.url}{view}", page.get_by_text("team failover"))
+        )
+        bound = stretched(10.0, 6.0, drawn)
         late = f"the page came back after {back_after:.1f} s (bound {bound:.1f} s)"
         assert back_after <= bound, late
 
