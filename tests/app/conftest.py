@@ -142,8 +142,10 @@ def loads_app() -> AppTest:
     return open_page("views/load_list.py")
 
 
-def open_load(load_id: str) -> AppTest:
-    return open_page("views/load_detail.py", load_id=load_id)
+def open_load(load_id: str, section: str | None = None) -> AppTest:
+    """The load's page, on the tab ``section`` (only the open tab's content is drawn)."""
+    query = {"load_id": load_id, **({"section": section} if section else {})}
+    return open_page("views/load_detail.py", **query)
 
 
 def texts(at: AppTest) -> str:

@@ -274,7 +274,7 @@ def test_the_evidence_pack_matches_the_api_and_holds_no_secret(sb: Sandbox) -> N
 
 def test_a_row_of_the_webhooks_tab_replays_with_a_reason_when_delivered(sb: Sandbox) -> None:
     load_id = story_load(sb, "caught_up")
-    at = open_load(load_id)
+    at = open_load(load_id, "webhooks")
     table = frame_with(at, "Last code")
     row = next(i for i, s in enumerate(table["Status"]) if s == "Delivered")
     message_id = table["Message id"][row]

@@ -100,6 +100,15 @@ def test_load_detail_from_the_table_and_by_link(page: Page, console: str, sandbo
     panel = page.locator('[role="tabpanel"]:visible')
     call_rows = grid(panel)
     assert [r[2] for r in call_rows] == [words(c.status) for c in calls]  # newest first
+    # The open tab is in the URL (only its content is drawn): a reload keeps it.
+    page.wait_for_url(re.compile(r"section=calls"))
+    page.reload()
+    calls_tab = page.get_by_role("tab", name=f"Calls · {len(calls)}", selected=True)
+    expect(calls_tab).to_be_visible()
+    assert [r[2] for r in grid(panel)] == [words(c.status) for c in calls]
+    page.get_by_role("tab", name=re.compile(r"^Timeline · ")).click()
+    page.wait_for_url(lambda url: "section=" not in url)  # the default tab leaves the URL
+    expect(page.get_by_role("heading", name=re.compile(r"^Calls · "))).to_have_count(0)
 
     page.goto(f"{console}/load?load_id={load_id}")  # a pasted deep link
     expect(page.get_by_role("heading", name=f"Load {number}")).to_be_visible()
