@@ -29,6 +29,7 @@ st.set_page_config(
 # The menu is drawn by the frame as links that carry the organization: Streamlit's own menu
 # drops the query, and putting it back would leave an extra entry in the browser's history.
 page = st.navigation(nav.pages(), position="hidden")
+nav.follow_next()  # a row clicked in a table opens its view at once, the list not drawn again
 memory.collector()
 frame.start()
 try:

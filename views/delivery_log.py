@@ -119,8 +119,9 @@ def endpoints_needing_attention() -> None:
     opens = {r.endpoint.id: _opening(r) for r in rows}
     to_deliveries = nav.linker(nav.DELIVERIES)
     table = health_table.frame(rows, lambda e: to_deliveries(**opens[e]))
-    event = health_table.draw(table, "dl_endpoints", on_select="rerun",
-                              selection_mode="single-row")  # fmt: skip
+    event = health_table.draw(table, "dl_endpoints", selection_mode="single-row",
+                              on_select=tables.opener("dl_endpoints", lambda e: nav.switch_next(
+                                  nav.DELIVERIES, **opens[e])))  # fmt: skip
     endpoint_id = tables.selected_id("dl_endpoints", list(table["id"]), event.selection.rows)
     if endpoint_id:
         nav.switch(nav.DELIVERIES, **opens[endpoint_id])
@@ -382,7 +383,9 @@ def attempts_table(flt: data.AttemptFilter) -> int:
         config,
         hide_index=True,
         key="attempts_table",
-        on_select="rerun",
+        on_select=tables.opener(
+            "attempts_table", lambda m: nav.switch_next(nav.DELIVERIES, **params, message_id=m)
+        ),
         selection_mode="single-row",
         column_order=[c for c in table.column_names if c not in ("Message id", "Attempt id")],
     )
@@ -432,7 +435,10 @@ def messages_view(flt: data.AttemptFilter) -> None:
         },
         hide_index=True,
         key="messages_table",
-        on_select="rerun",
+        on_select=tables.opener(
+            "messages_table",
+            lambda m: nav.switch_next(nav.DELIVERIES, **list_params(), message_id=m),
+        ),
         selection_mode="single-row",
         column_order=[c for c in table.columns if c != "Message id"],
     )

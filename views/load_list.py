@@ -147,11 +147,16 @@ def render_table(shown: Shown) -> None:
         config,
         key=TABLE,
         hide_index=True,
-        on_select="rerun",
+        on_select=tables.opener(TABLE, _open_load),
         selection_mode="single-row",
         column_order=[c for c in table.column_names if c != "id"],
         height=min(table.num_rows, 25) * 35 + 38,
     )
+
+
+def _open_load(load_id: str) -> None:
+    """The load's URL keeps the list's view, for "Back to loads"."""
+    nav.switch_next(nav.LOAD, **nav.current(nav.LIST_VIEW), load_id=load_id)
 
 
 def open_selected(shown: Shown) -> None:

@@ -115,6 +115,23 @@ def switch(view: View, **params: str) -> None:
     st.switch_page(_page(view), query_params=_with_org(params))
 
 
+_NEXT = "_nav_next"  # a view a callback chose: opened as the next run starts
+
+
+def switch_next(view: View, **params: str) -> None:
+    """Go to ``view`` with ``params`` (and the organization) as the next run starts, before
+    anything is drawn: for a callback, which may not switch pages itself (``follow_next``)."""
+    st.session_state[_NEXT] = (view, _with_org(params))
+
+
+def follow_next() -> None:
+    """Switch to the view a callback chose (``switch_next``), if one did."""
+    chosen = st.session_state.pop(_NEXT, None)
+    if chosen is not None:
+        view, params = chosen
+        st.switch_page(_page(view), query_params=params)
+
+
 def current(names: tuple[str, ...]) -> dict[str, str]:
     """The URL's values of ``names`` (those it has)."""
     return {k: st.query_params[k] for k in names if st.query_params.get(k)}

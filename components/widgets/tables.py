@@ -234,12 +234,32 @@ def selected_id(key: str, ids: Sequence[str], rows: Sequence[int]) -> str | None
     (in the table's order) are kept for the next selection. A list read again in between may have
     moved: loads are newest update first, attempts and messages newest first, endpoints by
     impact, so the same position in this run's list could be another load or message."""
-    kept = f"{key}:ids"
-    drawn = st.session_state.get(kept)
-    st.session_state[kept] = list(ids)
+    found = _drawn_id(key, rows)
+    st.session_state[f"{key}:ids"] = list(ids)
+    return found
+
+
+def _drawn_id(key: str, rows: Sequence[int]) -> str | None:
+    """The id of row ``rows[0]`` of table ``key`` as the last run drew it (None: no such row)."""
+    drawn = st.session_state.get(f"{key}:ids")
     if not rows or not drawn or not 0 <= rows[0] < len(drawn):
         return None
     return str(drawn[rows[0]])
+
+
+def opener(key: str, open_id: Callable[[str], None]) -> Callable[[], None]:
+    """An ``on_select`` callback for table ``key``: ``open_id`` gets the id of the row the agent
+    selected (as ``selected_id`` reads it), before the next run draws anything, so that a click
+    on a row is one run, of the view it opens (``nav.switch_next``): it was two, the list's
+    again and then the view's."""
+
+    def callback() -> None:
+        state = st.session_state.get(key)
+        found = _drawn_id(key, state["selection"]["rows"] if state and "selection" in state else [])
+        if found:
+            open_id(found)
+
+    return callback
 
 
 def _number(value: Any) -> str:
