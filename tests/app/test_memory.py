@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.runtime.caching import cache_data_api, cache_utils
+from streamlit.runtime.stats import CACHE_MEMORY_FAMILY
 
 from components.shell import memory
 
@@ -73,3 +76,49 @@ def test_cyclic_garbage_is_collected_by_the_console_thread() -> None:
         assert gone() is None
     finally:
         gc.enable()
+
+
+class Kept:
+    """A cached value a weak reference can follow."""
+
+
+def test_expired_cache_entries_are_freed_without_another_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit drops an expired entry only when that function's cache is written again: after
+    the agents who read a window of attempts had left, it stayed. The sweep frees it (both kinds
+    of cache), and leaves an entry whose time is not up."""
+    clock = [1_000.0]
+    monkeypatch.setattr(cache_utils, "TTLCACHE_TIMER", lambda: clock[0])  # read as a cache is made
+    big = 3_000_000  # bytes of the data cache's entry: told apart from any other test's
+
+    @st.cache_resource(ttl=60)
+    def resource(n: int) -> Kept:
+        return Kept()
+
+    @st.cache_data(ttl=60)
+    def data(n: int) -> str:
+        return "x" * n
+
+    def data_kept() -> bool:
+        stats = cache_data_api._data_caches.get_stats().get(CACHE_MEMORY_FAMILY, [])
+        return any(s.byte_length >= big for s in stats)
+
+    def sweep() -> None:
+        memory.expire_caches()
+        gc.collect()
+
+    gone = weakref.ref(resource(1))
+    data(big)
+    clock[0] += 30
+    young = weakref.ref(resource(2))
+    sweep()  # nothing is past its 60 s yet
+    assert gone() is not None and young() is not None and data_kept()
+    clock[0] += 31  # the first entries' time is up, the second's not
+    sweep()
+    assert gone() is None and not data_kept() and young() is not None
+    clock[0] += 30
+    sweep()
+    assert young() is None
+    resource.clear()
+    data.clear()
