@@ -137,8 +137,10 @@ def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
             "attention": at,
             "loads": open_page("views/load_list.py"),
             "loads, all tabs": open_page("views/load_list.py", tab="in_transit", size="100"),
-            "load with escalations": open_load(showcase_load(api).id),
-            "load with deliveries": open_load(divergent),
+            "load with escalations": open_load(showcase_load(api).id, "escalations"),
+            "load with deliveries": open_load(divergent, "webhooks"),
+            "load's timeline": open_load(divergent),
+            "load's calls": open_load(showcase_load(api).id, "calls"),
             "webhooks": open_page("views/webhook_endpoints.py", endpoint_id=down.id),
             "deliveries": with_chart(
                 open_page("views/delivery_log.py", endpoint_id=down.id, window="all")
@@ -177,7 +179,7 @@ def test_every_time_shown_is_in_the_one_format(pages: dict[str, AppTest]) -> Non
 def test_every_chart_writes_times_in_the_one_format(pages: dict[str, AppTest]) -> None:
     seen = {name: list(time_formats(spec)) for name, at in pages.items()
             for spec in vega_specs(at)}  # fmt: skip
-    assert {"load with deliveries", "deliveries"} <= set(seen), "no chart was drawn"
+    assert {"load's timeline", "load's calls", "deliveries"} <= set(seen), "no chart was drawn"
     wrong = {f"{name}: {f!r}" for name, fmts in seen.items() for f in fmts
              if f not in CHART_FORMATS}  # fmt: skip
     assert not wrong, "\n".join(sorted(wrong))

@@ -411,7 +411,7 @@ def test_load_page_lists_its_webhooks(configured: Sandbox) -> None:
             ep.id, load_id=load_id, page_size=100
         ).data
     expected = {s.message_id for s in deliveries.message_states(attempts)}
-    at = open_page("views/load_detail.py", load_id=load_id)
+    at = open_page("views/load_detail.py", load_id=load_id, section="webhooks")
     table = frame_with(at, "Endpoint id")
     assert set(table["Message id"]) == expected
     assert any(s.value.startswith("Webhooks · ") for s in at.subheader)
