@@ -87,7 +87,6 @@ def test_rate_limit_per_credential(tmp_path: Path) -> None:
 def test_small_responses_are_not_held_back_by_nagle(sandbox: Sandbox) -> None:
     """Every small response used to take ~44 ms (Nagle + delayed ACK) before TCP_NODELAY."""
     import socket
-    import statistics
 
     from envoy_sandbox.server import free_socket
 
@@ -101,4 +100,6 @@ def test_small_responses_are_not_held_back_by_nagle(sandbox: Sandbox) -> None:
         started = time.perf_counter()
         sandbox.client.loads.tab_counts()
         times.append(time.perf_counter() - started)
-    assert statistics.median(times) < 0.02, times
+    # Nagle held back every response by ~40 ms; a busy machine slows some of them (the median
+    # was 21.5 ms in a full suite run), so the fastest is what tells.
+    assert min(times) < 0.02, times
