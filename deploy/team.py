@@ -275,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             stopping = True
             raise KeyboardInterrupt
 
+    # Ctrl-C too, explicitly: started in the background by a script, a process inherits SIGINT
+    # ignored, and Python then leaves it so (the suite, run that way, saw Ctrl-C do nothing).
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     try:
         team.start(progress=True)
