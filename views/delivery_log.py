@@ -260,10 +260,9 @@ def filters(endpoint_id: str) -> data.AttemptFilter | None:
     kind = nav.Bound("dl_type", "type", "Any", nav.one_of(names))
     load = nav.Bound("dl_load", "load", "", lambda t: t.strip()[:200])
     changed = nav.store_all(STATUS, kind, WINDOW, load, reset=(PAGE,))
-    for bound in (STATUS, kind, WINDOW, load, PAGE):
-        bound.load()
+    PAGE.load()  # the others load as they are drawn (their defaults: ``nav.Bound.load``)
     cols = st.columns([3, 2, 2, 2])
-    statuses = deliveries.status_filter_options(st.session_state[STATUS.key])
+    statuses = deliveries.status_filter_options(STATUS.load())
     status = cols[0].selectbox(
         "Status",
         statuses,
@@ -452,17 +451,7 @@ def messages_view(flt: data.AttemptFilter) -> None:
             tried = [a for a in found.attempts if a.message_id in ids]
             charts.draw(charts.delivery_outcomes(tried))
             st.caption(f"Every attempt of these messages ({ui.count(len(tried), 'attempt')}).")
-    with st.expander(f"Export these {ui.count(len(shown), 'message')} to CSV",
-                     icon=":material/download:"):  # fmt: skip
-        payloads = st.checkbox("Include payloads", key="dl_payloads")
-        ui.csv_download(
-            lambda: deliveries.outcomes_frame(
-                shown, deliveries.payloads_of(found.attempts) if payloads else None
-            ),
-            f"Download {ui.count(len(shown), 'message')} (CSV)",
-            f"deliveries-{flt.endpoint_id}-{outcome}.csv",
-            "dl_csv",
-        )
+    attempts_export.messages(flt, shown, found)
     bulk_recovery.render(ctx, me, flt)
 
 

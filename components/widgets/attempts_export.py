@@ -1,5 +1,5 @@
-"""The CSV export of an endpoint's attempts on Deliveries: every page of the filter (up to
-10,000 attempts), with or without payloads."""
+"""The CSV exports on Deliveries, with or without payloads: an endpoint's attempts (every page
+of the filter, up to 10,000 attempts) and the messages a Status filter shows."""
 
 from __future__ import annotations
 
@@ -44,3 +44,19 @@ def render(ctx: data.Ctx, flt: data.AttemptFilter, total: int) -> None:
                 "csv": table.to_csv(index=False).encode(),
             }
             st.rerun()
+
+
+def messages(flt: data.AttemptFilter, shown: list[deliveries.MessageState], found: data.Messages
+             ) -> None:  # fmt: skip
+    """The messages shown (``flt``'s outcome, judged from ``found``) as a CSV, made on download."""
+    with st.expander(f"Export these {ui.count(len(shown), 'message')} to CSV",
+                     icon=":material/download:"):  # fmt: skip
+        payloads = st.checkbox("Include payloads", key="dl_payloads")
+        ui.csv_download(
+            lambda: deliveries.outcomes_frame(
+                shown, deliveries.payloads_of(found.attempts) if payloads else None
+            ),
+            f"Download {ui.count(len(shown), 'message')} (CSV)",
+            f"deliveries-{flt.endpoint_id}-{flt.outcome or ''}.csv",
+            "dl_csv",
+        )

@@ -127,6 +127,7 @@ def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
     try:
         info = configured.extras.info()
         divergent = info["stories"][info["organizations"][0]["id"]]["divergent"]
+        showcase = showcase_load(api).id
         at = run_app(new_app())
         ctx = at.session_state["_frame"].ctx
         lead = User("lead@broker.example", "Lead", is_admin=True, signed_in=True)
@@ -137,10 +138,10 @@ def pages(configured: Sandbox, audit_db: Path) -> Iterator[dict[str, AppTest]]:
             "attention": at,
             "loads": open_page("views/load_list.py"),
             "loads, all tabs": open_page("views/load_list.py", tab="in_transit", size="100"),
-            "load with escalations": open_load(showcase_load(api).id, "escalations"),
+            "load with escalations": open_load(showcase, "escalations"),
             "load with deliveries": open_load(divergent, "webhooks"),
             "load's timeline": open_load(divergent),
-            "load's calls": open_load(showcase_load(api).id, "calls"),
+            "load's calls": open_load(showcase, "calls"),
             "webhooks": open_page("views/webhook_endpoints.py", endpoint_id=down.id),
             "deliveries": with_chart(
                 open_page("views/delivery_log.py", endpoint_id=down.id, window="all")
