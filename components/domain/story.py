@@ -266,7 +266,9 @@ class Heard:
 
     def to_replay(self, *, include_superseded: bool) -> list[Message]:
         """What "replay what it missed" sends, oldest first."""
-        return [m for m in self.missed if include_superseded or m not in self.superseded]
+        if include_superseded:
+            return list(self.missed)
+        return _without(self.missed, self.superseded)
 
 
 def safe_url(url: str) -> str:
@@ -299,6 +301,13 @@ def last_heard(
     return result
 
 
+def _without(msgs: list[Message], left_out: list[Message]) -> list[Message]:
+    """``msgs`` but those in ``left_out``, by id: a load can have a thousand messages, and
+    comparing them whole, each against every other, was most of its page's rerun."""
+    ids = {m.id for m in left_out}
+    return [m for m in msgs if m.id not in ids]
+
+
 def _after(m: Message, other: Message | None) -> bool:
     return other is None or (m.at or _NEVER) > (other.at or _NEVER)
 
@@ -308,7 +317,7 @@ def _heard(ep: WebhookEndpoint, mine: list[Message], current: str | None) -> Hea
     told = next((m for m in reversed(mine) if m.to_status and m.delivered), None)
     missed = [m for m in mine if m.missed]
     superseded = [m for m in missed if m.to_status and told is not None and not _after(m, told)]
-    replay = [m for m in missed if m not in superseded]
+    replay = _without(missed, superseded)
     sent = mine[-1] if mine else None
     newer = [m for m in mine if m.to_status and not m.delivered and _after(m, told)]
     if sent is None:

@@ -61,57 +61,70 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
     allowed = rights.can(me, "bulk replay")
     label = f"{'Replay what' if allowed else 'What'} {h.name} missed for this load"
     # A key of its own, not its place on the page: a reason being typed here survives a rerun
-    # that draws more above it.
-    with st.expander(md(label), icon=":material/replay:", key=f"missed_panel_{key}"):
-        include = False
-        if h.superseded:
-            include = st.toggle(
-                f"Include {len(h.superseded)} superseded status "
-                f"{'change' if len(h.superseded) == 1 else 'changes'}",
-                key=f"superseded_{key}",
-                help="Status changes a later delivered status change made out of date; "
-                "replaying them tells the receiver an older status again.",
-            )
-        chosen = h.to_replay(include_superseded=include)
-        table = pd.DataFrame(
-            [
-                {
-                    "Event time": m.at,
-                    "Event": m.title,
-                    "Status": m.state.label,
-                    "Attempts": m.state.attempts,
-                    "Superseded": m in h.superseded,
-                    "Will replay": m in chosen,
-                    "Message": m.id,
-                }
-                for m in h.missed
-            ]
+    # that draws more above it. Its inside is drawn only while it is open: for a load with a
+    # thousand messages, the table of what a receiver missed was a fifth of every rerun of the
+    # load's page, open or not.
+    panel = st.expander(
+        md(label), icon=":material/replay:", key=f"missed_panel_{key}", on_change="rerun"
+    )
+    with panel:
+        if panel.open:
+            _missed(ctx, me, load, h, allowed)
+
+
+def _missed(ctx: Ctx, me: User, load: Load, h: Heard, allowed: bool) -> None:
+    """What ``h``'s receiver missed, and (for those allowed) the form that replays it."""
+    key = h.endpoint.id
+    include = False
+    if h.superseded:
+        include = st.toggle(
+            f"Include {len(h.superseded)} superseded status "
+            f"{'change' if len(h.superseded) == 1 else 'changes'}",
+            key=f"superseded_{key}",
+            help="Status changes a later delivered status change made out of date; "
+            "replaying them tells the receiver an older status again.",
         )
-        st.dataframe(table, hide_index=True, key=f"missed_{key}", column_config=TIME_COLUMNS)
-        n = len(chosen)
-        # A reader sees what was missed, not the form that replays it.
-        if not ui.admins_only(
-            allowed,
-            "replay what a receiver missed",
-            lead="You can replay one message at a time, from its row in the Webhooks tab below.",
-        ):
+    chosen = h.to_replay(include_superseded=include)
+    superseded, replayed = {m.id for m in h.superseded}, {m.id for m in chosen}
+    table = pd.DataFrame(
+        [
+            {
+                "Event time": m.at,
+                "Event": m.title,
+                "Status": m.state.label,
+                "Attempts": m.state.attempts,
+                "Superseded": m.id in superseded,
+                "Will replay": m.id in replayed,
+                "Message": m.id,
+            }
+            for m in h.missed
+        ]
+    )
+    st.dataframe(table, hide_index=True, key=f"missed_{key}", column_config=TIME_COLUMNS)
+    n = len(chosen)
+    # A reader sees what was missed, not the form that replays it.
+    if not ui.admins_only(
+        allowed,
+        "replay what a receiver missed",
+        lead="You can replay one message at a time, from its row in the Webhooks tab below.",
+    ):
+        return
+    with st.form(f"replay_missed_{key}", border=False, clear_on_submit=False):
+        reason = st.text_input(
+            "Reason (required)",
+            key=f"missed_reason_{key}",
+            placeholder="e.g. broker portal said LD123 is still Covered, ticket #1234",
+        )
+        go = st.form_submit_button(
+            f"Replay {n} {'message' if n == 1 else 'messages'}, oldest first",
+            type="primary",
+            disabled=n == 0,
+        )
+    if go:
+        if not reason.strip():
+            st.error("Say why you replay these: the reason goes into the audit trail.")
             return
-        with st.form(f"replay_missed_{key}", border=False, clear_on_submit=False):
-            reason = st.text_input(
-                "Reason (required)",
-                key=f"missed_reason_{key}",
-                placeholder="e.g. broker portal said LD123 is still Covered, ticket #1234",
-            )
-            go = st.form_submit_button(
-                f"Replay {n} {'message' if n == 1 else 'messages'}, oldest first",
-                type="primary",
-                disabled=n == 0,
-            )
-        if go:
-            if not reason.strip():
-                st.error("Say why you replay these: the reason goes into the audit trail.")
-                return
-            _start(ctx, me, load, h, chosen, reason.strip())
+        _start(ctx, me, load, h, chosen, reason.strip())
 
 
 def _start(ctx: Ctx, me: User, load: Load, h: Heard, chosen: list[Message], reason: str) -> None:

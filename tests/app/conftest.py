@@ -148,6 +148,13 @@ def open_load(load_id: str, section: str | None = None) -> AppTest:
     return open_page("views/load_detail.py", **query)
 
 
+def open_expander(at: AppTest, key: str) -> None:
+    """Open the expander ``key`` as the agent's click would (an expander that draws its inside
+    only while open: AppTest has no click for one), and run the page."""
+    at.session_state[key] = True
+    run_app(at)
+
+
 def texts(at: AppTest) -> str:
     parts = []
     for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader",

@@ -23,7 +23,15 @@ from envoy_api import DeliveryAttempt, WebhookEndpoint
 
 from ..helpers import wait_for
 from ..sandboxes import Sandbox, make_sandbox
-from .conftest import download_bytes, download_frame, frame_with, open_load, run_app, texts
+from .conftest import (
+    download_bytes,
+    download_frame,
+    frame_with,
+    open_expander,
+    open_load,
+    run_app,
+    texts,
+)
 
 AGENT = "local"  # the single user of a console without sign-in
 
@@ -148,7 +156,10 @@ def test_the_divergent_load_says_what_the_broker_portal_last_heard(sb: Sandbox) 
     )
     healthy = next(plain(s) for s in sentences(at) if s.startswith("TMS sync"))
     assert "is up to date" in healthy
-    # The missed list: the superseded → Covered is listed but not replayed by default.
+    # The missed list, drawn once its panel is open: the superseded → Covered is listed but not
+    # replayed by default.
+    assert not [d for d in at.dataframe if "Superseded" in d.value.columns]
+    open_expander(at, f"missed_panel_{portal.id}")
     missed = frame_with(at, "Superseded")
     assert list(zip(missed["Event"], missed["Superseded"], missed["Will replay"], strict=True)) == [
         ("load.status_changed → Covered", True, False),
@@ -164,6 +175,7 @@ def test_a_reader_sees_what_the_portal_missed_but_no_replay_form(
     load_id = story_load(sb, "divergent")
     portal = flaky(api_attempts(sb, load_id)[0])
     at = open_load(load_id)
+    open_expander(at, f"missed_panel_{portal.id}")
     labels = [plain(e.label) for e in at.expander if "missed for this load" in e.label]
     assert "What Broker portal (flaky receiver) missed for this load" in labels
     assert not [x for x in labels if x.startswith("Replay")]
@@ -182,6 +194,7 @@ def test_replaying_what_the_portal_missed_replays_those_messages_in_order(sb: Sa
     portal = flaky(eps)
     dead = [m for m in story.messages(a for a in rows if a.endpoint_id == portal.id) if m.missed]
     at = open_load(load_id)
+    open_expander(at, f"missed_panel_{portal.id}")
     form = f"replay_missed_{portal.id}"
     button = next(b for b in at.button if b.proto.form_id == form)
     assert button.label == "Replay 1 message, oldest first"
