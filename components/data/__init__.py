@@ -125,7 +125,7 @@ def clear_caches() -> None:
     from components.data import loads, webhooks
 
     st.cache_data.clear()
-    for resource in (webhooks._messages, webhooks._load_attempts, loads._story):
+    for resource in (webhooks._messages, webhooks._load_attempts, loads._story, loads._loads_view):
         resource.clear()
     forget_boards()
     forget_warm()

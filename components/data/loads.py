@@ -53,8 +53,10 @@ class LoadsView:
 
 
 # The spinner is Streamlit's cache's: shown on a miss only (``st.spinner`` starts a thread on
-# every call, which waits for the interpreter lock on a busy server: ~30 ms a click).
-@st.cache_data(ttl=TTL, max_entries=500, show_spinner="Loading loads…")
+# every call, which waits for the interpreter lock on a busy server: ~30 ms a click). Kept as
+# the object, not a pickled copy: unpickling a page of loads on every rerun of the Loads page
+# was a tenth of the rerun; the page only reads it (``views/load_list.py``).
+@st.cache_resource(ttl=TTL, max_entries=500, show_spinner="Loading loads…")
 def _loads_view(
     ctx: Ctx, tab: str, search: str | None, page: int, page_size: int
 ) -> Fetched[LoadsView]:
