@@ -19,6 +19,7 @@ BOX_KEY = "find_box"
 OPEN_KEY = "_find_open"  # a term just submitted: its single hit opens even if seen before
 URL_LIMIT = 5_000  # characters of a term put into the URL (the search itself reads fewer)
 PLACEHOLDER = "Id, name or URL"
+RECENT_KEY = "recent_panel"
 
 
 def draw(user: User, organization_id: str | None) -> None:
@@ -44,7 +45,12 @@ def _recent_links(user: User, organization_id: str | None) -> None:
     entries, _ = recent.recent(user, organization_id)
     if not entries:
         return
-    with st.expander("Recent", icon=":material/history:"):
+    # Its links are drawn only while it is open: eight page links on every rerun of every page
+    # were a twentieth of the Loads page's rerun.
+    panel = st.expander("Recent", icon=":material/history:", key=RECENT_KEY, on_change="rerun")
+    with panel:
+        if not panel.open:
+            return
         for entry in entries[:8]:
             if entry.kind == "load":
                 nav.link(nav.LOAD, f"Load {md(entry.label, 40)}", ":material/package_2:",

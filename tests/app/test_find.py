@@ -10,9 +10,10 @@ import uuid
 from streamlit.testing.v1 import AppTest
 
 from components import store
+from components.shell import find_box
 
 from ..sandboxes import Sandbox
-from .conftest import open_load, open_page, texts
+from .conftest import open_expander, open_load, open_page, texts
 
 SEARCH = "views/find.py"
 
@@ -138,6 +139,13 @@ def test_searches_and_opened_loads_become_recent(configured: Sandbox, audit_db: 
     search("Dallas")
     open_load(load.id)
     at = open_page(SEARCH)
+
+    def in_sidebar() -> list[str]:
+        return [e.proto.label for e in at.sidebar.get("page_link")]
+
+    assert "Dallas" not in in_sidebar()  # the sidebar's Recent panel draws its links once open
+    open_expander(at, find_box.RECENT_KEY)
+    assert "Dallas" in in_sidebar()
     labels = links(at)
     assert "Dallas" in labels and f"Load {load.load_number}" in [x.replace("\\", "")
                                                                  for x in labels]  # fmt: skip

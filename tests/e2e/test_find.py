@@ -157,3 +157,24 @@ def test_a_search_for_a_message_opens_it_in_a_fresh_page(
         page.screenshot(path="test-artifacts/e2e/test_find_fresh_page.png", full_page=True)
     finally:
         context.close()
+
+
+def test_the_recent_panel_opens_a_load_opened_before_from_another_page(
+    page: Page, console: str, sandbox: Sandbox
+) -> None:
+    """The sidebar's Recent panel draws its links only once opened (a round trip): opened on
+    the Loads page, it lists the load opened before and its link lands on that load."""
+    load = sandbox.client.loads.list(page_size=1).data[0]
+    page.goto(f"{console}/load?load_id={load.id}")
+    load_opens(load.load_number)(page)
+    page.goto(f"{console}/loads")
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    link = sidebar.get_by_role("link", name=f"Load {load.load_number}")
+    expect(link).to_have_count(0)
+    sidebar.get_by_text("Recent", exact=True).click()
+    expect(link).to_be_visible()
+    settle(page)
+    page.screenshot(path="test-artifacts/e2e/test_find_recent.png")
+    link.click()
+    load_opens(load.load_number)(page)
