@@ -162,10 +162,18 @@ def column_config() -> dict[str, Any]:
 
 def draw(table: pd.DataFrame, key: str, extra: dict[str, Any] | None = None, **options: Any) -> Any:
     """The table as every page shows it (its columns, then ``extra`` columns with their
-    configs); ``options`` go to the dataframe (a row selection, say). Returns its event."""
+    configs); ``options`` go to the dataframe (a row selection, say). Returns its event.
+
+    Made into the Arrow table the browser gets once for the same cells (``tables.made_once``),
+    shared by every session: the board draws the same few rows for every agent of the team, and
+    making them again was a fifth of each rerun of it."""
+    config = {**column_config(), **(extra or {})}
+    cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in table[name].tolist()))
+                  for name in table.columns)  # fmt: skip
+    made, config = tables.made_once(("health", key, cells), lambda: (shown(table), config))
     return tables.dataframe(
-        shown(table),
-        {**column_config(), **(extra or {})},
+        made,
+        config,
         hide_index=True,
         key=key,
         column_order=[*COLUMNS, *(extra or {})],
