@@ -166,7 +166,7 @@ def draw(table: pd.DataFrame, key: str, extra: dict[str, Any] | None = None, **o
 
     Made into the Arrow table the browser gets once for the same cells (``tables.made_once``),
     shared by every session: the board draws the same few rows for every agent of the team, and
-    making them again was a fifth of each rerun of it."""
+    making them again was a sixth of each rerun of it."""
     config = {**column_config(), **(extra or {})}
     cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in table[name].tolist()))
                   for name in table.columns)  # fmt: skip

@@ -62,8 +62,8 @@ def _replay_missed(ctx: Ctx, me: User, load: Load, h: Heard) -> None:
     label = f"{'Replay what' if allowed else 'What'} {h.name} missed for this load"
     # A key of its own, not its place on the page: a reason being typed here survives a rerun
     # that draws more above it. Its inside is drawn only while it is open: for a load with a
-    # thousand messages, the table of what a receiver missed was a fifth of every rerun of the
-    # load's page, open or not.
+    # thousand messages, the table of what a receiver missed was an eighth of every rerun of
+    # the load's page, open or not.
     panel = st.expander(
         md(label), icon=":material/replay:", key=f"missed_panel_{key}", on_change="rerun"
     )
