@@ -254,8 +254,10 @@ def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
     """Filters (in the URL), chart and table; returns what the table shows."""
     changed = nav.store_all(KINDS_SHOWN, ORDER)
     counts = {k: sum(e.kind == k for e in entries) for k in KINDS}
-    left, right = st.columns([3, 1])
-    chosen = left.pills(
+    # One row that wraps: at 1024 px the kinds and the order do not fit side by side (in two
+    # columns, "Oldest first" and the last kind were cut off at the page's edge).
+    row = st.container(horizontal=True, gap="medium")
+    chosen = row.pills(
         "Show",
         KINDS,
         selection_mode="multi",
@@ -265,7 +267,7 @@ def render_timeline(entries: list[Entry], load: Load) -> pd.DataFrame:
         on_change=changed,
     )
     order = (
-        right.segmented_control(
+        row.segmented_control(
             "Order",
             ["newest", "oldest"],
             default=ORDER.load(),

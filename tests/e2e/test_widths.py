@@ -1,6 +1,7 @@
 """Every figure whole at the widths agents' screens have: each page at 1024, 1280 and 1440 px,
 and no metric, button or tab label cut short (its text wider than its box, or ending in an
-ellipsis), no tab bar that hides tabs off its edge, and no raw enumeration in the page's text.
+ellipsis, or the control running past the page's right edge), no tab bar that hides tabs off
+its edge, and no raw enumeration in the page's text.
 
 ``make screenshots`` keeps a picture of every page at every width in docs/screenshots/; a plain
 run leaves them in test-artifacts/e2e/widths/."""
@@ -30,10 +31,17 @@ CUT = """() => {
                       + ': ' + el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 60);
   const hides = n => getComputedStyle(n).overflowX !== 'visible';
   const cut = [];
+  // A control that runs past the page's right edge is cut too, though its own box is whole
+  // (two columns too narrow for what is in them).
+  const edge = document.querySelector('[data-testid=stMain]').getBoundingClientRect().right;
   const sel = '[data-testid=stMetricLabel], [data-testid=stMetricValue], '
             + '[data-testid=stMetricDelta], button, [role=tab], [data-testid=stExpander] summary';
   for (const el of document.querySelectorAll(sel)) {
     if (!el.offsetParent || !el.innerText.trim()) continue;
+    if (el.getBoundingClientRect().right > edge + 1) {
+      cut.push(named(el) + ' (past the page edge)');
+      continue;
+    }
     for (const n of [el, ...el.querySelectorAll('*')]) {
       const text = (n.innerText || '').trim();
       if (!text) continue;
