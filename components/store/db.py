@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,8 +107,8 @@ def _sqlite_engine(parsed: URL) -> Engine:
         # transaction reads and writes under one lock, DDL included.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
         cursor.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
+        _wal(cursor)  # readers do not wait for the writer
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -120,6 +121,22 @@ def _sqlite_engine(parsed: URL) -> Engine:
         conn.exec_driver_sql(mode)
 
     return eng
+
+
+def _wal(cursor: Any) -> None:
+    """Put the database in WAL mode. Switching needs the database to itself, and SQLite answers
+    "database is locked" at once, without its busy timeout, while another process holds it:
+    consoles starting together on a new file then failed to open it. The switch is kept in the
+    file, so it is retried until one of them made it or the lock wait is over."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _create(url: str) -> Engine:

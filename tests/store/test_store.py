@@ -9,9 +9,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from components import store
-from components.store import schema
+from components.store import db, schema
 from components.store.db import URL_ENV, alembic_config
 
 from ..helpers import wait_for
@@ -115,6 +117,37 @@ def test_processes_starting_at_once_upgrade_once_and_all_work(store_url: str) ->
     assert sorted(r["actor"] for r in store.audit_entries()) == ["p1", "p2", "p3", "p4"]
     with store.engine().connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM alembic_version")) == 1
+
+
+def test_a_new_sqlite_file_opens_while_another_process_holds_its_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching a file to WAL needs it to itself, and SQLite refuses at once (no busy wait)
+    while another connection holds the write lock: one of four consoles starting together on a
+    new file failed to open it. The console now waits for the lock, as for any write: here the
+    other connection lets go while the console waits for the first time."""
+    path = tmp_path / "console.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE other (x)")  # still in rollback-journal mode
+    holder.execute("BEGIN IMMEDIATE")
+    waits: list[float] = []
+
+    def let_go(seconds: float) -> None:
+        if not waits:
+            holder.execute("COMMIT")
+        waits.append(seconds)
+
+    monkeypatch.setattr(db, "time", SimpleNamespace(monotonic=time.monotonic, sleep=let_go),
+                        raising=False)  # fmt: skip
+    monkeypatch.setenv(URL_ENV, f"sqlite:///{path}")
+    store.reset()
+    try:
+        with store.engine().connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert waits  # it did meet the lock
+    finally:
+        holder.close()
+        store.reset()
 
 
 # --- audit trail -----------------------------------------------------------------------------
