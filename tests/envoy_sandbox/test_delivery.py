@@ -230,7 +230,11 @@ def test_tenant_events_stay_in_their_organization(sandbox: Sandbox) -> None:
 
 
 def test_sending_row_is_delivered_after_restart(tmp_path: Path) -> None:
-    sb, stop = make_sandbox(tmp_path, loads=20)
+    # The restarted sandbox sends the row as it starts, to a receiver it serves itself: on a
+    # busy machine that first attempt could outlast the suite's 1 s attempt timeout and fail,
+    # and its retry made a second row. This test is about the row not being lost or doubled.
+    slow_ok = {"loads": 20, "attempt_timeout": 30.0}
+    sb, stop = make_sandbox(tmp_path, **slow_ok)
     name = sb.new_receiver("ok")
     ep_id, _ = register(sb, name)
     sb.client.webhooks.update_endpoint(ep_id, status="PAUSED")
@@ -242,11 +246,12 @@ def test_sending_row_is_delivered_after_restart(tmp_path: Path) -> None:
     db.execute("UPDATE endpoints SET status = 'ACTIVE' WHERE id = ?", (ep_id,))
     db.commit()
     db.close()
-    sb2, stop2 = make_sandbox(tmp_path, loads=20)
+    sb2, stop2 = make_sandbox(tmp_path, **slow_ok)
     try:
         sb2.set_receiver(name, "ok")
         rows = settled(sb2, msg, "SUCCEEDED")
-        assert len(rows) == 1
+        assert len(rows) == 1, [(r.status, r.response_status_code, r.error_message, r.duration_ms)
+                                for r in rows]  # fmt: skip
         receipts = sb2.received(name)
         assert [r["webhook_id"] for r in receipts] == [msg]
     finally:
