@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from bench.harness import (
     clear_caches,
     console_env,
     median_time,
+    medians_in_turn,
     rss_mb,
     sandbox,
 )
@@ -79,30 +82,24 @@ def warm_rerun(box: Box) -> Result:
 
 def loads_at_scale(small: Box, big: Box, repeat: int) -> Result:
     """The Loads page's first render (caches cleared) against a sandbox of ``big`` loads and
-    one of ``small``, in turn, round after round, as ``load_story`` is: measured one side after
-    the other, a busy moment of this shared machine fell on one side only (the same code gave
-    1.02 in one full run and 1.67 in another)."""
-    pages = []
+    one of ``small``, in turn (``medians_in_turn``)."""
+    runs = []
     for box in (small, big):
         with console_env(box):
             at = app_page("views/load_list.py")  # the landing page ran first; not measured
-            clear_caches()
-            at.run()  # warm the interpreter's imports, not the data cache
-            pages.append((box, at))
+            first_render(at)  # warm the interpreter's imports, not the data cache
+        runs.append(partial(_in_env, box, first_render, at))
     rounds = 2 * repeat + 1
-    times: list[list[float]] = [[], []]
-    for _ in range(rounds):
-        for (box, at), kept in zip(pages, times, strict=True):
-            with console_env(box):
-                clear_caches()
-                started = time.perf_counter()
-                at.run()
-                kept.append(time.perf_counter() - started)
-    a, b = (statistics.median(t) for t in times)
+    a, b = medians_in_turn(runs, rounds)
     ratio = b / a
     return Result("Loads page first render, large ÷ small sandbox", f"{ratio:.2f}", "≤ 1.5",
                   ratio <= 1.5, notes=[f"medians of {rounds}, in turn: {a * 1000:.0f} ms vs "
                                        f"{b * 1000:.0f} ms"])  # fmt: skip
+
+
+def _in_env(box: Box, fn: Callable[..., Any], *args: Any) -> None:
+    with console_env(box):
+        fn(*args)
 
 
 def tab_counts_at_scale(small: Box, big: Box, repeat: int) -> Result:
@@ -226,15 +223,7 @@ def load_story(box: Box, many: int, few: int, repeat: int) -> Result:
     with console_env(box):
         clear_caches()
         pages = [app_page("views/load_detail.py", load_id=x.id) for x in loads]  # warm after
-        # In turn, round after round, so that the machine's moods fall on both sides (one side
-        # after the other, the same code's ratio was 1.31 in one full run and 1.62 in the next).
-        times: list[list[float]] = [[], []]
-        for _ in range(rounds):
-            for at, kept in zip(pages, times, strict=True):
-                started = time.perf_counter()
-                at.run()
-                kept.append(time.perf_counter() - started)
-    big, small = (statistics.median(t) for t in times)
+        big, small = medians_in_turn([at.run for at in pages], rounds)
     ratio = big / small
     return Result(f"load story render, {counts[0]:,} ÷ {counts[1]:,} messages", f"{ratio:.2f}",
                   "≤ 1.5", ratio <= 1.5,
@@ -293,9 +282,8 @@ def attempts_at_scale(tmp: Path, few: int, many: int, repeat: int) -> list[Resul
     sandboxes are up at once and measured in turn, round after round, so that the machine's
     moods fall on both sides of the ratio (measured one after the other, the ratio of the same
     code swung from 0.58 to 1.89 between two full runs)."""
-    timings: dict[tuple[str, str], list[float]] = {}
+    runs, keys = [], []
     with ExitStack() as stack:
-        sides = []
         for name, count in (("few", few), ("many", many)):
             box = stack.enter_context(sandbox(tmp, f"attempts-{name}", loads=200,
                                               seed_history=False, ticker_seconds=None))  # fmt: skip
@@ -305,17 +293,13 @@ def attempts_at_scale(tmp: Path, few: int, many: int, repeat: int) -> list[Resul
             with console_env(box):
                 pages = {"deliveries": app_page("views/delivery_log.py", endpoint_id=ep.id),
                          "board": app_page()}  # fmt: skip
-            sides.append((name, box, pages))
-        for _ in range(repeat):
-            for name, box, pages in sides:
-                with console_env(box):
-                    for what, at in pages.items():
-                        started = time.perf_counter()
-                        first_render(at)
-                        timings.setdefault((what, name), []).append(time.perf_counter() - started)
+            for what, at in pages.items():
+                runs.append(partial(_in_env, box, first_render, at))
+                keys.append((what, name))
+        timings = dict(zip(keys, medians_in_turn(runs, repeat), strict=True))
     results = []
     for what in ("deliveries", "board"):
-        a, b = (statistics.median(timings[(what, name)]) for name in ("few", "many"))
+        a, b = (timings[(what, name)] for name in ("few", "many"))
         ratio = b / a
         label = "Deliveries page" if what == "deliveries" else "attention board"
         results.append(Result(f"{label} first render, {many:,} ÷ {few:,} attempts",
