@@ -262,15 +262,24 @@ def _watch(
 
 
 REFRESH_RETRY = 30  # seconds between scheduled refreshes when one did not make the data new
+# Refreshes of the same data tried at the watcher's pace before waiting ``REFRESH_RETRY``: a
+# refresh can land a moment before Streamlit's own entry expires (it stamps the entry after the
+# read returns) and find the same data.
+QUICK_RETRIES = 2
 
 
 def _refresh_due(due: datetime | None, now: datetime) -> bool:
-    """Whether the screen's data has expired and a refresh is due (at most one scheduled
-    refresh per ``REFRESH_RETRY`` seconds, so a source that keeps failing is not hammered)."""
+    """Whether the screen's data has expired and a refresh is due. A refresh that did not make
+    that data new (the same ``due`` again) is tried again at the next tick, then at most once
+    per ``REFRESH_RETRY`` seconds, so a source that keeps failing is not hammered; data that
+    was made new is refreshed as soon as it expires again."""
     if due is None or now < due:
         return False
+    tries = 1
     last = st.session_state.get(_REFRESHED)
-    if last is not None and (now - last).total_seconds() < REFRESH_RETRY:
-        return False
-    st.session_state[_REFRESHED] = now
+    if isinstance(last, tuple) and last[1] == due:  # (when, for which due, how many times)
+        tries = last[2] + 1
+        if tries > 1 + QUICK_RETRIES and (now - last[0]).total_seconds() < REFRESH_RETRY:
+            return False
+    st.session_state[_REFRESHED] = (now, due, tries)
     return True
