@@ -5,7 +5,8 @@ Each agent opens a session on ``/_stcore/stream``, then walks an agent's morning
 board, a Loads tab, a search, page 2, a load, the DEAD deliveries of a failing endpoint, one
 message; thinking 2-5 s between steps. A step is one ``BackMsg.rerun_script`` (the page and its
 query string: the URL is the view, so no widget needs clicking) and it ends when the server sends
-``script_finished``; its time is what Locust records. An exception drawn on the page, a page not
+``script_finished``; its time is what Locust records (opening the websocket before a morning's
+first step is timed apart: ``connect``). An exception drawn on the page, a page not
 found, a timeout or a dropped socket counts as an error; a step that never completed (a timeout, a
 dropped socket, a websocket that could not be opened) also counts as ``lost``.
 
@@ -239,19 +240,28 @@ class Agent(User):
             self.session.close()
             self.session = None
 
+    def _open(self, deadline: float) -> Session:
+        timeout = min(STEP_TIMEOUT, max(0.1, deadline - time.monotonic()))
+        self.session = Session(self.host or "", timeout, self.jar)
+        if self.session.cookies is not None:
+            self.jar = self.session.cookies
+        return self.session
+
     def _step(self, name: str, page: str, query: str) -> None:
         started = time.perf_counter()
         deadline = time.monotonic() + STEP_TIMEOUT
         size, error, retried, lost = 0, None, False, False
+        connect = 0.0  # opening a morning's tab: not the step's rerun (reported apart)
         backoff = BACKOFF[0]
         while True:
             try:
-                if self.session is None:
-                    timeout = min(STEP_TIMEOUT, max(0.1, deadline - time.monotonic()))
-                    self.session = Session(self.host or "", timeout, self.jar)
-                    if self.session.cookies is not None:
-                        self.jar = self.session.cookies
-                size = self.session.run(page, query, deadline=deadline)
+                session = self.session
+                if session is None:
+                    opened = time.perf_counter()
+                    session = self._open(deadline)
+                    if not retried:  # a reconnect's time is the step's (a browser waits it)
+                        connect = time.perf_counter() - opened
+                size = session.run(page, query, deadline=deadline)
                 break
             except Exception as exc:  # a failed step: the agent starts a new session
                 if self.session is not None:
@@ -266,9 +276,11 @@ class Agent(User):
                 error, lost = exc, isinstance(exc, RETRYABLE)
                 break
         self.environment.events.request.fire(
-            request_type="rerun", name=name, response_time=(time.perf_counter() - started) * 1000,
+            request_type="rerun", name=name,
+            response_time=(time.perf_counter() - started - connect) * 1000,
             response_length=size, exception=error,
-            context={"reconnected": retried and error is None, "lost": lost},
+            context={"reconnected": retried and error is None, "lost": lost,
+                     "connect_ms": connect * 1000 if connect else None},
         )  # fmt: skip
 
 
@@ -280,6 +292,8 @@ class Summary:
     total: dict[str, float] = field(default_factory=dict)
     reconnects: int = 0  # steps that completed after reconnecting (--reconnect, --cookies)
     lost: int = 0  # steps that never completed: the connection dropped, or no answer in time
+    # Opening a morning's tab (the websocket) before its first step: not in the step's time.
+    connect: dict[str, float] = field(default_factory=dict)
     cpu_percent: float = 0.0  # the server's, averaged over the run (100 = one core)
     rss_mb: list[float] = field(default_factory=list)  # sampled every few seconds
     errors: list[str] = field(default_factory=list)
@@ -308,6 +322,7 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
     times: dict[str, list[float]] = {}
     failures: dict[str, int] = {}
     errors: list[str] = []
+    connects: list[float] = []
     summary = Summary(agents, seconds)
 
     def record(name: str, response_time: float, exception: Any,
@@ -315,6 +330,8 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
         times.setdefault(name, []).append(response_time)
         summary.reconnects += bool((context or {}).get("reconnected"))
         summary.lost += bool((context or {}).get("lost"))
+        if (connect := (context or {}).get("connect_ms")) is not None:
+            connects.append(connect)
         if exception is not None:
             failures[name] = failures.get(name, 0) + 1
             if len(errors) < 20:
@@ -342,6 +359,7 @@ def run(host: str, agents: int, seconds: float, targets: Targets, *, server_pid:
     all_times = [t for ts in times.values() for t in ts]
     summary.steps = {name: _stats(ts, failures.get(name, 0)) for name, ts in times.items()}
     summary.total = _stats(all_times, sum(failures.values()))
+    summary.connect = _stats(connects, 0)
     summary.errors = errors
     return summary
 

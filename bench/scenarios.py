@@ -353,7 +353,9 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
                               target, ok, timing=limit is not None,
                               notes=[f"p50 {total['p50_ms']:.0f} ms, {total['count']} steps, "
                                      f"{total['errors']} errors, server CPU "
-                                     f"{lv['cpu_percent']:.0f} %", *lv["errors"][:3]]))  # fmt: skip
+                                     f"{lv['cpu_percent']:.0f} %; opening a morning's tab "
+                                     f"(apart) p95 {lv.get('connect', {}).get('p95_ms', 0):.0f}"
+                                     " ms", *lv["errors"][:3]]))  # fmt: skip
     for lv in levels:
         board, tab = (lv["steps"].get(k, {}).get("p95_ms") for k in ("attention", "loads tab"))
         if board and tab:
@@ -378,18 +380,25 @@ def team_results(sizes: list[int], seconds: float, soak: float, idle: int, click
     results.append(Result("first session on a new console (websocket; sandbox seeded before)",
                           f"{first:.2f} s", "reported", True, timing=False))  # fmt: skip
     results += floor_results(found["clicks"], clicks_at)
+    # Streamlit's own floor, clicked the same way in the same run: a one-button app's rerun.
+    bare = sorted(found["clicks"].get("one-button app: rerun", []))
+    floor = f"; a one-button Streamlit app's rerun: p95 {_p95(bare) * 1000:.0f} ms" if bare else ""
     for step, limit in CLICK_TARGETS.items():
         times = sorted(found["clicks"].get(step, []))
         if not times:
             continue
-        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        p95 = _p95(times)
         median = statistics.median(times) * 1000
         during = f" while {clicks_at} agents work"
         results.append(Result(f"Chromium: {step}{during}, p95 of {len(times)}",
                               f"{p95 * 1000:.0f} ms",
                               f"≤ {limit * 1000:.0f} ms", p95 <= limit,
-                              notes=[f"median {median:.0f} ms"]))  # fmt: skip
+                              notes=[f"median {median:.0f} ms{floor}"]))  # fmt: skip
     return results, levels
+
+
+def _p95(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def memory_and_replicas(found: dict[str, Any], one: int) -> list[Result]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from components import data
 from components.domain.formats import age, when, words
 from components.domain.markup import md
 from components.shell import errors, frame, nav
-from components.widgets import health_table, ui
+from components.widgets import health_table, tables, ui
 from components.widgets.health_table import EndpointHealth
 from envoy_api import CarrierVerification, EnvoyError, Escalation, Load
 
@@ -91,10 +90,10 @@ def render_endpoints(
                    icon=":material/check_circle:")  # fmt: skip
     else:
         to_deliveries = nav.linker(nav.DELIVERIES)
-        table = health_table.frame(
+        cells = health_table.columns(
             trouble, lambda e: to_deliveries(endpoint_id=e, status="undelivered")
         )
-        health_table.draw(table, "board_endpoints")
+        health_table.draw(cells, "board_endpoints")
         st.caption(f"{len(rows) - len(trouble)} healthy endpoint"
                    f"{'' if len(rows) - len(trouble) == 1 else 's'} not shown.")  # fmt: skip
     nav.link(nav.WEBHOOKS, "All webhook endpoints", ":material/webhook:")
@@ -111,21 +110,18 @@ def render_escalations(
         st.caption("No escalation is waiting on a human.")
         return
     to_load = nav.linker(nav.LOAD)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Load": [x.load_number for x, _ in waiting],
-                "Waiting": [age(e.created_at, now) for _, e in waiting],
-                "Type": [words(e.escalation_type) for _, e in waiting],
-                "Message": [e.message or "" for _, e in waiting],
-                "Agent": [words(e.agent_type) for _, e in waiting],
-                "Load status": [words(x.load_status) for x, _ in waiting],
-                "Open": [to_load(load_id=x.id) for x, _ in waiting],
-            }
-        ),
-        hide_index=True,
-        key="board_escalations",
-        column_config={
+    tables.shared(
+        "board_escalations",
+        {
+            "Load": [x.load_number for x, _ in waiting],
+            "Waiting": [age(e.created_at, now) for _, e in waiting],
+            "Type": [words(e.escalation_type) for _, e in waiting],
+            "Message": [e.message or "" for _, e in waiting],
+            "Agent": [words(e.agent_type) for _, e in waiting],
+            "Load status": [words(x.load_status) for x, _ in waiting],
+            "Open": [to_load(load_id=x.id) for x, _ in waiting],
+        },
+        lambda: {
             "Load": st.column_config.TextColumn(pinned=True, width="small"),
             "Waiting": st.column_config.TextColumn(width="small", help="Since it was raised."),
             "Message": st.column_config.TextColumn(width="large"),
@@ -145,22 +141,19 @@ def render_verifications(
         st.caption("No carrier failed vetting in the last 7 days.")
         return
     to_load = nav.linker(nav.LOAD)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Load": [x.load_number for x, _ in recent],
-                "When": [f"{age(v.created_at, now)} ago" for _, v in recent],
-                "Carrier": [
-                    (v.carrier.name if v.carrier else None) or v.carrier_id or "" for _, v in recent
-                ],
-                "Result": [words(v.status) for _, v in recent],
-                "Reasons": ["; ".join(v.reasons) for _, v in recent],
-                "Open": [to_load(load_id=x.id) for x, _ in recent],
-            }
-        ),
-        hide_index=True,
-        key="board_verifications",
-        column_config={
+    tables.shared(
+        "board_verifications",
+        {
+            "Load": [x.load_number for x, _ in recent],
+            "When": [f"{age(v.created_at, now)} ago" for _, v in recent],
+            "Carrier": [
+                (v.carrier.name if v.carrier else None) or v.carrier_id or "" for _, v in recent
+            ],
+            "Result": [words(v.status) for _, v in recent],
+            "Reasons": ["; ".join(v.reasons) for _, v in recent],
+            "Open": [to_load(load_id=x.id) for x, _ in recent],
+        },
+        lambda: {
             "Load": st.column_config.TextColumn(pinned=True, width="small"),
             "Reasons": st.column_config.TextColumn(width="large"),
             "Open": st.column_config.LinkColumn("Load", display_text="Open ↗", width="small"),

@@ -118,11 +118,11 @@ def endpoints_needing_attention() -> None:
                    "shown as Unknown.")  # fmt: skip
     opens = {r.endpoint.id: _opening(r) for r in rows}
     to_deliveries = nav.linker(nav.DELIVERIES)
-    table = health_table.frame(rows, lambda e: to_deliveries(**opens[e]))
-    event = health_table.draw(table, "dl_endpoints", selection_mode="single-row",
+    cells = health_table.columns(rows, lambda e: to_deliveries(**opens[e]))
+    event = health_table.draw(cells, "dl_endpoints", selection_mode="single-row",
                               on_select=tables.opener("dl_endpoints", lambda e: nav.switch_next(
                                   nav.DELIVERIES, **opens[e])))  # fmt: skip
-    endpoint_id = tables.selected_id("dl_endpoints", list(table["id"]), event.selection.rows)
+    endpoint_id = tables.selected_id("dl_endpoints", cells["id"], event.selection.rows)
     if endpoint_id:
         nav.switch(nav.DELIVERIES, **opens[endpoint_id])
 

@@ -81,20 +81,20 @@ def render_health(endpoints: list[WebhookEndpoint]) -> None:
     impact = data.impact(ctx)
     rows = health_table.assess(impact)
     to_deliveries = nav.linker(nav.DELIVERIES)
-    table = health_table.frame(rows, lambda e: to_deliveries(endpoint_id=e))
-    table["Event types"] = [", ".join(r.endpoint.event_types) for r in rows]
+    cells = health_table.columns(rows, lambda e: to_deliveries(endpoint_id=e))
+    cells["Event types"] = [", ".join(r.endpoint.event_types) for r in rows]
     st.caption(
         "Most impact first: loads in transit or escalated, then loads affected. Figures cover "
         "each row's window (the last 24 h unless it says less)."
     )
-    health_table.draw(table, "endpoints_table",
+    health_table.draw(cells, "endpoints_table",
                       {"Event types": st.column_config.TextColumn(width="medium")})  # fmt: skip
     for r in rows:
         if r.endpoint.status == "DISABLED" and r.endpoint.disabled_reason:
             st.warning(f"{md(r.endpoint.description or r.endpoint.url)} is disabled: "
                        f"{md(r.endpoint.disabled_reason)}", icon=":material/block:")  # fmt: skip
     ui.csv_download(
-        table.drop(columns=["Open", "Per hour"]),
+        lambda: health_table.frame(cells).drop(columns=["Open", "Per hour"]),
         "Download endpoints (CSV)",
         "webhook-endpoints.csv",
         "endpoints_csv",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 TIME_TEXT = "%b %-d, %H:%M"  # strftime and d3: "Dec 4, 13:54"
 TIME_SECONDS = "%b %-d, %H:%M:%S"  # the same with seconds: "Dec 4, 13:54:07"
@@ -82,7 +83,14 @@ def words(value: object, *, capital: bool = True) -> str:
     """
     if value is None:
         return ""
-    text = " ".join(str(value).split())
+    return _words(str(value), capital)
+
+
+# Tables put the same few enumerations through ``words`` row after row on every rerun (the
+# board's escalations: three per row); a regular expression each time was most of their cells.
+@lru_cache(maxsize=4096)
+def _words(value: str, capital: bool) -> str:
+    text = " ".join(value.split())
     if not text:
         return ""
     if text.upper() in ACRONYMS:

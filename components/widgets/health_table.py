@@ -73,32 +73,43 @@ def window(h: Health | None, now: datetime | None = None) -> str:
     return f"last {age(h.since, now)}"
 
 
-def frame(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> pd.DataFrame:
+Columns = dict[str, list[Any]]  # a table's columns, name → cells, in order
+
+
+def columns(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> Columns:
+    """The table's cells, column by column, with the endpoint's ``id`` last (not drawn): plain
+    lists, so that a rerun whose cells are the same makes no frame (``draw``)."""
     now = datetime.now(UTC)
-    records: list[dict[str, Any]] = []
-    for r in rows:
-        h = r.health
-        records.append(
-            {
-                "Endpoint": r.endpoint.description or r.endpoint.url,
-                "State": r.state,
-                "Success": h.success_rate if h else None,
-                "Per hour": [v for v in h.hourly if v is not None] if h else [],
-                "Last success": f"{age(h.last_success, now)} ago" if h and h.last_success else
-                ("none in window" if h else ""),
-                "Streak": h.failing_streak if h else None,
-                "Undelivered": h.undelivered if h else None,
-                "Oldest undelivered": f"{age(h.oldest_undelivered, now)} ago"
-                if h and h.oldest_undelivered else "",
-                "Loads affected": r.loads_affected,
-                "Moving or escalated": r.urgent_loads,
-                "Window": window(h, now),
-                "URL": r.endpoint.url,
-                "Open": link(r.endpoint.id),
-                "id": r.endpoint.id,
-            }
-        )  # fmt: skip
-    return pd.DataFrame(records, columns=[*COLUMNS, "id"])
+    hs = [r.health for r in rows]
+    return {
+        "Endpoint": [r.endpoint.description or r.endpoint.url for r in rows],
+        "State": [r.state for r in rows],
+        "Success": [h.success_rate if h else None for h in hs],
+        "Per hour": [[v for v in h.hourly if v is not None] if h else [] for h in hs],
+        "Last success": [
+            f"{age(h.last_success, now)} ago"
+            if h and h.last_success
+            else ("none in window" if h else "")
+            for h in hs
+        ],
+        "Streak": [h.failing_streak if h else None for h in hs],
+        "Undelivered": [h.undelivered if h else None for h in hs],
+        "Oldest undelivered": [
+            f"{age(h.oldest_undelivered, now)} ago" if h and h.oldest_undelivered else ""
+            for h in hs
+        ],
+        "Loads affected": [r.loads_affected for r in rows],
+        "Moving or escalated": [r.urgent_loads for r in rows],
+        "Window": [window(h, now) for h in hs],
+        "URL": [r.endpoint.url for r in rows],
+        "Open": [link(r.endpoint.id) for r in rows],
+        "id": [r.endpoint.id for r in rows],
+    }
+
+
+def frame(cells: Columns) -> pd.DataFrame:
+    """The table as a frame (its CSV download), columns in the drawn order, ``id`` last."""
+    return pd.DataFrame(cells, columns=[*COLUMNS, *(c for c in cells if c not in COLUMNS)])
 
 
 def shown(table: pd.DataFrame) -> pd.DataFrame:
@@ -160,17 +171,19 @@ def column_config() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def draw(table: pd.DataFrame, key: str, extra: dict[str, Any] | None = None, **options: Any) -> Any:
+def draw(cells: Columns, key: str, extra: dict[str, Any] | None = None, **options: Any) -> Any:
     """The table as every page shows it (its columns, then ``extra`` columns with their
     configs); ``options`` go to the dataframe (a row selection, say). Returns its event.
 
     Made into the Arrow table the browser gets once for the same cells (``tables.made_once``),
     shared by every session: the board draws the same few rows for every agent of the team, and
-    making them again was a sixth of each rerun of it."""
+    making them again was a sixth of each rerun of it (and building the frame to compare its
+    cells another twelfth)."""
     config = {**column_config(), **(extra or {})}
-    cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in table[name].tolist()))
-                  for name in table.columns)  # fmt: skip
-    made, config = tables.made_once(("health", key, cells), lambda: (shown(table), config))
+    key_cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in values))
+                      for name, values in cells.items())  # fmt: skip
+    made, config = tables.made_once(("health", key, key_cells),
+                                    lambda: (shown(frame(cells)), config))  # fmt: skip
     return tables.dataframe(
         made,
         config,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -12,6 +15,9 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from components.domain.formats import TIME_FORMAT, age, duration, when, words
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 def _city(stop: Stop | None) -> str:
@@ -214,16 +220,61 @@ Made = tuple[pd.DataFrame, dict[str, Any]]  # a table and its column settings
 def made_once(key: Hashable, make: Callable[[], Made]) -> tuple[pa.Table, dict[str, Any]]:
     """The table ``make`` makes, blanked and converted to Arrow once per ``key`` in this process
     and then shared by every session: ``key`` names the fetch the rows came from (with its
-    fetch time), so a new fetch makes a new table. Building the frame and converting it took
-    ~12 ms of a ~45 ms Loads rerun; the Arrow table is sent as it is."""
-    table, config = _made(key, make)
+    fetch time), or holds the cells themselves, so new rows make a new table. Building the frame
+    and converting it took ~12 ms of a ~45 ms Loads rerun; the Arrow table is sent as it is."""
+    table, config = _made.get(key, lambda: _arrow(*make()))
     return table, dict(config)  # Streamlit may adjust the settings it is given
 
 
-@st.cache_resource(ttl=600, max_entries=256, show_spinner=False)
-def _made(key: Hashable, _make: Callable[[], Made]) -> tuple[pa.Table, dict[str, Any]]:
-    shown, config = blank(*_make())
+def _arrow(frame: pd.DataFrame, config: dict[str, Any]) -> tuple[pa.Table, dict[str, Any]]:
+    shown, config = blank(frame, config)
     return pa.Table.from_pandas(shown, preserve_index=False), config
+
+
+class Kept(Generic[K, V]):
+    """Values made once per key, shared by every session: at most ``size`` of them, each kept
+    ``ttl`` seconds. Keyed by Python's own hash of the key: Streamlit's cache hashes a key cell by
+    cell with a hasher of its own, which took longer than making a board's table did (a py-spy
+    profile of board reruns: 14 % of a rerun). Two sessions may make the same value at once; the
+    later one is kept."""
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        now = time.monotonic()
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] > now:
+                self._items.move_to_end(key)
+                return kept[1]
+        value = make()  # not under the lock: another session's table need not wait for it
+        with self._lock:
+            for old in [k for k, (until, _) in self._items.items() if until <= now]:
+                del self._items[old]
+            self._items[key] = (now + self.ttl, value)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_made: Kept[Hashable, tuple[pa.Table, dict[str, Any]]] = Kept(size=256, ttl=600)
+
+
+def shared(key: str, columns: dict[str, list[Any]], config: Callable[[], dict[str, Any]]) -> Any:
+    """``st.dataframe`` of ``columns`` (name → values, every value hashable) with the settings
+    ``config`` makes, made into Arrow once for the same cells and shared by every session that
+    draws them (``made_once``): the board's escalations and verifications, the same few rows for
+    every agent. Building their frames and converting them was a fifth of a board rerun."""
+    cells = tuple((name, *values) for name, values in columns.items())
+    made, settings = made_once((key, cells), lambda: (pd.DataFrame(columns), config()))
+    return dataframe(made, settings, hide_index=True, key=key)
 
 
 def selected_id(key: str, ids: Sequence[str], rows: Sequence[int]) -> str | None:

@@ -174,3 +174,33 @@ def test_the_warm_thread_makes_the_board_again_before_it_is_due(
     assert len(made) == 2
     reads = {r: n for r, n in configured.stats()["routes"].items() if "/api/v1/" in r}
     assert reads == {}, reads
+
+
+def test_agents_on_the_board_share_its_tables_made_once(
+    configured: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's three tables are made into Arrow once for the same cells: the next agent's
+    run (and the same agent's next) makes none, and shows the same rows."""
+    from components.widgets import tables
+
+    made: list[list[str]] = []
+    real = tables._arrow
+
+    def counted(frame: Any, config: dict[str, Any]) -> Any:
+        made.append(list(frame.columns))
+        return real(frame, config)
+
+    monkeypatch.setattr(tables, "_arrow", counted)
+    tables._made.clear()
+    columns = ("Loads affected", "Waiting", "Reasons")  # one of each table
+    first = run_app(new_app())
+    assert len(made) == 3  # the endpoints in trouble, the escalations, the verifications
+    assert set(columns) <= {c for cols in made for c in cols}
+    for _ in range(5):
+        count = len(made)
+        second = run_app(new_app())  # another agent
+        if all(frame_with(second, c).equals(frame_with(first, c)) for c in columns):
+            assert len(made) == count  # the same cells: nothing made
+            return
+        first = second  # an age moved on between the two runs: its table was made anew
+    pytest.fail("every pair of runs drew different cells")
