@@ -233,8 +233,8 @@ class Agent(User):
 
     @locust.task
     def a_morning(self) -> None:
-        for name, page, query in morning(self.targets, self.rng):
-            self._step(name, page, query)
+        for i, (name, page, query) in enumerate(morning(self.targets, self.rng)):
+            self._step(name, page, query, first=i == 0)
             self.wait()  # type: ignore[no-untyped-call]
         if self.leave_after_morning and self.session is not None:
             self.session.close()
@@ -247,11 +247,13 @@ class Agent(User):
             self.jar = self.session.cookies
         return self.session
 
-    def _step(self, name: str, page: str, query: str) -> None:
+    def _step(self, name: str, page: str, query: str, *, first: bool = False) -> None:
         started = time.perf_counter()
         deadline = time.monotonic() + STEP_TIMEOUT
         size, error, retried, lost = 0, None, False, False
-        connect = 0.0  # opening a morning's tab: not the step's rerun (reported apart)
+        # Opening a morning's tab before its first step: not the step's rerun (reported apart).
+        # A session opened again later (after a failed step) is a wait the agent feels.
+        connect = 0.0
         backoff = BACKOFF[0]
         while True:
             try:
@@ -259,7 +261,7 @@ class Agent(User):
                 if session is None:
                     opened = time.perf_counter()
                     session = self._open(deadline)
-                    if not retried:  # a reconnect's time is the step's (a browser waits it)
+                    if first and not retried:  # a reconnect's time is the step's
                         connect = time.perf_counter() - opened
                 size = session.run(page, query, deadline=deadline)
                 break

@@ -17,12 +17,24 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import streamlit as st
 from streamlit.runtime.caching import cache_data_api, cache_resource_api
 
 EVERY = 60.0  # seconds between full collections
+
+
+class Expiring(Protocol):
+    def expire(self) -> int: ...
+
+
+_STORES: list[Expiring] = []  # stores of our own swept with the caches (``tables.Kept``)
+
+
+def sweep(store: Expiring) -> None:
+    """Have ``store``'s expired entries dropped once a minute too, with the caches'."""
+    _STORES.append(store)
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,9 +54,10 @@ def collector(every: float = EVERY) -> threading.Thread:
 
 def expire_caches() -> int:
     """Drop every ``st.cache_data`` and ``st.cache_resource`` entry past its TTL, in every
-    cached function; returns how many. It reaches into Streamlit's internals (as of 1.67: each
-    function's cache is a TTL cache with an ``expire()`` of its own, under its lock);
-    tests/app/test_memory.py fails if a Streamlit upgrade moves them."""
+    cached function, and in the stores given to ``sweep``; returns how many. It reaches into
+    Streamlit's internals (as of 1.67: each function's cache is a TTL cache with an
+    ``expire()`` of its own, under its lock); tests/app/test_memory.py fails if a Streamlit
+    upgrade moves them."""
     dropped = 0
     for registry in (cache_resource_api._resource_caches, cache_data_api._data_caches):
         with registry._caches_lock:
@@ -57,4 +70,4 @@ def expire_caches() -> int:
                 dropped += len(entries.expire())
                 if hasattr(holder, "_take_pending_removals"):  # the data caches' memory budget
                     holder._report_removals(holder._take_pending_removals())
-    return dropped
+    return dropped + sum(store.expire() for store in _STORES)

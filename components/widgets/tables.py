@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from components.domain.formats import TIME_FORMAT, age, duration, when, words
+from components.shell import memory
 from envoy_api import Call, CarrierVerification, Escalation, Load, Stop
 
 K = TypeVar("K", bound=Hashable)
@@ -252,12 +253,20 @@ class Kept(Generic[K, V]):
                 return kept[1]
         value = make()  # not under the lock: another session's table need not wait for it
         with self._lock:
-            for old in [k for k, (until, _) in self._items.items() if until <= now]:
-                del self._items[old]
             self._items[key] = (now + self.ttl, value)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+        self.expire()
         return value
+
+    def expire(self) -> int:
+        """Drop the values past their time (also once a minute: ``memory.sweep``); how many."""
+        now = time.monotonic()
+        with self._lock:
+            old = [k for k, (until, _) in self._items.items() if until <= now]
+            for key in old:
+                del self._items[key]
+        return len(old)
 
     def clear(self) -> None:
         with self._lock:
@@ -265,6 +274,7 @@ class Kept(Generic[K, V]):
 
 
 _made: Kept[Hashable, tuple[pa.Table, dict[str, Any]]] = Kept(size=256, ttl=600)
+memory.sweep(_made)  # the tables of agents who have left go within a minute of their time
 
 
 def shared(key: str, columns: dict[str, list[Any]], config: Callable[[], dict[str, Any]]) -> Any:

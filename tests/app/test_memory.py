@@ -9,6 +9,7 @@ import tomllib
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import streamlit as st
@@ -122,3 +123,28 @@ def test_expired_cache_entries_are_freed_without_another_call(
     assert young() is None
     resource.clear()
     data.clear()
+
+
+def test_tables_made_once_are_freed_by_the_sweep_once_their_time_is_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tables every session shares (``tables.made_once``) are not a Streamlit cache: the
+    once-a-minute sweep drops those past their time too, with nobody asking for a table."""
+    import pandas as pd
+
+    from components.widgets import tables
+
+    clock = [5_000.0]
+    monkeypatch.setattr(tables, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    tables._made.clear()
+    made = tables.made_once(("test-sweep", 1), lambda: (pd.DataFrame({"a": [1]}), {}))[0]
+    gone = weakref.ref(made)
+    del made
+    clock[0] += tables._made.ttl - 1
+    memory.expire_caches()
+    gc.collect()
+    assert gone() is not None  # not yet
+    clock[0] += 2
+    memory.expire_caches()
+    gc.collect()
+    assert gone() is None

@@ -152,7 +152,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
     mine = next(r for r in rows if r["URL"] == url)
     assert mine["id"] == ep.id and mine["Event types"] == "load.created"
-    assert {"Open", "Per hour"}.isdisjoint(mine) and len(rows) == len(api.webhooks.list_endpoints())
+    assert {"Open", "Per hour"}.isdisjoint(mine)
 
     page.goto(f"{console}/webhooks?endpoint_id={ep.id}")
     settle(page)
