@@ -94,7 +94,7 @@ def render_health(endpoints: list[WebhookEndpoint]) -> None:
             st.warning(f"{md(r.endpoint.description or r.endpoint.url)} is disabled: "
                        f"{md(r.endpoint.disabled_reason)}", icon=":material/block:")  # fmt: skip
     ui.csv_download(
-        lambda: health_table.frame(cells).drop(columns=["Open", "Per hour"]),
+        health_table.frame(cells).drop(columns=["Open", "Per hour"]),
         "Download endpoints (CSV)",
         "webhook-endpoints.csv",
         "endpoints_csv",

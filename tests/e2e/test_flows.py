@@ -147,7 +147,7 @@ def test_webhook_endpoint_lifecycle(page: Page, console: str, sandbox: Sandbox) 
     wait_until(lambda: any(url in row for row in grid(page)), what="the new row")
     ep = next(e for e in api.webhooks.list_endpoints() if e.url == url)
     settle(page)
-    with page.expect_download() as download:  # the table's rows, made when clicked
+    with page.expect_download() as download:  # the table's rows
         page.get_by_role("button", name="Download endpoints (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
     mine = next(r for r in rows if r["URL"] == url)
