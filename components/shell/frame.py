@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -268,6 +269,14 @@ REFRESH_RETRY = 30  # seconds between scheduled refreshes when one did not make 
 QUICK_RETRIES = 2
 
 
+class _Refresh(NamedTuple):
+    """The last scheduled refresh: when, of data due when, and how many times for that data."""
+
+    at: datetime
+    due: datetime
+    tries: int
+
+
 def _refresh_due(due: datetime | None, now: datetime) -> bool:
     """Whether the screen's data has expired and a refresh is due. A refresh that did not make
     that data new (the same ``due`` again) is tried again at the next tick, then at most once
@@ -275,11 +284,10 @@ def _refresh_due(due: datetime | None, now: datetime) -> bool:
     was made new is refreshed as soon as it expires again."""
     if due is None or now < due:
         return False
-    tries = 1
-    last = st.session_state.get(_REFRESHED)
-    if isinstance(last, tuple) and last[1] == due:  # (when, for which due, how many times)
-        tries = last[2] + 1
-        if tries > 1 + QUICK_RETRIES and (now - last[0]).total_seconds() < REFRESH_RETRY:
-            return False
-    st.session_state[_REFRESHED] = (now, due, tries)
+    last: _Refresh | None = st.session_state.get(_REFRESHED)
+    tries = last.tries + 1 if last is not None and last.due == due else 1
+    waited = (now - last.at).total_seconds() if last is not None else REFRESH_RETRY
+    if tries > 1 + QUICK_RETRIES and waited < REFRESH_RETRY:
+        return False
+    st.session_state[_REFRESHED] = _Refresh(now, due, tries)
     return True

@@ -17,6 +17,7 @@ from components.data import Impact
 from components.domain.deliveries import STATES, Health, endpoint_state
 from components.domain.formats import STATE_COLORS, age
 from components.widgets import tables
+from components.widgets.tables import Columns
 from envoy_api import WebhookEndpoint
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
@@ -71,9 +72,6 @@ def window(h: Health | None, now: datetime | None = None) -> str:
     if h.window_complete or h.since is None:
         return "last 24 h"
     return f"last {age(h.since, now)}"
-
-
-Columns = dict[str, list[Any]]  # a table's columns, name → cells, in order
 
 
 def columns(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> Columns:
@@ -175,20 +173,15 @@ def draw(cells: Columns, key: str, extra: dict[str, Any] | None = None, **option
     """The table as every page shows it (its columns, then ``extra`` columns with their
     configs); ``options`` go to the dataframe (a row selection, say). Returns its event.
 
-    Made into the Arrow table the browser gets once for the same cells (``tables.made_once``),
+    Made into the Arrow table the browser gets once for the same cells (``tables.shared``),
     shared by every session: the board draws the same few rows for every agent of the team, and
     making them again was a sixth of each rerun of it (and building the frame to compare its
     cells another twelfth)."""
-    config = {**column_config(), **(extra or {})}
-    key_cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in values))
-                      for name, values in cells.items())  # fmt: skip
-    made, config = tables.made_once(("health", key, key_cells),
-                                    lambda: (shown(frame(cells)), config))  # fmt: skip
-    return tables.dataframe(
-        made,
-        config,
-        hide_index=True,
-        key=key,
+    return tables.shared(
+        key,
+        cells,
+        lambda: {**column_config(), **(extra or {})},
+        lambda c: shown(frame(c)),
         column_order=[*COLUMNS, *(extra or {})],
         **options,
     )

@@ -256,7 +256,6 @@ class Kept(Generic[K, V]):
             self._items[key] = (now + self.ttl, value)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        self.expire()
         return value
 
     def expire(self) -> int:
@@ -277,14 +276,25 @@ _made: Kept[Hashable, tuple[pa.Table, dict[str, Any]]] = Kept(size=256, ttl=600)
 memory.sweep(_made)  # the tables of agents who have left go within a minute of their time
 
 
-def shared(key: str, columns: dict[str, list[Any]], config: Callable[[], dict[str, Any]]) -> Any:
-    """``st.dataframe`` of ``columns`` (name → values, every value hashable) with the settings
-    ``config`` makes, made into Arrow once for the same cells and shared by every session that
-    draws them (``made_once``): the board's escalations and verifications, the same few rows for
-    every agent. Building their frames and converting them was a fifth of a board rerun."""
-    cells = tuple((name, *values) for name, values in columns.items())
-    made, settings = made_once((key, cells), lambda: (pd.DataFrame(columns), config()))
-    return dataframe(made, settings, hide_index=True, key=key)
+Columns = dict[str, list[Any]]  # a table's columns, name → cells, in order
+
+
+def shared(
+    key: str,
+    columns: Columns,
+    config: Callable[[], dict[str, Any]],
+    frame: Callable[[Columns], pd.DataFrame] = pd.DataFrame,
+    **options: Any,
+) -> Any:
+    """``st.dataframe`` of ``columns`` (name → cells: hashable values, or lists of them) with
+    the settings ``config`` makes; ``options`` go to the dataframe. Made into Arrow (``frame``
+    of the columns, then the settings) once for the same cells and shared by every session that
+    draws them (``made_once``): the board's tables, the same few rows for every agent. Building
+    their frames, only to compare them, and converting them was a fifth of a board rerun."""
+    cells = tuple((name, *(tuple(v) if isinstance(v, list) else v for v in values))
+                  for name, values in columns.items())  # fmt: skip
+    made, settings = made_once((key, cells), lambda: (frame(columns), config()))
+    return dataframe(made, settings, hide_index=True, key=key, **options)
 
 
 def selected_id(key: str, ids: Sequence[str], rows: Sequence[int]) -> str | None:
