@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,9 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=30_000)
 
 
+BROWSER_LOG = pytest.StashKey[list[str]]()  # what a test's page logged, with the time
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e" in str(item.fspath):
@@ -55,6 +59,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and isinstance(page, Page):
+        report.sections.append(("what the browser and the console were doing", explain(page, item)))
+
+
+def clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def explain(page: Page, item: pytest.Item) -> str:
+    """For a failed test's report (a lost click on a loaded CI machine is otherwise a bare
+    timeout): where the browser was, whether a script run was still going, what the page
+    logged, and the console server's threads as they stand (a run stuck in a call shows it)."""
+    state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+    lines = [f"url: {page.url}", f"script run state: {state}", *item.stash.get(BROWSER_LOG, [])]
+    console = next((c for c in CONSOLES if page.url.startswith(c.url)), None)
+    if console is not None:
+        lines += ["", f"the console's threads ({console.log_path.name}):", console.threads()]
+    return "\n".join(lines)
 
 
 def free_port() -> int:
@@ -85,7 +108,14 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@dataclass
+# A console started with this launcher writes every thread's stack to its log on SIGUSR1.
+LAUNCHER = (
+    "import faulthandler, signal, runpy; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "runpy.run_module('streamlit', run_name='__main__')"
+)
+
+
+@dataclass(eq=False)
 class Console:
     """One ``streamlit run app.py`` process."""
 
@@ -94,13 +124,34 @@ class Console:
     log: IO[str]
     log_path: Path
 
+    def threads(self, timeout: float = 10.0) -> str:
+        """Every thread's stack now (faulthandler, on SIGUSR1), as the server wrote it."""
+        self.log.flush()
+        start = self.log_path.stat().st_size
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        text, seen = "", ""
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            seen, text = text, self.log_path.read_text(errors="replace")[start:]
+            if "most recent call first" in text and text == seen:  # written, and no more
+                break
+        # The threads in the console's own code or in a script run; not the idle pools.
+        ours = re.compile(rf'File "{re.escape(str(ROOT))}/(?!\.venv/)')
+        busy = [b for b in text.split("\n\n") if "script_runner" in b or ours.search(b)]
+        return "\n\n".join(busy)[-12_000:] or "(no thread in the console's code)"
+
     def stop(self) -> None:
+        CONSOLES.discard(self)
         self.proc.terminate()
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+CONSOLES: set[Console] = set()  # running, for a failed test's report
 
 
 def launch(env: dict[str, str], log_name: str) -> Console:
@@ -118,12 +169,13 @@ def launch(env: dict[str, str], log_name: str) -> Console:
     base["ENVOY_AUDIT_DB"] = str(database.parent / "no-legacy-audit.db")  # nothing to carry over
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-c", LAUNCHER, "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**base, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     console = Console(f"http://127.0.0.1:{port}", proc, log, log_path)
+    CONSOLES.add(console)
     try:
         wait_http(f"{console.url}/_stcore/health")
     except BaseException:
@@ -169,6 +221,10 @@ def page(browser: Browser, console: str, sandbox: Sandbox, request: pytest.Fixtu
     context = browser.new_context(viewport={"width": 1600, "height": 1300}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    logged = request.node.stash.setdefault(BROWSER_LOG, [])
+    pg.on("console", lambda m: logged.append(
+        f"{clock()} {m.type}: {m.text[:300]} ({m.location.get('url', '')})"))  # fmt: skip
+    pg.on("pageerror", lambda e: logged.append(f"{clock()} page error: {str(e)[:300]}"))
     yield pg
     name = request.node.name
     try:
