@@ -17,7 +17,6 @@ from components.data import Impact
 from components.domain.deliveries import STATES, Health, endpoint_state
 from components.domain.formats import STATE_COLORS, age
 from components.widgets import tables
-from components.widgets.tables import Columns
 from envoy_api import WebhookEndpoint
 
 MOVING = frozenset({"In Transit", "At Pickup", "At Delivery"})  # load statuses on the road
@@ -74,7 +73,7 @@ def window(h: Health | None, now: datetime | None = None) -> str:
     return f"last {age(h.since, now)}"
 
 
-def columns(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> Columns:
+def columns(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> tables.Columns:
     """The table's cells, column by column, with the endpoint's ``id`` last (not drawn): plain
     lists, so that a rerun whose cells are the same makes no frame (``draw``)."""
     now = datetime.now(UTC)
@@ -105,7 +104,7 @@ def columns(rows: Sequence[EndpointHealth], link: Callable[[str], str]) -> Colum
     }
 
 
-def frame(cells: Columns) -> pd.DataFrame:
+def frame(cells: tables.Columns) -> pd.DataFrame:
     """The table as a frame (its CSV download), columns in the drawn order, ``id`` last."""
     return pd.DataFrame(cells, columns=[*COLUMNS, *(c for c in cells if c not in COLUMNS)])
 
@@ -169,7 +168,9 @@ def column_config() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def draw(cells: Columns, key: str, extra: dict[str, Any] | None = None, **options: Any) -> Any:
+def draw(
+    cells: tables.Columns, key: str, extra: dict[str, Any] | None = None, **options: Any
+) -> Any:
     """The table as every page shows it (its columns, then ``extra`` columns with their
     configs); ``options`` go to the dataframe (a row selection, say). Returns its event.
 

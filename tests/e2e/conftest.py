@@ -23,6 +23,7 @@ from typing import IO, Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from components import store
 from components.store.db import URL_ENV
@@ -71,8 +72,13 @@ def clock() -> str:
 def explain(page: Page, item: pytest.Item) -> str:
     """For a failed test's report (a lost click on a loaded CI machine is otherwise a bare
     timeout): where the browser was, whether a script run was still going, what the page
-    logged, and the console server's threads as they stand (a run stuck in a call shows it)."""
-    state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+    logged, and the console server's threads as they stand (a run stuck in a call shows it).
+    It never raises: a page the test closed, or one that crashed, must not abort the run."""
+    try:
+        app = page.locator('[data-testid="stApp"]')
+        state = app.get_attribute("data-test-script-state", timeout=5_000)
+    except PlaywrightError as exc:
+        state = f"unknown ({exc.message.splitlines()[0]})"
     lines = [f"url: {page.url}", f"script run state: {state}", *item.stash.get(BROWSER_LOG, [])]
     console = next((c for c in CONSOLES if page.url.startswith(c.url)), None)
     if console is not None:
@@ -126,16 +132,19 @@ class Console:
 
     def threads(self, timeout: float = 10.0) -> str:
         """Every thread's stack now (faulthandler, on SIGUSR1), as the server wrote it."""
+        if self.proc.poll() is not None:
+            return f"(the console has exited: {self.proc.returncode})"
         self.log.flush()
-        start = self.log_path.stat().st_size
-        self.proc.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + timeout
-        text, seen = "", ""
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            seen, text = text, self.log_path.read_text(errors="replace")[start:]
-            if "most recent call first" in text and text == seen:  # written, and no more
-                break
+        text, seen = "", None
+        with self.log_path.open(errors="replace") as log:
+            log.seek(0, os.SEEK_END)  # what the server writes from now on
+            self.proc.send_signal(signal.SIGUSR1)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not (
+                "most recent call first" in text and text == seen
+            ):  # written, no more
+                time.sleep(0.2)
+                seen, text = text, text + log.read()
         # The threads in the console's own code or in a script run; not the idle pools.
         ours = re.compile(rf'File "{re.escape(str(ROOT))}/(?!\.venv/)')
         busy = [b for b in text.split("\n\n") if "script_runner" in b or ours.search(b)]
