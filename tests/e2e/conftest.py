@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -129,6 +130,7 @@ class Console:
     proc: subprocess.Popen[bytes]
     log: IO[str]
     log_path: Path
+    scratch: Path  # its console database; removed when it stops
 
     def threads(self, timeout: float = 10.0) -> str:
         """Every thread's stack now (faulthandler, on SIGUSR1), as the server wrote it."""
@@ -151,13 +153,16 @@ class Console:
         return "\n\n".join(busy)[-12_000:] or "(no thread in the console's code)"
 
     def stop(self) -> None:
+        """Ends the server (or notes its end, if it was killed) and removes its database."""
         CONSOLES.discard(self)
         self.proc.terminate()
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(timeout=15)
         self.log.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 CONSOLES: set[Console] = set()  # running, for a failed test's report
@@ -173,7 +178,8 @@ def launch(env: dict[str, str], log_name: str) -> Console:
     log_path = ARTIFACTS / (f"{Path(log_name).stem}-{worker}.log" if worker else log_name)
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("ENVOY_")}
-    database = Path(tempfile.mkdtemp(prefix="console-db-")) / "console.db"
+    scratch = Path(tempfile.mkdtemp(prefix="console-db-"))
+    database = scratch / "console.db"
     base["ENVOY_CONSOLE_DATABASE_URL"] = f"sqlite:///{database}"
     base["ENVOY_AUDIT_DB"] = str(database.parent / "no-legacy-audit.db")  # nothing to carry over
     log = log_path.open("w")
@@ -183,7 +189,7 @@ def launch(env: dict[str, str], log_name: str) -> Console:
         cwd=ROOT, env={**base, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    console = Console(f"http://127.0.0.1:{port}", proc, log, log_path)
+    console = Console(f"http://127.0.0.1:{port}", proc, log, log_path, scratch)
     CONSOLES.add(console)
     try:
         wait_http(f"{console.url}/_stcore/health")

@@ -131,6 +131,7 @@ def test_a_screen_left_alone_refreshes_on_schedule(browser: Browser, sandbox: Sa
     finally:
         context.close()
         console.stop()
+    assert not console.scratch.exists()  # a stopped console leaves no database behind
 
 
 def test_a_read_that_fails_once_keeps_the_filters(
