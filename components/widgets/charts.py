@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.data.cache import TTL
 from components.domain.deliveries import attempts_frame
 from components.domain.formats import (
     DAY_TEXT,
@@ -51,7 +52,10 @@ def digest(rows: Iterable[tuple[Any, ...]]) -> str:
     return f"{len(rows := tuple(rows))}:{hash(rows):x}"
 
 
-@st.cache_resource(max_entries=300, show_spinner=False)
+# With a lifetime, so the minute's sweep (``components.shell.memory``) frees charts nobody draws
+# any more: without one, a chart stayed until 300 had piled up (155 after a 5-minute, 30-agent
+# soak, still there after the agents left). One drawn all along is built again once a lifetime.
+@st.cache_resource(ttl=TTL, max_entries=300, show_spinner=False)
 def _built(name: str, key: str, _build: Callable[[], Chart]) -> Chart:
     return _build()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import gc
 import threading
 import time
@@ -148,3 +149,33 @@ def test_tables_made_once_are_freed_by_the_sweep_once_their_time_is_up(
     memory.expire_caches()
     gc.collect()
     assert gone() is None
+
+
+# Kept for the process's life on purpose: one per configured Envoy, per server, per organization.
+PROCESS_WIDE = {"_probe_sandbox", "embedded_sandbox", "client_for", "collector"}
+
+
+def test_every_cache_of_what_agents_open_has_a_lifetime() -> None:
+    """A cache without ``ttl`` keeps its entries until ``max_entries`` pushes them out, and the
+    minute's sweep cannot free them: the charts' cache (keyed by the data they draw) grew all
+    through a 30-agent soak that way. Every cached function in the console has a lifetime, but
+    the process-wide ones."""
+    found: dict[str, bool] = {}
+    for path in [
+        ROOT / "app.py",
+        *(ROOT / "components").rglob("*.py"),
+        *(ROOT / "views").rglob("*.py"),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if ast.unparse(target) in ("st.cache_data", "st.cache_resource"):
+                    keywords = deco.keywords if isinstance(deco, ast.Call) else []
+                    found[f"{path.relative_to(ROOT)}:{node.name}"] = any(
+                        k.arg == "ttl" for k in keywords
+                    )
+    assert len(found) > 20  # the walk found the console's caches
+    without = {where for where, ttl in found.items() if not ttl}
+    assert {w.rsplit(":", 1)[1] for w in without} == PROCESS_WIDE, sorted(without)
