@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from deploy.team import SANDBOX_KEY
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_TARGETS = {30: 1.0, 50: 2.0}  # concurrent agents → step p95 in seconds
 RSS_AFTER_RATIO = 1.1  # the console's RSS after all agents left ÷ before they came
+# How long the console keeps a session whose websocket dropped (``server.disconnectedSessionTTL``).
+SESSION_TTL = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"][
+    "disconnectedSessionTTL"
+]
 
 
 @dataclass(frozen=True)
@@ -237,10 +242,10 @@ def server_rss_mb(con: Console) -> float:
 
 def after_agents_left(con: Console, tmp: Path, before: float, bound: float) -> tuple[float, float]:
     """The console's RSS once every agent has gone and their sessions have been let go, and the
-    seconds that took. Streamlit keeps a disconnected session for
-    ``server.disconnectedSessionTTL`` (120 s) in case its browser comes back, and drops expired
-    ones when another session comes or goes: a new visit every few seconds (as the next agent's
-    morning would) until the RSS is back within the target, or ``bound`` seconds have passed."""
+    seconds that took. Streamlit keeps a disconnected session for ``SESSION_TTL`` seconds in
+    case its browser comes back, and drops expired ones when another session comes or goes: a
+    new visit every few seconds (as the next agent's morning would) until the RSS is back within
+    the target, or ``bound`` seconds have passed."""
     started = time.monotonic()
     while sessions(con) and time.monotonic() - started < 60:
         time.sleep(0.5)
