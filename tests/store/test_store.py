@@ -22,6 +22,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from components import store
+from components.settings import secrets_table
 from components.store import db, schema
 from components.store.db import URL_ENV, alembic_config
 
@@ -477,6 +478,31 @@ def test_the_default_is_a_sqlite_file_under_data(
         assert store.describe() == "the console database (SQLite file data/console.db)"
     finally:
         store.reset()
+
+
+def test_the_database_url_is_read_from_a_secrets_file_that_appears_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no secrets file, the settings do not ask Streamlit (it looks again under a lock
+    shared by every session, and raises); a file put there later is read all the same."""
+    import streamlit as st
+
+    monkeypatch.delenv(URL_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(st.secrets, "_secrets", None)  # what was read before is put back after
+    parse, looks = type(st.secrets)._parse, []
+
+    def counted(self: Any) -> Any:
+        looks.append(1)
+        return parse(self)
+
+    monkeypatch.setattr(type(st.secrets), "_parse", counted)
+    assert secrets_table("console") == {} and secrets_table("auth") == {}
+    assert looks == []  # Streamlit was not asked
+    (tmp_path / ".streamlit").mkdir()
+    url = f"sqlite:///{tmp_path / 'from-secrets.db'}"
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(f'[console]\ndatabase_url = "{url}"\n')
+    assert store.database_url() == url
 
 
 # --- audit by load ----------------------------------------------------------------------------
