@@ -151,7 +151,8 @@ def test_tables_made_once_are_freed_by_the_sweep_once_their_time_is_up(
     assert gone() is None
 
 
-# Kept for the process's life on purpose: one per configured Envoy, per server, per organization.
+# Kept for the process's life on purpose: the embedded sandbox, the collector thread, and per
+# configured Envoy its probe and its clients (one per credential and organization, at most 64).
 PROCESS_WIDE = {"_probe_sandbox", "embedded_sandbox", "client_for", "collector"}
 
 

@@ -181,7 +181,7 @@ def launch(env: dict[str, str], log_name: str) -> Console:
     scratch = Path(tempfile.mkdtemp(prefix="console-db-"))
     database = scratch / "console.db"
     base["ENVOY_CONSOLE_DATABASE_URL"] = f"sqlite:///{database}"
-    base["ENVOY_AUDIT_DB"] = str(database.parent / "no-legacy-audit.db")  # nothing to carry over
+    base["ENVOY_AUDIT_DB"] = str(scratch / "no-legacy-audit.db")  # nothing to carry over
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, "run", "app.py", "--server.port", str(port),
