@@ -126,6 +126,34 @@ def test_the_timeline_holds_every_call_verification_escalation_and_message(sb: S
     assert list(csv["What"]) == list(shown["What"])
 
 
+def test_the_timeline_table_is_made_once_for_the_same_rows(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun of the load page draws the timeline table it made (a busy load's frame, a link
+    per row, took ~7 ms of every rerun); another order makes it again, with its own rows."""
+    from components.widgets import story_panel, tables
+
+    made: list[int] = []
+    make = story_panel.timeline_frame
+
+    def counted(entries: list[story.Entry], load_id: str) -> pd.DataFrame:
+        made.append(len(entries))
+        return make(entries, load_id)
+
+    monkeypatch.setattr(story_panel, "timeline_frame", counted)
+    tables._made.clear()  # the tables this process's earlier tests made are shared
+    at = open_load(story_load(sb, "divergent"))
+    first = frame_with(at, "Kind")
+    for _ in range(3):
+        run_app(at)
+    assert len(made) == 1 and made[0] == len(first)
+    assert frame_with(at, "Kind").equals(first)
+    at.segmented_control(key="timeline_order").set_value("oldest")
+    run_app(at)
+    assert len(made) == 2
+    assert list(frame_with(at, "Time")["Time"]) == sorted(first["Time"])
+
+
 def test_an_entry_opens_by_url_with_its_record(sb: Sandbox) -> None:
     load_id = story_load(sb, "divergent")
     call = sb.client.loads.calls(load_id)[0]
