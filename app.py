@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.shell import frame, memory, nav
+from components.shell import frame, memory, nav, transport
 
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 
@@ -31,6 +31,7 @@ st.set_page_config(
 page = st.navigation(nav.pages(), position="hidden")
 nav.follow_next()  # a row clicked in a table opens its view at once, the list not drawn again
 memory.collector()
+transport.no_delay()  # each message sent at once, not held for the last one's acknowledgement
 frame.start()
 try:
     page.run()

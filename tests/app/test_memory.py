@@ -153,7 +153,7 @@ def test_tables_made_once_are_freed_by_the_sweep_once_their_time_is_up(
 
 # Kept for the process's life on purpose: the embedded sandbox, the collector thread, and per
 # configured Envoy its probe and its clients (one per credential and organization, at most 64).
-PROCESS_WIDE = {"_probe_sandbox", "embedded_sandbox", "client_for", "collector"}
+PROCESS_WIDE = {"_probe_sandbox", "embedded_sandbox", "client_for", "collector", "no_delay"}
 
 
 def test_every_cache_of_what_agents_open_has_a_lifetime() -> None:
