@@ -205,7 +205,7 @@ def gather_story(load_id: str, detail: data.LoadDetail) -> LoadStory:
     msgs, message_entries = hooks.story(ctx, load_id)
     names = {ep.id: story.name_of(ep) for ep in hooks.endpoints}
     try:
-        audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs])
+        audit_rows = audit.for_load(ctx.organization_id, load_id, [m.id for m in msgs], ctx.stamp)
     except audit.AuditError as exc:
         audit_rows = []
         st.warning(f"The console's actions on this load could not be read: {md(str(exc))}",

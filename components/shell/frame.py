@@ -191,12 +191,13 @@ WATCH_SECONDS = 2.0  # how often a screen asks whether a change made its data st
 
 
 def _stamp(organization_id: str | None) -> int:
-    """The organization's change stamp; 0 when the console database cannot be read (reads then
-    go stale only by their TTL, and the watcher says so)."""
+    """The organization's change stamp (0 before its first change); -1 when the console
+    database cannot be read: reads then go stale only by their TTL, and what is keyed by the
+    stamp alone (a load's audit records) is read afresh."""
     try:
         return store.stamp(organization_id)
     except store.StoreError:
-        return 0
+        return -1
 
 
 def in_flight() -> None:

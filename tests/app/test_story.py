@@ -8,8 +8,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -152,6 +153,45 @@ def test_the_timeline_table_is_made_once_for_the_same_rows(
     run_app(at)
     assert len(made) == 2
     assert list(frame_with(at, "Time")["Time"]) == sorted(first["Time"])
+
+
+def test_the_loads_audit_records_are_read_once_per_change_stamp(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun of the load page reads the console's records about it once per change stamp (a
+    busy load names a thousand messages: ~7 ms of every rerun); a record written since shows at
+    the next run; with the stamp unknown (the database unreadable for it) they are read anew."""
+    from components import store
+
+    reads: list[int] = []
+    read = store.audit_for_load
+
+    def counted(org: str | None, load_id: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+        reads.append(1)
+        return read(org, load_id, ids)
+
+    monkeypatch.setattr(store, "audit_for_load", counted)
+    load_id = story_load(sb, "divergent")
+    at = open_load(load_id)
+    org = at.session_state["_frame"].ctx.organization_id  # the organization the console opened
+    audit.record(AGENT, "replay", {"load_id": load_id}, "ok", "first", org)
+    for _ in range(3):
+        run_app(at)
+    assert len(reads) == 2  # the first run's, and once after the record
+    assert list(frame_with(at, "Kind")["Kind"]).count("Console") == 1
+    audit.record(AGENT, "replay", {"load_id": load_id}, "ok", "second", org)
+    run_app(at)
+    assert len(reads) == 3
+    assert list(frame_with(at, "Kind")["Kind"]).count("Console") == 2
+
+    def unreadable(org: str | None) -> int:
+        raise store.StoreError("the console database is away")
+
+    monkeypatch.setattr(store, "stamp", unreadable)
+    run_app(at)
+    run_app(at)
+    assert len(reads) == 5
+    assert list(frame_with(at, "Kind")["Kind"]).count("Console") == 2
 
 
 def test_an_entry_opens_by_url_with_its_record(sb: Sandbox) -> None:
