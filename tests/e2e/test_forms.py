@@ -176,6 +176,7 @@ def test_bulk_recovery_reopened_after_a_cancel_stays_open_through_a_rerun(
         settle(page)
         count = page.get_by_role("button", name="Count messages to replay")
         page.get_by_text("Bulk recovery").click()
+        settle(page)
         count.click()
         expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
         settle(page)

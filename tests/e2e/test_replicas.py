@@ -40,6 +40,7 @@ def start_job_on(page: Page, console: str, endpoint_id: str) -> None:
     page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
     settle(page)
     page.get_by_text("Bulk recovery").click()
+    settle(page)
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text(f"{MESSAGES} messages", exact=True)).to_be_visible()
     page.get_by_label("Reason (required)").fill(REASON)  # read when the button is pressed

@@ -132,6 +132,7 @@ def start_job(page: Page, url: str, count: int) -> None:
     page.goto(url)
     settle(page)
     page.get_by_text("Bulk recovery").click()
+    settle(page)
     page.get_by_role("button", name="Count messages to replay").click()
     expect(page.get_by_text(f"{count} messages", exact=True)).to_be_visible()
     page.get_by_label("Reason (required)").fill(REASON)
