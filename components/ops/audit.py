@@ -131,15 +131,15 @@ def entries(limit: int = 5000) -> list[dict[str, Any]]:
 
 
 def for_load(
-    organization_id: str | None, load_id: str, message_ids: list[str], stamp: int = -1
+    organization_id: str | None, load_id: str, message_ids: list[str], stamp: int
 ) -> list[dict[str, Any]]:
     """Records about one load (naming it or one of its messages), oldest first; raises
     ``AuditError`` when they cannot be read.
 
-    Given the organization's change stamp (``stamp`` ≥ 0), they are read once per stamp and the
-    same messages, and shared: every record raises the stamp as it is written, so a new one
-    makes a new key. A busy load names a thousand messages, and reading them on each rerun of
-    its page was ~7 ms of it. Without a stamp (the database could not be read), they are read."""
+    They are read once per organization change stamp (``stamp``, the run's) and set of messages,
+    and shared: every record raises the stamp as it is written, so a new one makes a new key. A
+    busy load names a thousand messages, and reading them on each rerun of its page was ~7 ms of
+    it. With the stamp unknown (-1: the database could not be read), they are read each time."""
     ids = tuple(sorted(set(message_ids)))
     try:
         if stamp < 0:
@@ -149,6 +149,7 @@ def for_load(
         raise AuditError(str(exc)) from exc
 
 
+# The lifetime only bounds what the minute's sweep keeps: a new stamp already makes a new key.
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _for_load_at(
     organization_id: str | None, load_id: str, stamp: int, ids_key: int, _ids: tuple[str, ...]
