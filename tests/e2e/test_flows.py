@@ -15,6 +15,7 @@ from ..helpers import wait_for
 from ..sandboxes import EVENT_LOAD, Sandbox, showcase_load
 from .conftest import (
     choose,
+    count_to_replay,
     doc_shot,
     first_column,
     grid,
@@ -223,10 +224,7 @@ def test_deliveries_replay_and_bulk_recovery(page: Page, console: str, sandbox: 
     expect(page.get_by_text(re.compile(r"Page 1 of 1 · \d+ attempts"))).to_be_visible()
 
     page.goto(f"{console}/deliveries?endpoint_id={ep.id}&window=all")
-    settle(page)
-    page.get_by_text("Bulk recovery").click()
-    settle(page)  # a click here was lost once under load (cause unknown): act on an idle app
-    page.get_by_role("button", name="Count messages to replay").click()
+    count_to_replay(page)
     expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
     # Typed and clicked straight away, the field still focused: the first click starts the job.
     page.get_by_label("Reason (required)").fill("receiver was down (e2e)")

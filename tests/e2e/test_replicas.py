@@ -20,6 +20,7 @@ from ..sandboxes import Sandbox, dead_messages
 from .conftest import (
     ARTIFACTS,
     configured_env,
+    count_to_replay,
     grid_with,
     launch,
     load_seconds,
@@ -38,10 +39,7 @@ def finished_job(job_id: str) -> dict[str, Any]:
 
 def start_job_on(page: Page, console: str, endpoint_id: str) -> None:
     page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
-    settle(page)
-    page.get_by_text("Bulk recovery").click()
-    settle(page)
-    page.get_by_role("button", name="Count messages to replay").click()
+    count_to_replay(page)
     expect(page.get_by_text(f"{MESSAGES} messages", exact=True)).to_be_visible()
     page.get_by_label("Reason (required)").fill(REASON)  # read when the button is pressed
     page.get_by_role("button", name=f"Replay {MESSAGES} messages").click()

@@ -27,7 +27,15 @@ from deploy.team import ADMIN, READER, REPLICAS, SANDBOX_KEY, STICKY_COOKIE, Log
 from ..helpers import wait_for
 from ..postgres import PgServer
 from ..sandboxes import Sandbox, connect_sandbox, dead_messages
-from .conftest import ARTIFACTS, ROOT, grid_with, load_seconds, settle, stretched
+from .conftest import (
+    ARTIFACTS,
+    ROOT,
+    count_to_replay,
+    grid_with,
+    load_seconds,
+    settle,
+    stretched,
+)
 
 pytestmark = pytest.mark.slow
 MESSAGES = 30
@@ -130,10 +138,7 @@ def test_admin_and_reader_sign_in_through_the_provider_and_out(browser: Browser,
 
 def start_job(page: Page, url: str, count: int) -> None:
     page.goto(url)
-    settle(page)
-    page.get_by_text("Bulk recovery").click()
-    settle(page)
-    page.get_by_role("button", name="Count messages to replay").click()
+    count_to_replay(page)
     expect(page.get_by_text(f"{count} messages", exact=True)).to_be_visible()
     page.get_by_label("Reason (required)").fill(REASON)
     page.get_by_role("button", name=f"Replay {count} messages").click()
