@@ -3,7 +3,8 @@ protocol, so no browser competes with the console for the CPU.
 
 Each agent opens a session on ``/_stcore/stream``, then walks an agent's morning: the attention
 board, a Loads tab, a search, page 2, a load, the DEAD deliveries of a failing endpoint, one
-message; thinking 2-5 s between steps. A step is one ``BackMsg.rerun_script`` (the page and its
+message; thinking 2-5 s between steps, and arriving at a random point of the second Locust
+starts it in (``ARRIVAL_SPREAD``). A step is one ``BackMsg.rerun_script`` (the page and its
 query string: the URL is the view, so no widget needs clicking) and it ends when the server sends
 ``script_finished``; its time is what Locust records (opening the websocket before a morning's
 first step is timed apart: ``connect``). An exception drawn on the page, a page not
@@ -63,6 +64,11 @@ STEP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's, set on the app's page when XSRF protection is on
 BACKOFF = (0.25, 2.0)  # a reconnecting agent's first and longest pause, in seconds
+# Locust starts a second's agents in the same instant (its dispatcher starts ``spawn_rate`` users
+# at once, then waits a second); people do not sit down together to the millisecond. Each agent
+# arrives at a random point of its second: the same arrival rate, without ten new tabs' first
+# runs queued in one instant.
+ARRIVAL_SPREAD = 1.0  # seconds
 
 
 class StepFailed(Exception):
@@ -226,6 +232,7 @@ class Agent(User):
         # and the proxy set. None: no jar, no GETs before the websocket (as before either option).
         self.reconnect = self.reconnect or self.cookies is not None
         self.jar = dict(self.cookies or {}) if self.reconnect else None
+        gevent.sleep(self.rng.uniform(0, ARRIVAL_SPREAD))
 
     def on_stop(self) -> None:
         if self.session is not None:
