@@ -383,6 +383,23 @@ def idle_sessions(host: str, count: int, cookies: dict[str, str] | None = None) 
     return opened
 
 
+def tour(host: str, targets: Targets, cookies: dict[str, str] | None = None) -> int:
+    """One session opens every target once: each load, the failing endpoint's DEAD deliveries
+    and each of its messages (a day's first agent, who sees all the data the others will). The
+    pages opened."""
+    session = Session(host, cookies=cookies)
+    pages = [("", ""), *(("load", f"load_id={x}") for x in targets.load_ids),
+             ("deliveries", f"endpoint_id={targets.endpoint_id}&status=DEAD"),
+             *(("deliveries", f"endpoint_id={targets.endpoint_id}&message_id={m}")
+               for m in targets.message_ids)]  # fmt: skip
+    try:
+        for page, query in pages:
+            session.run(page, query)
+    finally:
+        session.close()
+    return len(pages)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", required=True)
@@ -393,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-pid", type=int)
     parser.add_argument("--soak", action="store_true")
     parser.add_argument("--idle", type=int, default=0, help="measure RSS per idle session")
+    parser.add_argument("--tour", action="store_true", help="one session opens every target once")
     parser.add_argument(
         "--cookies",
         metavar="FILE",
@@ -432,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with open(args.targets) as fh:
         targets = Targets(**json.load(fh))
+    if args.tour:
+        started = time.perf_counter()
+        pages = tour(args.host, targets, cookies)
+        print(json.dumps({"pages": pages, "seconds": time.perf_counter() - started}))
+        return 0
     summary = run(args.host, args.agents, args.seconds, targets, server_pid=args.server_pid,
                   soak=args.soak, cookies=cookies, reconnect=args.reconnect)  # fmt: skip
     print(json.dumps(summary.__dict__))

@@ -411,7 +411,9 @@ def memory_and_replicas(found: dict[str, Any], one: int) -> list[Result]:
     results = [Result("RSS after all agents left ÷ before they came", f"{ratio:.2f}",
                       f"≤ {team.RSS_AFTER_RATIO:g}", ratio <= team.RSS_AFTER_RATIO,
                       notes=[f"{rss['before']:.0f} → {rss['after']:.0f} MB, "
-                             f"{rss['waited_s']:.0f} s after the last agent left"])]  # fmt: skip
+                             f"{rss['waited_s']:.0f} s after the last agent left; before: once "
+                             "one session had opened every load, message and list the agents "
+                             f"open ({rss['fresh']:.0f} MB before that)"])]  # fmt: skip
     wide, single = found["wide"], next((lv for lv in found["levels"] if lv["agents"] == one), None)
     if wide and single:
         ratio = wide["total"]["p95_ms"] / single["total"]["p95_ms"]

@@ -195,12 +195,17 @@ def streamlit_floor(tmp: Path, repeat: int) -> dict[str, list[float]]:
         return _clicks("--host", line, "--floor", "--repeat", str(repeat))
 
 
-def warm(con: Console, tmp: Path, seconds: float) -> float:
-    """The first session fills the caches; then one agent's morning warms the pages. Returns the
-    first visit's seconds."""
+def warm(con: Console, tmp: Path, seconds: float) -> tuple[float, float]:
+    """The first session fills the caches; one session then opens every target once, as a day's
+    first agent sees the data all the others will open (the RSS before the agents came is a
+    console that has held that data: what they leave behind is theirs, not the data's); then one
+    agent's morning warms the pages. Returns the first visit's seconds and the console's RSS
+    (MB) before the tour."""
     first: float = agents(con, tmp, "--warm")["first_visit_s"]
+    fresh = server_rss_mb(con)
+    agents(con, tmp, "--tour")
     agents(con, tmp, "--agents", "1", seconds=seconds)
-    return first
+    return first, fresh
 
 
 def chart(levels: list[dict[str, Any]], path: Path) -> None:
@@ -309,7 +314,7 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
             con = stack.enter_context(console(tmp, loads))
             bare = (stack.enter_context(streamlit_app(tmp, "one_button", ONE_BUTTON_APP))
                     if click_rounds else "")  # fmt: skip
-            first_visit = warm(con, tmp, warm_seconds)
+            first_visit, fresh = warm(con, tmp, warm_seconds)
             if click_rounds:  # new browsers on the running console, and Streamlit's floor
                 visits = min(3, click_rounds)  # the smoke run's one round: one of each
                 browser["first visit"] = [clicks(con, tmp, 0, True)["first visit"][0]
@@ -334,4 +339,5 @@ def run_team(sizes: list[int], seconds: float, *, soak: float = 0, idle: int = 0
         wide_result = two_replicas(tmp, wide, seconds, loads, warm_seconds) if wide else None
     return {"levels": levels, "idle": idle_result, "soak": soak_result,
             "first_visit_s": first_visit, "clicks": browser, "wide": wide_result,
-            "rss": {"before": rss_before, "after": rss_after, "waited_s": waited}}  # fmt: skip
+            "rss": {"before": rss_before, "after": rss_after, "waited_s": waited,
+                    "fresh": fresh}}  # fmt: skip

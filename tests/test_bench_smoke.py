@@ -41,6 +41,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
     ):
         assert row in text, row
     assert "| warm rerun: requests per page | 0 |" in text
+    # The RSS before the agents came is a console one session has shown every target (the tour).
+    assert "before: once one session had opened every load" in text
     assert "0 lost, 0 duplicated" in text.split("webhook sender", 1)[1]
     # The agents' smoke run: 2 agents for 20 s walked the start of a morning, without error (at
     # 2-5 s of thinking between steps, 20 s reach the search at least).
