@@ -85,8 +85,9 @@ def write(
             f"the second Locust starts it in; against one console process that talks to the "
             f"Envoy sandbox (1,000 loads) in a process of its own, all on this machine. Before "
             f"them, one session opens every load, message and list they open (the RSS before "
-            f"they came is taken after it). The 30-agent level is the 10-minute soak (each agent leaves after its "
-            f"morning and a new one comes), with Chromium's clicks among its agents. A step's "
-            f"time runs from the rerun sent to the script finished.\n\n{team_text}\n\n"
+            f"they came is taken after it). The 30-agent level is the 10-minute soak (each "
+            f"agent leaves after its morning and a new one comes), with Chromium's clicks among "
+            f"its agents. A step's time runs from the rerun sent to the script finished."
+            f"\n\n{team_text}\n\n"
             f"![p95 against concurrent agents](team-p95.svg)\n")  # fmt: skip
     out.write_text(body)
