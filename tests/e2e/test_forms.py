@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, ViewportSize, expect
 
 from ..sandboxes import Sandbox, dead_messages
-from .conftest import ARTIFACTS, choose, first_column, settle, wait_until
+from .conftest import ARTIFACTS, choose, count_to_replay, first_column, settle, wait_until
 
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}  # the table and its pager: two screens
 
@@ -173,11 +173,8 @@ def test_bulk_recovery_reopened_after_a_cancel_stays_open_through_a_rerun(
     endpoint_id, _, _ = dead_messages(sandbox, 2, "bulk panel reopened")
     try:
         page.goto(f"{console}/deliveries?endpoint_id={endpoint_id}&window=all")
-        settle(page)
         count = page.get_by_role("button", name="Count messages to replay")
-        page.get_by_text("Bulk recovery").click()
-        settle(page)
-        count.click()
+        count_to_replay(page)
         expect(page.get_by_text("2 messages", exact=True)).to_be_visible()
         settle(page)
         page.get_by_role("button", name="Cancel").click()
